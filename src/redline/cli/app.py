@@ -1,0 +1,126 @@
+"""The ``redline`` command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from redline._version import __version__
+from redline.cli.common import console, err_console, parse_options, run
+
+app = typer.Typer(
+    name="redline",
+    help="Test, gate, guard and watch AI models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class _CLIState:
+    debug = False
+
+
+state = _CLIState()
+
+TargetArg = Annotated[
+    str, typer.Argument(help="Target spec, e.g. mock, hf:/path, openai:URL#MODEL. See `redline targets`.")
+]
+OptionOpt = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Target option key=value (repeatable), e.g. -o timeout=30."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Do not read or write the on-disk response cache.")
+]
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    """Test, gate, guard and watch AI models."""
+    state.debug = debug
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def version() -> None:
+    """Print redline's version."""
+    console.print(f"redline {__version__}")
+
+
+@app.command()
+def targets() -> None:
+    """List the kinds of target, with an example spec each."""
+    from redline.targets import target_kinds
+    from redline.targets.base import missing_modules
+
+    for kind in target_kinds():
+        console.print(f"[bold]{kind.name:<8}[/] {kind.example}", highlight=False)
+        console.print(f"         {kind.summary}", highlight=False)
+        if kind.option_names():
+            console.print(f"         options: {', '.join(kind.option_names())}", highlight=False)
+        missing = missing_modules(kind)
+        if missing:
+            console.print(
+                f"         [yellow]not installed ({', '.join(missing)}):[/] "
+                f"pip install 'redline[{kind.extra}]'",
+                highlight=False,
+            )
+
+
+@app.command()
+def chat(
+    target: TargetArg,
+    prompt: Annotated[str | None, typer.Option("--prompt", "-p", help="Ask once and exit.")] = None,
+    system: Annotated[str | None, typer.Option(help="A system message to start with.")] = None,
+    max_tokens: Annotated[int, typer.Option(help="Most tokens per answer.", min=1)] = 128,
+    temperature: Annotated[float, typer.Option(help="0 is greedy.", min=0.0)] = 0.0,
+    seed: Annotated[int | None, typer.Option(help="Seed for sampling.")] = None,
+    option: OptionOpt = None,
+    no_cache: NoCacheOpt = False,
+) -> None:
+    """Chat with a target: interactively, or once with --prompt."""
+    from redline.targets import resolve_target, stream
+    from redline.types import GenerateParams, Message
+
+    params = GenerateParams(max_tokens=max_tokens, temperature=temperature, seed=seed)
+    model = resolve_target(target, cache=False if no_cache else None, **parse_options(option))
+    history: list[Message] = [Message("system", system)] if system else []
+
+    async def answer(text: str) -> str:
+        history.append(Message("user", text))
+        pieces = []
+        async for piece in stream(model, history, params):
+            pieces.append(piece)
+            console.print(piece, end="", markup=False, highlight=False, soft_wrap=True)
+        console.print()
+        reply = "".join(pieces)
+        history.append(Message("assistant", reply))
+        return reply
+
+    async def session() -> None:
+        try:
+            if prompt is not None:
+                await answer(prompt)
+                return
+            interactive = sys.stdin.isatty()
+            if interactive:
+                err_console.print(f"Chatting with [bold]{target}[/]. Empty line or Ctrl-D ends.")
+            while True:
+                if interactive:
+                    err_console.print("[bold cyan]you>[/] ", end="")
+                line = sys.stdin.readline()
+                if not line or not line.strip():
+                    break
+                await answer(line.strip())
+        finally:
+            await model.aclose()
+
+    run(session())

@@ -1,0 +1,32 @@
+"""Pieces every CLI command shares: consoles, option parsing, running coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from rich.console import Console
+
+from redline.errors import ConfigError
+
+T = TypeVar("T")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, str]:
+    """``["timeout=30", "device=cpu"]`` → ``{"timeout": "30", "device": "cpu"}``."""
+    options: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"Option '{pair}' must look like key=value, e.g. -o timeout=30.")
+        options[key.strip().replace("-", "_")] = value.strip()
+    return options
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from synchronous CLI code."""
+    return asyncio.run(coro)

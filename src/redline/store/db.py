@@ -1,0 +1,167 @@
+"""The store: one interface over SQLite (default) and PostgreSQL, migrated on open."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from redline import paths
+from redline._version import __version__
+from redline.errors import StoreError
+from redline.store.models import Attempt, Event, Finding, Run, utcnow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class Store:
+    """Runs, attempts, findings and events in a SQL database.
+
+    Args:
+        url: a SQLAlchemy URL; default ``REDLINE_DB`` or ``sqlite:///.redline/redline.db``.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or paths.database_url()
+        try:
+            self.engine = _make_engine(self.url)
+            self.migrate()
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"Cannot open the store at {_safe_url(self.url)}: {exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0]}. Check REDLINE_DB and that the database is up."
+            ) from exc
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self._sessions() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    # --- runs -------------------------------------------------------------------------
+
+    def create_run(
+        self, kind: str, target: str, config: dict[str, Any] | None = None,
+        run_id: str | None = None,
+    ) -> Run:
+        """Start a run and return it."""
+        run = Run(
+            id=run_id or uuid.uuid4().hex[:16],
+            kind=kind,
+            target=target,
+            config=config or {},
+            status="running",
+            redline_version=__version__,
+        )
+        with self.session() as s:
+            s.add(run)
+        return run
+
+    def get_run(self, run_id: str) -> Run | None:
+        """The run with this id, or None."""
+        with self.session() as s:
+            return s.get(Run, run_id)
+
+    def finish_run(self, run_id: str, status: str = "finished") -> None:
+        """Mark a run finished (or failed)."""
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            if run is None:
+                raise StoreError(f"No run '{run_id}' in the store; list runs with `redline runs`.")
+            run.status = status
+            run.finished_at = utcnow()
+
+    # --- attempts ---------------------------------------------------------------------
+
+    def add_attempt(self, run_id: str, key: str, **fields: Any) -> bool:
+        """Record an attempt once; returns False if this run already has ``key``."""
+        try:
+            with self.session() as s:
+                s.add(Attempt(run_id=run_id, key=key, **fields))
+        except IntegrityError:
+            return False
+        return True
+
+    def attempt_keys(self, run_id: str) -> set[str]:
+        """Keys of every attempt already recorded for a run (for resuming)."""
+        with self.session() as s:
+            return set(s.scalars(select(Attempt.key).where(Attempt.run_id == run_id)))
+
+    def attempts(self, run_id: str) -> Sequence[Attempt]:
+        """Every attempt of a run, in the order recorded."""
+        with self.session() as s:
+            return s.scalars(select(Attempt).where(Attempt.run_id == run_id).order_by(Attempt.id)).all()
+
+    # --- findings and events ----------------------------------------------------------
+
+    def add_finding(self, run_id: str, **fields: Any) -> Finding:
+        """Record a finding."""
+        finding = Finding(run_id=run_id, **fields)
+        with self.session() as s:
+            s.add(finding)
+        return finding
+
+    def findings(self, run_id: str) -> Sequence[Finding]:
+        """Every finding of a run."""
+        with self.session() as s:
+            return s.scalars(select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)).all()
+
+    def add_events(self, events: Sequence[dict[str, Any]]) -> None:
+        """Append traffic events in one transaction."""
+        with self.session() as s:
+            s.add_all(Event(**e) for e in events)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        db_path = Path(url.removeprefix("sqlite:///"))
+        if str(db_path) != ":memory:":
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a URL we cannot parse is shown without its middle
+        return url.split("@")[-1]
