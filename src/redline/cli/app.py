@@ -124,3 +124,6 @@ def chat(
             await model.aclose()
 
     run(session())
+
+
+# --- Sub-commands of the parts, one registration line each (keep this block last). ---
