@@ -49,6 +49,27 @@ def _root(
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
 
 
+list_app = typer.Typer(
+    help="Browse the catalogue: probes, transforms, attacks, scorers (instant, runs nothing).",
+    no_args_is_help=True,
+)
+app.add_typer(list_app, name="list")
+
+
+@list_app.command("scorers")
+def list_scorers() -> None:
+    """List the registered scorers with what a positive judgement means."""
+    from redline.scorers import scorer_infos
+
+    for info in scorer_infos():
+        console.print(f"[bold]{info.name}[/]  {info.summary}", highlight=False)
+        console.print(f"    positive: {info.positive}", highlight=False)
+        if info.tags:
+            console.print(f"    tags: {', '.join(info.tags)}", highlight=False)
+        if info.needs:
+            console.print(f"    needs: pip install 'redline[{info.needs}]'", highlight=False)
+
+
 @app.command()
 def version() -> None:
     """Print redline's version."""
