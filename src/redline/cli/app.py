@@ -148,3 +148,5 @@ def chat(
 
 
 # --- Sub-commands of the parts, one registration line each (keep this block last). ---
+from redline.cli.serve import serve
+app.command("serve")(serve)
