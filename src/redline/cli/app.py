@@ -150,3 +150,7 @@ def chat(
 # --- Sub-commands of the parts, one registration line each (keep this block last). ---
 from redline.cli.serve import serve
 app.command("serve")(serve)
+
+from redline.cli.guard import register as register_guard
+
+register_guard(app)  # redline guard ..., redline log ...

@@ -134,6 +134,41 @@ class Store:
         with self.session() as s:
             s.add_all(Event(**e) for e in events)
 
+    def ingest_events(self, events: Sequence[dict[str, Any]]) -> int:
+        """Append events, skipping any whose ``log_hash`` is already stored; returns rows added.
+
+        Used by the guard (events that carry the hash of their event-log record), so that
+        writing the same log records twice never duplicates them.
+        """
+        if not events:
+            return 0
+        rows = [{"ts": utcnow(), "payload": {}, **e} for e in events]
+        dialect = self.engine.dialect.name
+        with self.session() as s:
+            if dialect in ("sqlite", "postgresql"):
+                if dialect == "sqlite":
+                    from sqlalchemy.dialects.sqlite import insert
+                else:
+                    from sqlalchemy.dialects.postgresql import insert
+                statement = insert(Event).on_conflict_do_nothing(index_elements=["log_hash"])
+                result = s.execute(statement.returning(Event.id), rows)
+                return len(result.all())
+            hashes = [r["log_hash"] for r in rows if r.get("log_hash")]
+            known = set(s.scalars(select(Event.log_hash).where(Event.log_hash.in_(hashes))))
+            fresh = [r for r in rows if r.get("log_hash") not in known or not r.get("log_hash")]
+            s.add_all(Event(**r) for r in fresh)
+            return len(fresh)
+
+    def events(
+        self, *, after_id: int = 0, limit: int = 10_000, kind: str | None = None
+    ) -> Sequence[Event]:
+        """Events with id above ``after_id``, oldest first (for following the traffic)."""
+        with self.session() as s:
+            query = select(Event).where(Event.id > after_id)
+            if kind is not None:
+                query = query.where(Event.kind == kind)
+            return s.scalars(query.order_by(Event.id).limit(limit)).all()
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()

@@ -90,3 +90,6 @@ class Event(Base):
     category: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str | None] = mapped_column(String(16))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The hash of the event-log record this row came from: unique, so re-ingesting is a no-op.
+    log_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)

@@ -1,0 +1,246 @@
+"""Layers of checks: rules, encoder classifiers, a judge, and a probe on the upstream's internals.
+
+A layer looks at one stage of a request (the prompt on ``input``, the answer on
+``output``) and says which policy categories fired, with the spans to redact where it can
+point at them. Each layer kind is a factory registered with :func:`layer_kind`; the guard
+builds layers from the policy's ``layers`` list and runs them cheapest tier first.
+
+The ``probe`` kind is the hook for white-box upstreams: a part that reads a model's
+internals registers a factory with ``@layer_kind("probe")`` whose layer gets the upstream
+target in :class:`CheckInput` (an :class:`~redline.targets.hf.HFTarget` gives activations).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from redline.errors import ConfigError
+from redline.guard.policy import LayerSpec, Stage
+from redline.scorers.base import Score, ScoreInput, Scorer
+from redline.targets.base import Target
+from redline.types import Message
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    """What a layer checks.
+
+    Attributes:
+        stage: ``input`` or ``output``.
+        messages: the conversation.
+        response: the upstream's answer (``output`` stage only).
+        upstream: the upstream target, for layers that read its internals.
+    """
+
+    stage: Stage
+    messages: tuple[Message, ...]
+    response: str | None = None
+    upstream: Target | None = None
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The texts under check: each message on ``input``, the answer on ``output``."""
+        if self.stage == "output":
+            return (self.response or "",)
+        return tuple(m.content for m in self.messages)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A category that fired.
+
+    Attributes:
+        category: the policy category.
+        source: the rule or scorer that fired.
+        score: its score in [0, 1] (1.0 for rules).
+        spans: ``(text_index, start, end)`` character spans to redact in
+            :attr:`CheckInput.texts`; empty when the layer cannot point at the words.
+    """
+
+    category: str
+    source: str
+    score: float = 1.0
+    spans: tuple[tuple[int, int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """What a layer found.
+
+    Attributes:
+        hits: the categories that fired.
+        scores: scorer name -> value, for the event record.
+        embedding: the prompt embedding, when the layer computed one (used for drift).
+    """
+
+    hits: tuple[Hit, ...] = ()
+    scores: dict[str, float] = field(default_factory=dict)
+    embedding: Any = None
+
+
+@runtime_checkable
+class Layer(Protocol):
+    """One layer of checks."""
+
+    spec: LayerSpec
+
+    async def __call__(self, item: CheckInput) -> LayerResult:
+        """Check one stage of one request."""
+        ...
+
+
+LayerFactory = Callable[[LayerSpec], Layer]
+_KINDS: dict[str, LayerFactory] = {}
+
+
+def layer_kind(name: str) -> Callable[[LayerFactory], LayerFactory]:
+    """Register the factory of a layer kind (``rules``, ``classifier``, ``judge``, ``probe``)."""
+
+    def register(factory: LayerFactory) -> LayerFactory:
+        _KINDS[name] = factory
+        return factory
+
+    return register
+
+
+def build_layer(spec: LayerSpec) -> Layer:
+    """Make the layer a policy entry describes.
+
+    Raises:
+        ConfigError: no factory is registered for the kind, or the entry is incomplete.
+    """
+    factory = _KINDS.get(spec.kind)
+    if factory is None:
+        raise ConfigError(
+            f"Layer '{spec.name}' has kind '{spec.kind}', for which nothing is installed. "
+            f"Installed kinds: {', '.join(sorted(_KINDS))}. Disable it with 'enabled: false'."
+        )
+    return factory(spec)
+
+
+# --- rules -----------------------------------------------------------------------------
+
+
+class RulesLayer:
+    """Regular expressions and whole-word blocklists per category, plus fast rule scorers.
+
+    Patterns are compiled once. Matches give exact spans, so ``redact`` works.
+    """
+
+    def __init__(self, spec: LayerSpec) -> None:
+        self.spec = spec
+        self._rules: list[tuple[str, str, re.Pattern[str]]] = []
+        for category, patterns in spec.patterns.items():
+            for pattern in patterns:
+                self._rules.append((category, f"{spec.name}:{category}", re.compile(pattern)))
+        for category, words in spec.blocklist.items():
+            if words:
+                alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                compiled = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+                self._rules.append((category, f"{spec.name}:blocklist:{category}", compiled))
+        self._scorers = ScorerSet(spec)
+
+    async def __call__(self, item: CheckInput) -> LayerResult:
+        """Scan every text with every rule, then run the layer's rule scorers."""
+        found: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
+        texts = item.texts
+        for category, source, pattern in self._rules:
+            for i, text in enumerate(texts):
+                for m in pattern.finditer(text):
+                    if m.end() > m.start():
+                        found.setdefault((category, source), []).append((i, m.start(), m.end()))
+        hits = tuple(Hit(cat, src, 1.0, tuple(spans)) for (cat, src), spans in found.items())
+        scored = await self._scorers(item)
+        return LayerResult(hits + scored.hits, scored.scores)
+
+
+# --- scorer-backed layers --------------------------------------------------------------
+
+
+class ScorerSet:
+    """Runs a layer's registered scorers on one stage and maps positives to categories."""
+
+    def __init__(self, spec: LayerSpec) -> None:
+        from redline.scorers.base import get_scorer
+
+        self.spec = spec
+        self._scorers: list[tuple[Any, Scorer]] = [
+            (ref, get_scorer(ref.name, **ref.options)) for ref in spec.scorers
+        ]
+
+    async def __call__(self, item: CheckInput) -> LayerResult:
+        """Score the stage with every scorer at once."""
+        import asyncio
+
+        if not self._scorers:
+            return LayerResult()
+        score_input = ScoreInput(item.messages, item.response if item.stage == "output" else None)
+        scores: Sequence[Score] = await asyncio.gather(*(s(score_input) for _, s in self._scorers))
+        hits: list[Hit] = []
+        values: dict[str, float] = {}
+        embedding = None
+        for (ref, _), score in zip(self._scorers, scores, strict=True):
+            if score.value is not None:
+                values[ref.name] = round(float(score.value), 6)
+            if embedding is None:
+                embedding = score.details.get("embedding")
+            if not score.scored:
+                raise RuntimeError(f"scorer {ref.name} could not judge: {score.explanation}")
+            if score.value is not None and score.value >= ref.threshold:
+                category = ref.category or score.category or ref.name
+                hits.append(Hit(category, ref.name, float(score.value),
+                                _spans_of(score, item.stage)))
+        return LayerResult(tuple(hits), values, embedding)
+
+
+def _spans_of(score: Score, stage: Stage) -> tuple[tuple[int, int, int], ...]:
+    """Spans a scorer reports in ``details["spans"]`` as ``[start, end]`` in the text it read.
+
+    On ``output`` that text is the answer; on ``input`` it is the last user message.
+    """
+    raw = score.details.get("spans") or ()
+    spans: list[tuple[int, int, int]] = []
+    for span in raw:
+        try:
+            start, end = int(span[0]), int(span[1])
+        except (TypeError, ValueError, IndexError):
+            continue
+        spans.append((-1 if stage == "input" else 0, start, end))
+    return tuple(spans)
+
+
+class ScorerLayer:
+    """A classifier or judge layer: just its scorers."""
+
+    def __init__(self, spec: LayerSpec) -> None:
+        if not spec.scorers:
+            raise ConfigError(
+                f"Layer '{spec.name}' ({spec.kind}) names no scorers; add e.g. "
+                "'scorers: [{name: harmful_request, category: harmful}]' or disable it."
+            )
+        self.spec = spec
+        self._scorers = ScorerSet(spec)
+
+    async def __call__(self, item: CheckInput) -> LayerResult:
+        """Run the scorers."""
+        return await self._scorers(item)
+
+
+layer_kind("rules")(RulesLayer)
+layer_kind("classifier")(ScorerLayer)
+layer_kind("judge")(ScorerLayer)
+
+
+__all__ = [
+    "CheckInput",
+    "Hit",
+    "Layer",
+    "LayerResult",
+    "RulesLayer",
+    "ScorerLayer",
+    "build_layer",
+    "layer_kind",
+]

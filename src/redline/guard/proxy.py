@@ -1,0 +1,623 @@
+"""The guard proxy: an OpenAI-compatible app that checks traffic to and from an upstream target.
+
+Endpoints: ``POST /v1/chat/completions`` (plain and streamed), ``GET /v1/models``,
+``POST /v1/checks`` (the checks alone, no generation), ``GET /health``, and OpenAPI docs
+at ``/docs``. The wire format, body limits and error shapes are those of ``redline serve``
+(:mod:`redline.serve.schema`, :mod:`redline.serve.app`).
+
+Every call to the chat and checks endpoints, whatever its outcome (answered, blocked,
+refused for a bad key or a bad body, failed upstream), produces exactly one
+:class:`~redline.guard.events.RequestEvent`, sent to the event log and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# FastAPI reads the endpoints' annotations from this module's globals, so Request must be
+# imported here (the CLI checks for the 'guard' extra before importing this module).
+from starlette.requests import Request
+
+from redline.errors import require
+from redline.guard.auth import Authenticator, ClientKey
+from redline.guard.checks import Checker, StageDecision, with_texts
+from redline.guard.events import LayerOutcome, RequestEvent, pack_embedding
+from redline.guard.policy import UsagePolicy
+from redline.guard.sink import EventSink
+from redline.guard.stream import WordRechunker, word_chunks
+from redline.serve.app import (
+    APIError,
+    error_from_target,
+    invalid_request,
+    parse_chat_request,
+    read_body,
+    usage_of,
+)
+from redline.serve.schema import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    ChatMessage,
+    Choice,
+    ChunkChoice,
+    Delta,
+    FinishReason,
+    ModelCard,
+    ModelList,
+    completion_id,
+    now,
+    sse,
+)
+from redline.targets.base import Target, stream
+from redline.types import Completion, Message, canonical_json
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+log = logging.getLogger(__name__)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+class CheckRequest(BaseModel):
+    """The body of ``POST /v1/checks``: a conversation, and optionally an answer to check."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: list[ChatMessage] = Field(min_length=1)
+    response: str | None = None
+
+
+class CheckStage(BaseModel):
+    """The decision for one stage, as ``/v1/checks`` reports it."""
+
+    action: str
+    categories: list[str]
+    texts: list[str]
+    layers: list[LayerOutcome]
+
+
+class CheckResponse(BaseModel):
+    """The answer of ``POST /v1/checks``."""
+
+    action: str
+    stage: str | None
+    categories: list[str]
+    input: CheckStage
+    output: CheckStage | None = None
+    policy: dict[str, str]
+
+
+@dataclass
+class GuardConfig:
+    """How the proxy runs.
+
+    Attributes:
+        model_name: the model id the guard reports; default the upstream's spec.
+        request_timeout: seconds the upstream may take for one answer (504 after).
+        default_max_tokens: used when a request gives no ``max_tokens``.
+        max_tokens_limit: larger ``max_tokens`` are refused with 400.
+    """
+
+    model_name: str | None = None
+    request_timeout: float = 300.0
+    default_max_tokens: int = 128
+    max_tokens_limit: int = 4096
+
+
+@dataclass
+class Counters:
+    """Live totals, served at ``/health``."""
+
+    requests: int = 0
+    blocked: int = 0
+    errors: int = 0
+    bypasses: int = 0
+    by_action: dict[str, int] = field(default_factory=dict)
+
+
+class Guard:
+    """The checks, the upstream, the auth and the event sink, behind the proxy's endpoints.
+
+    Args:
+        upstream: the target that answers allowed requests.
+        policy: the usage policy.
+        sink: where events go.
+        auth: the client keys; None means open access (client ``anonymous``).
+        checker: the layers; default built from the policy.
+        config: timeouts and limits.
+    """
+
+    def __init__(
+        self,
+        upstream: Target,
+        policy: UsagePolicy,
+        sink: EventSink,
+        *,
+        auth: Authenticator | None = None,
+        checker: Checker | None = None,
+        config: GuardConfig | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.policy = policy
+        self.sink = sink
+        self.auth = auth
+        self.checker = checker or Checker(policy, upstream=upstream)
+        self.config = config or GuardConfig()
+        self.model_name = self.config.model_name or upstream.spec
+        self.counters = Counters()
+        self._policy_id = {"name": policy.name, "revision": policy.revision,
+                           "sha256": policy.sha256}
+        self._refusal_known = any(
+            "output" in la.spec.stages and any(
+                ref.name == "refusal" or ref.category == "refusal" for ref in la.spec.scorers)
+            for la in self.checker.layers
+        )
+
+    # --- the event of one request ---------------------------------------------------------
+
+    def new_event(self, request: Request, endpoint: str) -> RequestEvent:
+        """An event for a request that just arrived."""
+        given = request.headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        return RequestEvent(request_id=request_id, endpoint=endpoint,  # type: ignore[arg-type]
+                            policy=self._policy_id)
+
+    def finish(self, event: RequestEvent, started: float) -> None:
+        """Stamp the latency and send the event (exactly once per request)."""
+        event.latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
+        counters = self.counters
+        counters.requests += 1
+        counters.by_action[event.action] = counters.by_action.get(event.action, 0) + 1
+        counters.blocked += event.action == "block"
+        counters.errors += event.action == "error"
+        counters.bypasses += event.bypasses
+        try:
+            self.sink.emit(event)
+        except Exception:  # noqa: BLE001 - losing the record must not lose the answer
+            log.exception("could not record event %s", event.request_id)
+
+    def authenticate(self, request: Request, event: RequestEvent) -> None:
+        """Name the client on the event, or refuse.
+
+        Raises:
+            APIError: 401 for a missing or unknown key, 429 over the key's rate limit.
+        """
+        if self.auth is None:
+            return
+        client: ClientKey | None = self.auth.client(request.headers.get("authorization"))
+        if client is None:
+            if self.auth.required:
+                raise APIError(
+                    401, "Missing or unknown API key. Send 'Authorization: Bearer <key>'; "
+                    "make keys with `redline guard keys add NAME`.", "invalid_request_error",
+                    code="invalid_api_key")
+            return
+        event.client = client.name
+        wait = self.auth.retry_after(client)
+        if wait > 0:
+            error = APIError(
+                429, f"Rate limit of {client.rate:g} requests/s for client '{client.name}' "
+                f"exceeded; retry after {wait:.2f} s.", "invalid_request_error",
+                code="rate_limit_exceeded")
+            error.retry_after = wait  # type: ignore[attr-defined]
+            raise error
+
+    def check_limits(self, messages: Sequence[Message]) -> None:
+        """Refuse requests over the policy's size limits.
+
+        Raises:
+            APIError: 400 with what is over and by how much.
+        """
+        limits = self.policy.limits
+        if len(messages) > limits.max_messages:
+            raise invalid_request(
+                f"The request has {len(messages)} messages; this guard accepts at most "
+                f"{limits.max_messages}. Send a shorter conversation.", param="messages")
+        chars = sum(len(m.content) for m in messages)
+        if chars > limits.max_chars:
+            raise invalid_request(
+                f"The messages hold {chars} characters; this guard accepts at most "
+                f"{limits.max_chars}. Send a shorter conversation.", param="messages")
+
+    def record_input(self, event: RequestEvent, messages: Sequence[Message]) -> None:
+        """Hashes (and, if the policy says so, the text) of the prompt."""
+        wire = [m.to_dict() for m in messages]
+        event.prompt_sha256 = hashlib.sha256(canonical_json(wire).encode()).hexdigest()
+        event.prompt_chars = sum(len(m.content) for m in messages)
+        if self.policy.capture.content:
+            event.prompt = wire
+
+    def record_stage(self, event: RequestEvent, decision: StageDecision) -> None:
+        """Fold one stage's decision into the event."""
+        event.layers += decision.outcomes
+        event.bypasses += decision.bypasses
+        for category in decision.categories:
+            if category not in event.categories:
+                event.categories.append(category)
+        if decision.action != "allow":
+            from redline.guard.policy import ACTION_RANK
+
+            if ACTION_RANK[decision.action] > ACTION_RANK.get(event.action, 0):
+                event.action = decision.action
+                event.stage = decision.outcomes[0].stage if decision.outcomes else None
+        if (decision.embedding is not None and self.policy.capture.embeddings
+                and event.embedding is None):
+            try:
+                event.embedding = pack_embedding(decision.embedding)
+            except (TypeError, ValueError):
+                log.debug("layer embedding could not be packed", exc_info=True)
+
+    def record_output(self, event: RequestEvent, text: str, decision: StageDecision) -> None:
+        """Hashes of the answer, and whether the upstream refused."""
+        event.response_sha256 = hashlib.sha256(text.encode()).hexdigest()
+        if self.policy.capture.content:
+            event.response = text
+        if self._refusal_known:
+            event.upstream_refused = "refusal" in decision.categories
+
+    # --- the stages ---------------------------------------------------------------------
+
+    async def check_input(
+        self, event: RequestEvent, messages: tuple[Message, ...]
+    ) -> tuple[StageDecision, tuple[Message, ...]]:
+        """Input checks; returns the decision and the (possibly redacted) messages."""
+        decision = await self.checker.check("input", messages)
+        self.record_stage(event, decision)
+        if decision.action == "redact":
+            messages = with_texts(messages, decision.texts)
+        return decision, messages
+
+    async def check_output(
+        self, event: RequestEvent, messages: tuple[Message, ...], text: str
+    ) -> tuple[StageDecision, str]:
+        """Output checks; returns the decision and the text to release."""
+        decision = await self.checker.check("output", messages, text)
+        self.record_stage(event, decision)
+        self.record_output(event, text, decision)
+        if decision.blocked:
+            return decision, self.policy.refusal_message
+        if decision.action == "redact":
+            return decision, decision.texts[0]
+        return decision, text
+
+    async def generate(
+        self, event: RequestEvent, messages: tuple[Message, ...], chat: ChatCompletionRequest
+    ) -> Completion:
+        """One upstream answer, timed.
+
+        Raises:
+            APIError: the upstream failed (502) or timed out (504).
+        """
+        params = _params(chat, self.config.default_max_tokens)
+        started = time.perf_counter()
+        try:
+            completion = await asyncio.wait_for(
+                self.upstream.generate(messages, params), self.config.request_timeout)
+        except Exception as exc:  # noqa: BLE001 - every upstream failure is an error answer
+            raise error_from_target(exc, self.upstream.spec, self.config.request_timeout) from exc
+        finally:
+            event.upstream_ms = round((time.perf_counter() - started) * 1000.0, 3)
+        if completion.finish_reason == "error":
+            raise APIError(502, f"Upstream '{self.upstream.spec}' reported an error.",
+                           "upstream_error", code="target_error")
+        return completion
+
+    async def collect_stream(
+        self, event: RequestEvent, messages: tuple[Message, ...], chat: ChatCompletionRequest
+    ) -> str:
+        """The whole streamed answer, held back until the output checks (buffer mode).
+
+        Raises:
+            APIError: the upstream failed or timed out.
+        """
+        params = _params(chat, self.config.default_max_tokens)
+        started = time.perf_counter()
+
+        async def gather() -> str:
+            return "".join([piece async for piece in stream(self.upstream, messages, params)])
+
+        try:
+            return await asyncio.wait_for(gather(), self.config.request_timeout)
+        except Exception as exc:  # noqa: BLE001 - every upstream failure is an error answer
+            raise error_from_target(exc, self.upstream.spec, self.config.request_timeout) from exc
+        finally:
+            event.upstream_ms = round((time.perf_counter() - started) * 1000.0, 3)
+
+    def completion_body(
+        self, messages: Sequence[Message], text: str, finish: FinishReason, upstream: Completion
+    ) -> dict[str, Any]:
+        """The JSON body of a non-streamed answer."""
+        usage = usage_of(messages, Completion(text=text, prompt_tokens=upstream.prompt_tokens,
+                                              completion_tokens=upstream.completion_tokens))
+        return ChatCompletion(
+            model=self.model_name,
+            choices=[Choice(message=AssistantMessage(content=text), finish_reason=finish)],
+            usage=usage,
+        ).model_dump()
+
+
+def _params(chat: ChatCompletionRequest, default_max_tokens: int) -> Any:
+    from redline.errors import ConfigError
+
+    try:
+        return chat.to_params(default_max_tokens)
+    except ConfigError as exc:
+        raise invalid_request(str(exc)) from exc
+
+
+def _finish(completion: Completion) -> FinishReason:
+    return "length" if completion.finish_reason == "length" else "stop"
+
+
+def _headers(event: RequestEvent) -> dict[str, str]:
+    headers = {"X-Request-ID": event.request_id, "X-Redline-Action": event.action}
+    if event.categories:
+        headers["X-Redline-Categories"] = ",".join(event.categories)
+    return headers
+
+
+def sse_chunks(
+    model: str,
+    pieces: Sequence[str] | AsyncIterator[str],
+    finish: FinishReason | Callable[[], FinishReason],
+) -> AsyncIterator[bytes]:
+    """Server-sent events for the given text pieces, ending in ``[DONE]``.
+
+    ``finish`` may be a function, read after the last piece (stream-first decides late).
+    """
+    cid, created = completion_id(), now()
+
+    def chunk(delta: Delta, reason: FinishReason | None = None) -> bytes:
+        return sse(ChatCompletionChunk(id=cid, created=created, model=model,
+                                       choices=[ChunkChoice(delta=delta, finish_reason=reason)]))
+
+    async def events() -> AsyncIterator[bytes]:
+        yield chunk(Delta(role="assistant", content=""))
+        if isinstance(pieces, Sequence):
+            for piece in pieces:
+                yield chunk(Delta(content=piece))
+        else:
+            async for piece in pieces:
+                yield chunk(Delta(content=piece))
+        yield chunk(Delta(), finish() if callable(finish) else finish)
+        yield sse("[DONE]")
+
+    return events()
+
+
+def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
+    """The FastAPI app of the guard proxy.
+
+    Args:
+        guard: the guard to serve.
+        close: on shutdown, close the event sink (final signed checkpoint) and the upstream.
+
+    Raises:
+        MissingExtraError: fastapi is not installed.
+    """
+    require("fastapi", extra="guard", feature="redline guard")
+    from fastapi import FastAPI
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, StreamingResponse
+    from starlette.exceptions import HTTPException
+
+    policy = guard.policy
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close:
+            guard.sink.close()
+            await guard.upstream.aclose()
+
+    app = FastAPI(
+        title="redline guard",
+        version="1",
+        lifespan=lifespan,
+        description="An OpenAI-compatible proxy that enforces a usage policy with layered "
+        f"safety checks. Policy: {policy.name} {policy.revision} ({policy.sha256[:12]}).",
+    )
+
+    def error_response(error: APIError, event: RequestEvent | None = None) -> JSONResponse:
+        headers = _headers(event) if event is not None else {}
+        wait = getattr(error, "retry_after", None)
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+        return JSONResponse(error.body.model_dump(), status_code=error.status_code,
+                            headers=headers)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(APIError(
+                404, f"No route {request.method} {request.url.path}. The guard answers "
+                "POST /v1/chat/completions, POST /v1/checks and GET /v1/models.",
+                "not_found_error", code="not_found"))
+        return error_response(APIError(exc.status_code, str(exc.detail),
+                                       "invalid_request_error"))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(invalid_request(f"Invalid request: {exc.errors()[:1]}"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in redline guard")
+        return error_response(APIError(500, f"Internal error: {type(exc).__name__}. See the "
+                                       "guard's log.", "server_error", code="internal_error"))
+
+    @app.get("/health", summary="Liveness and live counters")
+    async def health() -> dict[str, Any]:
+        c = guard.counters
+        return {"status": "ok", "model": guard.model_name, "policy": guard._policy_id,
+                "requests": c.requests, "blocked": c.blocked, "errors": c.errors,
+                "bypasses": c.bypasses, "by_action": c.by_action}
+
+    @app.get("/v1/models", summary="The model the guard serves")
+    async def models() -> dict[str, Any]:
+        return ModelList(data=[ModelCard(id=guard.model_name)]).model_dump()
+
+    chat_schema = {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": ChatCompletionRequest.model_json_schema()}}}}
+
+    @app.post("/v1/chat/completions", response_model=None, openapi_extra=chat_schema,
+              summary="Chat completion through the policy's checks (stream supported)")
+    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+        started = time.perf_counter()
+        event = guard.new_event(request, "chat")
+        deferred = False  # a stream-first answer records its event when the stream ends
+        try:
+            guard.authenticate(request, event)
+            body = await read_body(request, policy.limits.max_body_bytes)
+            chat = parse_chat_request(body, max_tokens_limit=guard.config.max_tokens_limit)
+            event.model, event.stream = chat.model[:200], chat.stream
+            messages = chat.to_messages()
+            guard.check_limits(messages)
+            guard.record_input(event, messages)
+            decision, messages = await guard.check_input(event, messages)
+            if decision.blocked:
+                return _refusal(guard, event, chat, messages)
+            if chat.stream and policy.stream.mode == "stream-first":
+                response = await _stream_first(guard, event, chat, messages, started)
+                deferred = True
+                return response
+            if chat.stream:
+                text = await guard.collect_stream(event, messages, chat)
+                out, released = await guard.check_output(event, messages, text)
+                finish: FinishReason = "content_filter" if out.blocked else "stop"
+                pieces = list(word_chunks(released, policy.stream.chunk_chars))
+                return StreamingResponse(
+                    sse_chunks(guard.model_name, pieces, finish),
+                    media_type="text/event-stream",
+                    headers={"Cache-Control": "no-cache", **_headers(event)})
+            completion = await guard.generate(event, messages, chat)
+            out, released = await guard.check_output(event, messages, completion.text)
+            finish = "content_filter" if out.blocked else _finish(completion)
+            return JSONResponse(guard.completion_body(messages, released, finish, completion),
+                                headers=_headers(event))
+        except APIError as error:
+            event.action, event.status_code = "error", error.status_code
+            event.error = error.body.error.message[:500]
+            return error_response(error, event)
+        finally:
+            if not deferred:
+                guard.finish(event, started)
+
+    @app.post("/v1/checks", response_model=CheckResponse, summary="Run the checks only")
+    async def checks(request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        event = guard.new_event(request, "checks")
+        try:
+            guard.authenticate(request, event)
+            body = await read_body(request, policy.limits.max_body_bytes)
+            try:
+                parsed = CheckRequest.model_validate_json(body)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "body"
+                raise invalid_request(
+                    f"Invalid checks request: '{where}': {first['msg']}. Send "
+                    "{\"messages\": [...], \"response\": optional text}.", param=where) from exc
+            messages = tuple(m.to_message() for m in parsed.messages)
+            guard.check_limits(messages)
+            guard.record_input(event, messages)
+            decision, messages = await guard.check_input(event, messages)
+            out_stage = None
+            if parsed.response is not None and not decision.blocked:
+                out, released = await guard.check_output(event, messages, parsed.response)
+                out_stage = CheckStage(action=out.action, categories=out.categories,
+                                       texts=[released], layers=out.outcomes)
+            result = CheckResponse(
+                action=event.action, stage=event.stage, categories=event.categories,
+                input=CheckStage(action=decision.action, categories=decision.categories,
+                                 texts=list(decision.texts), layers=decision.outcomes),
+                output=out_stage, policy=guard._policy_id)
+            return JSONResponse(result.model_dump(), headers=_headers(event))
+        except APIError as error:
+            event.action, event.status_code = "error", error.status_code
+            event.error = error.body.error.message[:500]
+            return error_response(error, event)
+        finally:
+            guard.finish(event, started)
+
+    return app
+
+
+def _refusal(
+    guard: Guard, event: RequestEvent, chat: ChatCompletionRequest, messages: Sequence[Message]
+) -> JSONResponse | StreamingResponse:
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    text = guard.policy.refusal_message
+    if chat.stream:
+        pieces = list(word_chunks(text, guard.policy.stream.chunk_chars))
+        return StreamingResponse(sse_chunks(guard.model_name, pieces, "content_filter"),
+                                 media_type="text/event-stream", headers=_headers(event))
+    body = guard.completion_body(messages, text, "content_filter", Completion(text=text))
+    return JSONResponse(body, headers=_headers(event))
+
+
+async def _stream_first(
+    guard: Guard,
+    event: RequestEvent,
+    chat: ChatCompletionRequest,
+    messages: tuple[Message, ...],
+    started: float,
+) -> StreamingResponse:
+    """Release whole-word chunks as they come; check the whole answer at the end (opt-in).
+
+    The event is recorded when the stream ends, since only then is the decision known.
+    """
+    from fastapi.responses import StreamingResponse
+
+    params = _params(chat, guard.config.default_max_tokens)
+    rechunker = WordRechunker(guard.policy.stream.chunk_chars)
+    pieces_in = stream(guard.upstream, messages, params).__aiter__()
+    upstream_started = time.perf_counter()
+    try:
+        first = await asyncio.wait_for(anext(pieces_in, None), guard.config.request_timeout)
+    except Exception as exc:  # noqa: BLE001 - every upstream failure is an error answer
+        raise error_from_target(exc, guard.upstream.spec, guard.config.request_timeout) from exc
+    finish: list[FinishReason] = ["stop"]
+
+    async def relay() -> AsyncIterator[str]:
+        text: list[str] = []
+        try:
+            piece = first
+            while piece is not None:
+                text.append(piece)
+                for ready in rechunker.feed(piece):
+                    yield ready
+                piece = await anext(pieces_in, None)
+            for ready in rechunker.flush():
+                yield ready
+            event.upstream_ms = round((time.perf_counter() - upstream_started) * 1000.0, 3)
+            out, _ = await guard.check_output(event, messages, "".join(text))
+            if out.blocked:  # too late to hold it back: say so in the finish reason
+                finish[0] = "content_filter"
+        except Exception as exc:  # noqa: BLE001 - the status is sent; record the failure
+            event.action, event.error = "error", f"{type(exc).__name__}: {exc}"[:500]
+            raise
+        finally:
+            guard.finish(event, started)
+
+    return StreamingResponse(sse_chunks(guard.model_name, relay(), lambda: finish[0]),
+                             media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", **_headers(event)})
+
+
+__all__ = ["CheckRequest", "CheckResponse", "Guard", "GuardConfig", "create_guard_app"]
