@@ -19,8 +19,11 @@ def test_import_is_cheap_and_pulls_no_heavy_library() -> None:
     )
     # Best of three: the first run may pay for a cold disk cache.
     runs = [
-        json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                  check=True).stdout)
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(3)
     ]
     assert all(r["heavy"] == [] for r in runs), runs

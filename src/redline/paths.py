@@ -10,12 +10,12 @@ from pathlib import Path
 
 
 def home() -> Path:
-    """redline's working folder (cache, default database, keys)."""
+    """Redline's working folder (cache, default database, keys)."""
     return Path(os.environ.get("REDLINE_HOME", ".redline"))
 
 
 def database_url() -> str:
-    """The store URL: ``REDLINE_DB`` (a SQLAlchemy URL or a file path) or the default SQLite file."""
+    """The store URL: ``REDLINE_DB`` (SQLAlchemy URL or file path), else the default SQLite file."""
     value = os.environ.get("REDLINE_DB")
     if not value:
         return f"sqlite:///{home() / 'redline.db'}"

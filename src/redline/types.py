@@ -15,6 +15,7 @@ from typing import Any, Literal
 from redline.errors import ConfigError
 
 Role = Literal["system", "user", "assistant"]
+FinishReason = Literal["stop", "length", "error"]
 ROLES: tuple[Role, ...] = ("system", "user", "assistant")
 
 
@@ -98,7 +99,7 @@ class Completion:
     """What a target answered."""
 
     text: str
-    finish_reason: Literal["stop", "length", "error"] = "stop"
+    finish_reason: FinishReason = "stop"
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     model: str | None = None

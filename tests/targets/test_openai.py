@@ -65,7 +65,10 @@ async def test_streaming_yields_pieces_in_order(server: ScriptedServer) -> None:
 
 
 async def test_429_with_retry_after_is_honoured_then_succeeds(server: ScriptedServer) -> None:
-    server.script = [Behaviour("status", status=429, headers={"Retry-After": "0.3"}), Behaviour("ok")]
+    server.script = [
+        Behaviour("status", status=429, headers={"Retry-After": "0.3"}),
+        Behaviour("ok"),
+    ]
     target = make(server)
     completion = await target.generate(HELLO, PARAMS)
     await target.aclose()
@@ -76,7 +79,11 @@ async def test_429_with_retry_after_is_honoured_then_succeeds(server: ScriptedSe
 
 
 async def test_500_is_retried_then_succeeds(server: ScriptedServer) -> None:
-    server.script = [Behaviour("status", status=500), Behaviour("status", status=503), Behaviour("ok")]
+    server.script = [
+        Behaviour("status", status=500),
+        Behaviour("status", status=503),
+        Behaviour("ok"),
+    ]
     target = make(server)
     assert (await target.generate(HELLO, PARAMS)).text == "hello from the server"
     await target.aclose()
@@ -132,8 +139,9 @@ async def test_connection_refused_raises_unreachable() -> None:
     with socket.socket() as s:  # a port that nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    target = resolve_target(f"openai:http://127.0.0.1:{port}/v1#m", cache=False,
-                            max_retries=2, backoff_base=0.01)
+    target = resolve_target(
+        f"openai:http://127.0.0.1:{port}/v1#m", cache=False, max_retries=2, backoff_base=0.01
+    )
     with pytest.raises(TargetUnreachableError, match="Check that the server is running"):
         await target.generate(HELLO, PARAMS)
     await target.aclose()

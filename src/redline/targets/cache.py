@@ -54,9 +54,11 @@ class ResponseCache:
     def get(self, key: str) -> Completion | None:
         """The cached completion for ``key``, marked ``cached=True``, or None."""
         with self._lock:
-            row = self._connection().execute(
-                "SELECT value FROM completions WHERE key = ?", (key,)
-            ).fetchone()
+            row = (
+                self._connection()
+                .execute("SELECT value FROM completions WHERE key = ?", (key,))
+                .fetchone()
+            )
         if row is None:
             return None
         data: dict[str, Any] = json.loads(row[0])

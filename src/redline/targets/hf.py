@@ -19,11 +19,11 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from redline.errors import CheckpointError, ConfigError
 from redline.targets.base import target_kind
-from redline.types import Completion, GenerateParams, Message, messages_to_dicts
+from redline.types import Completion, FinishReason, GenerateParams, Message, messages_to_dicts
 
 if TYPE_CHECKING:
     import torch
@@ -75,14 +75,17 @@ class HFTarget:
         self.device = torch.device(device)
         _check_checkpoint(path)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(str(path))
-            self.model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
-        except (OSError, ValueError, KeyError) as exc:
+            # Typed Any: transformers' own stubs do not describe the loaded classes usefully.
+            self.tokenizer: Any = AutoTokenizer.from_pretrained(str(path))
+            self.model: Any = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+        except Exception as exc:  # noqa: BLE001 - any load failure means an unreadable checkpoint
             raise CheckpointError(
-                f"Cannot load checkpoint {path}: {exc}. It must be a transformers "
+                f"Cannot load checkpoint {path}: {type(exc).__name__}: {str(exc)[:200]}. "
+                "It must be a transformers "
                 "causal-LM folder (config.json, weights, tokenizer files)."
             ) from exc
-        self.model.to(self.device).eval()
+        self.model = self.model.to(self.device)
+        self.model.eval()
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._model_lock = threading.Lock()
@@ -134,14 +137,17 @@ class HFTarget:
 
     def _generate_chunk(self, prompts: list[str], params: GenerateParams) -> list[Completion]:
         import torch
-        from transformers import GenerationConfig
+        from transformers import GenerationConfig, StoppingCriteriaList
 
         enc = self.tokenizer(
-            prompts, return_tensors="pt", padding=True, padding_side="left",
+            prompts,
+            return_tensors="pt",
+            padding=True,
+            padding_side="left",
             add_special_tokens=False,
         ).to(self.device)
         sampled = params.temperature > 0
-        config = GenerationConfig(
+        config = GenerationConfig(  # type: ignore[no-untyped-call]
             max_new_tokens=params.max_tokens,
             do_sample=sampled,
             temperature=params.temperature if sampled else None,
@@ -149,15 +155,19 @@ class HFTarget:
             top_k=None,
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.tokenizer.eos_token_id,
-            stop_strings=list(params.stop) or None,
+        )
+        prompt_len = enc["input_ids"].shape[1]
+        criteria = (
+            StoppingCriteriaList([_StopOnText(self.tokenizer, params.stop, prompt_len)])
+            if params.stop
+            else None
         )
         with self._model_lock, torch.inference_mode():
             if sampled:
                 torch.manual_seed(params.seed if params.seed is not None else 0)
             output = self.model.generate(
-                **enc, generation_config=config, tokenizer=self.tokenizer if params.stop else None
+                **enc, generation_config=config, stopping_criteria=criteria
             )
-        prompt_len = enc["input_ids"].shape[1]
         completions = []
         for row, mask in zip(output, enc["attention_mask"], strict=True):
             new = row[prompt_len:]
@@ -175,7 +185,9 @@ class HFTarget:
             for stop in params.stop:
                 if stop in text:
                     text, stopped = text.split(stop, 1)[0], True
-            reason = "stop" if hit_eos or stopped or n_new < params.max_tokens else "length"
+            reason: FinishReason = (
+                "stop" if hit_eos or stopped or n_new < params.max_tokens else "length"
+            )
             completions.append(
                 Completion(
                     text=text,
@@ -228,7 +240,10 @@ class HFTarget:
         import torch
 
         enc = self.tokenizer(
-            list(texts), return_tensors="pt", padding=True, padding_side="right",
+            list(texts),
+            return_tensors="pt",
+            padding=True,
+            padding_side="right",
             add_special_tokens=False,
         ).to(self.device)
         with self._model_lock, torch.inference_mode():
@@ -247,6 +262,28 @@ class HFTarget:
     async def aclose(self) -> None:
         """Drop the model."""
         self._pending.clear()
+
+
+class _StopOnText:
+    """Stops each row once its decoded continuation contains a stop sequence.
+
+    Decoding the continuation is robust for any tokenizer (word-level, byte-level, ...),
+    unlike matching stop strings against token pieces.
+    """
+
+    def __init__(self, tokenizer: Any, stops: Sequence[str], prompt_len: int) -> None:
+        self.tokenizer = tokenizer
+        self.stops = tuple(stops)
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor, **_: Any) -> torch.Tensor:
+        import torch
+
+        texts = self.tokenizer.batch_decode(
+            input_ids[:, self.prompt_len :], skip_special_tokens=True
+        )
+        done = [any(stop in text for stop in self.stops) for text in texts]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
 def _check_checkpoint(path: Path) -> None:
@@ -283,5 +320,3 @@ def make_hf(rest: str, *, device: str = "cpu", batch_size: int = 32) -> HFTarget
     except ValueError as exc:
         raise ConfigError(f"batch_size must be an integer, got {batch_size!r}.") from exc
     return HFTarget(Path(rest).expanduser(), device=str(device), batch_size=size)
-
-

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 from redline.targets.base import target_kind
-from redline.types import Completion, GenerateParams, Message
+from redline.types import Completion, FinishReason, GenerateParams, Message
 
 Responder = Callable[[Sequence[Message]], str]
 
@@ -56,10 +56,12 @@ class MockTarget:
         text = " ".join(words[: params.max_tokens])
         for stop in params.stop:
             text = text.split(stop, 1)[0]
-        reason = "length" if len(words) > params.max_tokens else "stop"
+        reason: FinishReason = "length" if len(words) > params.max_tokens else "stop"
         return Completion(text=text, finish_reason=reason, model=self._spec)
 
-    async def stream(self, messages: Sequence[Message], params: GenerateParams) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: Sequence[Message], params: GenerateParams
+    ) -> AsyncIterator[str]:
         """Yield the answer word by word."""
         text = (await self.generate(messages, params)).text
         for i, word in enumerate(text.split(" ")):

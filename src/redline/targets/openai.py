@@ -34,7 +34,7 @@ from redline.errors import (
     TargetUnreachableError,
 )
 from redline.targets.base import target_kind
-from redline.types import Completion, GenerateParams, Message, messages_to_dicts
+from redline.types import Completion, FinishReason, GenerateParams, Message, messages_to_dicts
 
 if TYPE_CHECKING:
     import httpx
@@ -153,8 +153,10 @@ class OpenAITarget:
                 body = (await response.aread()).decode("utf-8", "replace")[:300]
                 await response.aclose()
                 if response.status_code not in RETRY_STATUSES:
-                    raise TargetHTTPError(_http_message(self.spec, response.status_code, body,
-                                                        self.api_key_env), response.status_code)
+                    raise TargetHTTPError(
+                        _http_message(self.spec, response.status_code, body, self.api_key_env),
+                        response.status_code,
+                    )
                 last_problem = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("retry-after")
                 if attempt == self.max_retries:
@@ -194,7 +196,7 @@ class OpenAITarget:
                 "at an OpenAI-compatible /v1 endpoint."
             ) from exc
         usage = data.get("usage") or {}
-        reason = "length" if choice.get("finish_reason") == "length" else "stop"
+        reason: FinishReason = "length" if choice.get("finish_reason") == "length" else "stop"
         return Completion(
             text=text,
             finish_reason=reason,

@@ -1,0 +1,69 @@
+"""The store on SQLite: migrations agree with the models, attempts are idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from redline.errors import StoreError
+from redline.store import Store
+from redline.store.models import Base
+
+
+def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_default_database_lives_under_redline_home(redline_home: Path) -> None:
+    store = Store()
+    run = store.create_run("redteam", "mock")
+    assert (redline_home / "redline.db").is_file()
+    assert store.get_run(run.id) is not None
+
+
+def test_reopening_keeps_data_and_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    first = Store(url)
+    run = first.create_run("redteam", "mock", {"suite": "x"})
+    assert first.add_attempt(run.id, "k1", messages=[{"role": "user", "content": "a"}], params={})
+    assert not first.add_attempt(run.id, "k1", messages=[], params={})  # duplicate key refused
+    first.close()
+    second = Store(url)
+    assert second.attempt_keys(run.id) == {"k1"}
+    assert second.attempts(run.id)[0].messages == [{"role": "user", "content": "a"}]
+    second.finish_run(run.id)
+    finished = second.get_run(run.id)
+    assert finished is not None and finished.status == "finished" and finished.finished_at
+
+
+def test_findings_and_events_round_trip(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    run = store.create_run("audit", "mock")
+    store.add_finding(
+        run.id,
+        title="complies with weapons requests",
+        severity="high",
+        category="weapons",
+        tags=["owasp-llm-2025:LLM01"],
+        evidence=["k1"],
+    )
+    store.add_events([{"kind": "request", "client": "c1", "action": "block", "payload": {"n": 1}}])
+    (finding,) = store.findings(run.id)
+    assert finding.tags == ["owasp-llm-2025:LLM01"] and finding.evidence == ["k1"]
+
+
+def test_unknown_run_and_bad_url_give_store_errors(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    with pytest.raises(StoreError, match="No run 'nope'"):
+        store.finish_run("nope")
+    with pytest.raises(StoreError, match="Cannot open the store") as info:
+        Store("postgresql+psycopg://user:hunter2@127.0.0.1:1/none")
+    assert "hunter2" not in str(info.value)
