@@ -26,11 +26,16 @@ class _CLIState:
 state = _CLIState()
 
 TargetArg = Annotated[
-    str, typer.Argument(help="Target spec, e.g. mock, hf:/path, openai:URL#MODEL. See `redline targets`.")
+    str,
+    typer.Argument(
+        help="Target spec, e.g. mock, hf:/path, openai:URL#MODEL. See `redline targets`."
+    ),
 ]
 OptionOpt = Annotated[
     list[str] | None,
-    typer.Option("--option", "-o", help="Target option key=value (repeatable), e.g. -o timeout=30."),
+    typer.Option(
+        "--option", "-o", help="Target option key=value (repeatable), e.g. -o timeout=30."
+    ),
 ]
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Do not read or write the on-disk response cache.")
@@ -149,6 +154,7 @@ def chat(
 
 # --- Sub-commands of the parts, one registration line each (keep this block last). ---
 from redline.cli.serve import serve
+
 app.command("serve")(serve)
 
 from redline.cli.guard import register as register_guard

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from redline import paths
 from redline._version import __version__
-from redline.errors import StoreError
+from redline.errors import MissingExtraError, StoreError
 from redline.store.models import Attempt, Event, Finding, Run, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,6 +32,10 @@ class Store:
         try:
             self.engine = _make_engine(self.url)
             self.migrate()
+        except ModuleNotFoundError as exc:
+            raise MissingExtraError(
+                "scale", exc.name or "a database driver", f"The store at {_safe_url(self.url)}"
+            ) from exc
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"Cannot open the store at {_safe_url(self.url)}: {exc.__class__.__name__}: "
@@ -64,7 +68,10 @@ class Store:
     # --- runs -------------------------------------------------------------------------
 
     def create_run(
-        self, kind: str, target: str, config: dict[str, Any] | None = None,
+        self,
+        kind: str,
+        target: str,
+        config: dict[str, Any] | None = None,
         run_id: str | None = None,
     ) -> Run:
         """Start a run and return it."""
@@ -113,7 +120,9 @@ class Store:
     def attempts(self, run_id: str) -> Sequence[Attempt]:
         """Every attempt of a run, in the order recorded."""
         with self.session() as s:
-            return s.scalars(select(Attempt).where(Attempt.run_id == run_id).order_by(Attempt.id)).all()
+            return s.scalars(
+                select(Attempt).where(Attempt.run_id == run_id).order_by(Attempt.id)
+            ).all()
 
     # --- findings and events ----------------------------------------------------------
 
@@ -127,7 +136,9 @@ class Store:
     def findings(self, run_id: str) -> Sequence[Finding]:
         """Every finding of a run."""
         with self.session() as s:
-            return s.scalars(select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)).all()
+            return s.scalars(
+                select(Finding).where(Finding.run_id == run_id).order_by(Finding.id)
+            ).all()
 
     def add_events(self, events: Sequence[dict[str, Any]]) -> None:
         """Append traffic events in one transaction."""
