@@ -1,0 +1,381 @@
+"""The gate: a pure function from policy + eval results + safeguards to a verdict with reasons.
+
+Each threshold's evals are assessed against the evidence:
+
+- **missing** — no result for the suite;
+- **failed** — the result failed, lacks the metric, or has fewer samples than required;
+- **stale** — the suite version is not the one required, the result is older than the
+  policy's ``max_result_age_days``, or it was run on other model files;
+- otherwise **ruled out**, **ruled in** or **not ruled out** from the metric's 95%
+  interval (see :mod:`redline.policy.release`); the last two count as crossed.
+
+The verdict, by precedence:
+
+1. ``NO_GO`` — a crossed threshold says ``no_go``, or demands a safeguard level whose
+   safeguards are not all in place;
+2. ``INCONCLUSIVE`` — some threshold lacks valid evidence (missing, failed or stale);
+   it never releases;
+3. ``GO_WITH_SAFEGUARDS`` — some threshold is crossed and every safeguard it demands is
+   in place;
+4. ``GO`` — every threshold is ruled out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from redline.evals.results import EvalResult, MetricValue
+from redline.policy.release import (
+    EvalRequirement,
+    GuardRequirement,
+    MonitoringRequirement,
+    NamedRequirement,
+    RedTeamRequirement,
+    ReleasePolicy,
+    SafeguardRequirement,
+    Threshold,
+)
+
+Decision = Literal["GO", "GO_WITH_SAFEGUARDS", "NO_GO", "INCONCLUSIVE"]
+EvalStatus = Literal["missing", "failed", "stale", "ruled_out", "ruled_in", "not_ruled_out"]
+ThresholdStatus = Literal["ruled_out", "crossed", "inconclusive"]
+ReasonCode = Literal[
+    "crossed_no_go",
+    "crossed_missing_safeguards",
+    "crossed_safeguarded",
+    "missing_evidence",
+    "failed_evidence",
+    "stale_evidence",
+    "ruled_out",
+]
+
+RELEASES: frozenset[str] = frozenset({"GO", "GO_WITH_SAFEGUARDS"})
+
+
+class Safeguards(BaseModel):
+    """The safeguards in place for this release, as declared by the people shipping it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    guard_layers: list[str] = Field(default_factory=list)
+    monitoring: bool = False
+    redteam_passed: bool = False
+    named: list[str] = Field(default_factory=list)
+
+    def satisfies(self, requirement: SafeguardRequirement) -> bool:
+        """Whether one requirement is met."""
+        if isinstance(requirement, GuardRequirement):
+            return set(requirement.layers) <= set(self.guard_layers)
+        if isinstance(requirement, MonitoringRequirement):
+            return self.monitoring
+        if isinstance(requirement, RedTeamRequirement):
+            return self.redteam_passed
+        if isinstance(requirement, NamedRequirement):
+            return requirement.name in self.named
+        raise TypeError(f"unknown safeguard requirement {requirement!r}")
+
+
+def describe_requirement(requirement: SafeguardRequirement) -> str:
+    """A safeguard requirement in words."""
+    if isinstance(requirement, GuardRequirement):
+        return f"guard with layers {', '.join(requirement.layers)}"
+    if isinstance(requirement, MonitoringRequirement):
+        return "monitoring of deployed traffic"
+    if isinstance(requirement, RedTeamRequirement):
+        return "a passed red-team exercise"
+    return f"safeguard '{requirement.name}'"
+
+
+class EvalAssessment(BaseModel):
+    """How one required eval metric stands against its rule-out and rule-in values."""
+
+    model_config = ConfigDict(frozen=True)
+
+    suite: str
+    metric: str
+    status: EvalStatus
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    n: int | None = None
+    rule_out: float
+    rule_in: float
+    direction: str
+    detail: str
+
+
+class ThresholdAssessment(BaseModel):
+    """One threshold's state and the evals behind it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    domain: str
+    threshold: str
+    status: ThresholdStatus
+    response: str
+    level: str | None = None
+    missing_safeguards: list[str] = Field(default_factory=list)
+    evals: list[EvalAssessment]
+
+
+class Reason(BaseModel):
+    """One reason behind the verdict, in words, with what it is about."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: ReasonCode
+    domain: str
+    threshold: str
+    message: str
+
+
+class Verdict(BaseModel):
+    """The gate's decision, the reasons for it and every threshold's assessment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: Decision
+    releases: bool
+    reasons: list[Reason]
+    thresholds: list[ThresholdAssessment]
+    policy_name: str
+    policy_version: str
+    policy_digest: str
+    decided_at: datetime
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3f}"
+
+
+def assess_eval(
+    requirement: EvalRequirement,
+    results: Sequence[EvalResult],
+    *,
+    now: datetime,
+    max_age: timedelta,
+    model_digest: str | None,
+) -> EvalAssessment:
+    """Assess one required eval metric against the evidence (newest matching result wins)."""
+    def assessed(
+        status: EvalStatus, detail: str, metric: MetricValue | None = None
+    ) -> EvalAssessment:
+        return EvalAssessment(
+            suite=requirement.suite,
+            metric=requirement.metric,
+            status=status,
+            value=metric.value if metric else None,
+            low=metric.low if metric else None,
+            high=metric.high if metric else None,
+            n=metric.n if metric else None,
+            rule_out=requirement.rule_out,
+            rule_in=requirement.rule_in,
+            direction=requirement.direction,
+            detail=detail,
+        )
+
+    candidates = sorted(
+        (r for r in results if r.suite == requirement.suite),
+        key=lambda r: r.finished_at,
+        reverse=True,
+    )
+    if not candidates:
+        return assessed("missing", f"no result for suite '{requirement.suite}'")
+    result = candidates[0]
+    if not requirement.accepts_version(result.suite_version):
+        return assessed(
+            "stale",
+            f"suite version {result.suite_version} is not the required {requirement.version}",
+        )
+    if model_digest is not None and result.model_digest not in (None, model_digest):
+        return assessed("stale", "the result was run on different model files")
+    age = now - result.finished_at
+    if age > max_age:
+        return assessed(
+            "stale",
+            f"the result is {age.days} days old; the policy accepts {max_age.days} days at most",
+        )
+    if result.status != "ok":
+        return assessed("failed", f"the run failed: {result.error}")
+    metric = result.metrics.get(requirement.metric)
+    if metric is None or not metric.defined:
+        return assessed("failed", f"the result has no value for metric '{requirement.metric}'")
+    assert metric.value is not None and metric.low is not None and metric.high is not None
+    if metric.n < requirement.min_samples:
+        return assessed(
+            "failed",
+            f"{metric.n} samples; the policy needs at least {requirement.min_samples}",
+            metric,
+        )
+    interval = f"{_fmt(metric.value)} [{_fmt(metric.low)}, {_fmt(metric.high)}]"
+    if requirement.direction == "higher_is_worse":
+        ruled_out = metric.high < requirement.rule_out
+        ruled_in = metric.low >= requirement.rule_in
+        out_side, in_side = "below", "at or above"
+    else:
+        ruled_out = metric.low > requirement.rule_out
+        ruled_in = metric.high <= requirement.rule_in
+        out_side, in_side = "above", "at or below"
+    if ruled_out:
+        return assessed(
+            "ruled_out", f"{interval} lies {out_side} rule-out {requirement.rule_out}", metric
+        )
+    if ruled_in:
+        return assessed("ruled_in", f"{interval} lies {in_side} rule-in {requirement.rule_in}",
+                        metric)
+    return assessed(
+        "not_ruled_out",
+        f"{interval} cannot rule out crossing (rule-out {requirement.rule_out}); "
+        "counted as crossed",
+        metric,
+    )
+
+
+_CROSSED = {"ruled_in", "not_ruled_out"}
+_INVALID: dict[str, ReasonCode] = {
+    "missing": "missing_evidence",
+    "failed": "failed_evidence",
+    "stale": "stale_evidence",
+}
+
+
+def _threshold_status(threshold: Threshold, evals: Sequence[EvalAssessment]) -> ThresholdStatus:
+    statuses = [e.status for e in evals]
+    if threshold.crossed_when == "any":
+        if any(s in _CROSSED for s in statuses):
+            return "crossed"
+        if any(s in _INVALID for s in statuses):
+            return "inconclusive"
+        return "ruled_out"
+    if any(s == "ruled_out" for s in statuses):
+        return "ruled_out"
+    if any(s in _INVALID for s in statuses):
+        return "inconclusive"
+    return "crossed"
+
+
+def decide(
+    policy: ReleasePolicy,
+    results: Sequence[EvalResult],
+    safeguards: Safeguards | None = None,
+    *,
+    now: datetime,
+    model_digest: str | None = None,
+) -> Verdict:
+    """The verdict of ``policy`` on ``results`` with ``safeguards`` in place.
+
+    Pure: the same arguments always give the same verdict (``now`` is an argument so a
+    verifier can recompute a past decision).
+
+    Args:
+        policy: the release policy.
+        results: eval results (the newest per suite is used).
+        safeguards: what is in place; none when omitted.
+        now: the decision time (staleness is measured from it).
+        model_digest: sha256 of the model's files; results run on other files are stale.
+    """
+    in_place = safeguards or Safeguards()
+    max_age = timedelta(days=policy.max_result_age_days)
+    assessments: list[ThresholdAssessment] = []
+    reasons: list[Reason] = []
+    for domain in policy.domains:
+        for threshold in domain.thresholds:
+            evals = [
+                assess_eval(r, results, now=now, max_age=max_age, model_digest=model_digest)
+                for r in threshold.evals
+            ]
+            status = _threshold_status(threshold, evals)
+            missing: list[str] = []
+            if status == "crossed" and threshold.level is not None:
+                missing = [
+                    describe_requirement(req)
+                    for req in policy.requirements_for(threshold.level)
+                    if not in_place.satisfies(req)
+                ]
+            assessments.append(
+                ThresholdAssessment(
+                    domain=domain.id, threshold=threshold.id, status=status,
+                    response=threshold.response, level=threshold.level,
+                    missing_safeguards=missing, evals=evals,
+                )
+            )
+            reasons.extend(_reasons(domain.id, threshold, status, evals, missing))
+
+    decision = _decision(assessments)
+    order = {code: i for i, code in enumerate(_REASON_ORDER)}
+    reasons.sort(key=lambda r: order[r.code])
+    return Verdict(
+        decision=decision,
+        releases=decision in RELEASES,
+        reasons=reasons,
+        thresholds=assessments,
+        policy_name=policy.name,
+        policy_version=policy.version,
+        policy_digest=policy.digest(),
+        decided_at=now,
+    )
+
+
+_REASON_ORDER: tuple[ReasonCode, ...] = (
+    "crossed_no_go",
+    "crossed_missing_safeguards",
+    "missing_evidence",
+    "failed_evidence",
+    "stale_evidence",
+    "crossed_safeguarded",
+    "ruled_out",
+)
+
+
+def _decision(assessments: Sequence[ThresholdAssessment]) -> Decision:
+    crossed = [a for a in assessments if a.status == "crossed"]
+    if any(a.response == "no_go" or a.missing_safeguards for a in crossed):
+        return "NO_GO"
+    if any(a.status == "inconclusive" for a in assessments):
+        return "INCONCLUSIVE"
+    if crossed:
+        return "GO_WITH_SAFEGUARDS"
+    return "GO"
+
+
+def _reasons(
+    domain: str,
+    threshold: Threshold,
+    status: ThresholdStatus,
+    evals: Sequence[EvalAssessment],
+    missing: Sequence[str],
+) -> list[Reason]:
+    def about(e: EvalAssessment) -> str:
+        return f"{e.suite}/{e.metric}: {e.detail}"
+
+    where = {"domain": domain, "threshold": threshold.id}
+    if status == "crossed":
+        crossed = "; ".join(about(e) for e in evals if e.status in _CROSSED)
+        if threshold.response == "no_go":
+            return [Reason(code="crossed_no_go", message=f"{threshold.id} crossed: {crossed}",
+                           **where)]
+        if missing:
+            return [Reason(
+                code="crossed_missing_safeguards",
+                message=f"{threshold.id} crossed ({crossed}) and level '{threshold.level}' "
+                f"safeguards are missing: {', '.join(missing)}",
+                **where,
+            )]
+        return [Reason(
+            code="crossed_safeguarded",
+            message=f"{threshold.id} crossed ({crossed}); level '{threshold.level}' "
+            "safeguards are in place",
+            **where,
+        )]
+    if status == "inconclusive":
+        return [
+            Reason(code=_INVALID[e.status], message=f"{threshold.id}: {about(e)}", **where)
+            for e in evals
+            if e.status in _INVALID
+        ]
+    ruled = "; ".join(about(e) for e in evals if e.status == "ruled_out")
+    return [Reason(code="ruled_out", message=f"{threshold.id} ruled out: {ruled}", **where)]

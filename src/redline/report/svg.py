@@ -1,0 +1,219 @@
+"""Plots as hand-written inline SVG.
+
+Why not matplotlib: a report must be one self-contained file, deterministic (the same
+data gives the same bytes, which matters for artefacts that get hashed and signed), and
+makeable without a 40 MB plotting stack on a release machine. The two plots redline
+needs — a metric across checkpoints with its trend band, and intervals against policy
+values — are a few dozen SVG elements each.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+from redline.evals.series import MetricTrend
+from redline.gate.decide import EvalAssessment
+
+INK = "#1f2933"
+MUTED = "#7b8794"
+GRID = "#e4e7eb"
+OBSERVED = "#2563eb"
+BAND = "#cbd5e1"
+JUMP = "#dc2626"
+ALERT = "#d97706"
+SAFE = "#16a34a"
+
+
+def _num(x: float) -> str:
+    return f"{x:.1f}"
+
+
+def _ticks(low: float, high: float, count: int = 5) -> list[float]:
+    if high <= low:
+        return [low]
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.ceil(low / step) * step
+    out = []
+    value = first
+    while value <= high + 1e-9:
+        out.append(round(value, 10))
+        value += step
+    return out
+
+
+def _label(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 1e4 or abs(value) < 1e-2:
+        return f"{value:.2g}"
+    return f"{value:g}"
+
+
+def trend_plot(trend: MetricTrend, *, width: int = 680, height: int = 300) -> str:
+    """A metric across checkpoints, as an SVG document string.
+
+    Values with 95% intervals, the one-step-ahead prediction band, jumps in red, the
+    alert value as a dashed line.
+    """
+    left, right, top, bottom = 56, 16, 34, 46
+    plot_w, plot_h = width - left - right, height - top - bottom
+    points = trend.points
+    title = f"{trend.suite}/{trend.metric}"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" class="plot" '
+        f'data-metric="{escape(title)}">',
+        f"<title>{escape(title)} across checkpoints</title>",
+        f'<text x="{left}" y="20" font-size="14" font-weight="600" fill="{INK}">'
+        f"{escape(title)}</text>",
+    ]
+    if not points:
+        parts.append(f'<text x="{left}" y="{top + 20}" fill="{MUTED}">no values</text></svg>')
+        return "".join(parts)
+
+    xs = [p.x for p in points]
+    values = [v for p in points for v in (p.low, p.high)]
+    values += [v for p in points for v in (p.predicted_low, p.predicted_high) if v is not None]
+    if trend.alert is not None:
+        values.append(trend.alert.value)
+    y_low, y_high = min(values), max(values)
+    if 0 <= min(p.low for p in points) and max(p.high for p in points) <= 1:
+        y_low, y_high = 0.0, 1.0
+    if y_high - y_low < 1e-9:
+        y_low, y_high = y_low - 0.5, y_high + 0.5
+    x_low, x_high = min(xs), max(xs)
+    if x_high - x_low < 1e-12:
+        x_low, x_high = x_low - 1, x_high + 1
+    pad = (x_high - x_low) * 0.04
+
+    def px(x: float) -> float:
+        return left + (x - x_low + pad) / (x_high - x_low + 2 * pad) * plot_w
+
+    def py(y: float) -> float:
+        y = min(max(y, y_low), y_high)
+        return top + (1 - (y - y_low) / (y_high - y_low)) * plot_h
+
+    for tick in _ticks(y_low, y_high):
+        y = py(tick)
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{_num(y)}" y2="{_num(y)}" '
+                     f'stroke="{GRID}"/>')
+        parts.append(f'<text x="{left - 6}" y="{_num(y + 4)}" font-size="11" text-anchor="end" '
+                     f'fill="{MUTED}">{_label(tick)}</text>')
+    every = max(1, math.ceil(len(points) / 10))
+    for i, p in enumerate(points):
+        if i % every == 0 or i == len(points) - 1:
+            parts.append(f'<text x="{_num(px(p.x))}" y="{top + plot_h + 16}" font-size="11" '
+                         f'text-anchor="middle" fill="{MUTED}">{p.step}</text>')
+    axis = "compute" if trend.axis == "compute" else "training step"
+    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" font-size="11" '
+                 f'text-anchor="middle" fill="{MUTED}">{axis} ({trend.scale} axis)</text>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{MUTED}"/>')
+    parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" '
+                 f'y2="{top + plot_h}" stroke="{MUTED}"/>')
+
+    forecast = [p for p in points if p.predicted_low is not None and p.predicted_high is not None]
+    for p in forecast:
+        assert p.predicted_low is not None and p.predicted_high is not None
+        x, half = px(p.x), 7
+        band_h = max(1.0, py(p.predicted_low) - py(p.predicted_high))
+        parts.append(
+            f'<rect class="band" x="{_num(x - half)}" y="{_num(py(p.predicted_high))}" '
+            f'width="{2 * half}" height="{_num(band_h)}" '
+            f'fill="{BAND}" opacity="0.8"><title>predicted {p.predicted:.3f} '
+            f"[{p.predicted_low:.3f}, {p.predicted_high:.3f}]</title></rect>"
+        )
+
+    if trend.alert is not None:
+        y = py(trend.alert.value)
+        parts.append(f'<line class="alert" x1="{left}" x2="{left + plot_w}" y1="{_num(y)}" '
+                     f'y2="{_num(y)}" stroke="{ALERT}" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{left + plot_w - 4}" y="{_num(y - 5)}" font-size="11" '
+                     f'text-anchor="end" fill="{ALERT}">alert {trend.alert.value:g}</text>')
+
+    line = " ".join(f"{_num(px(p.x))},{_num(py(p.value))}" for p in points)
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{OBSERVED}" stroke-width="1.5"/>')
+    for p in points:
+        x = px(p.x)
+        colour = JUMP if p.jump else OBSERVED
+        parts.append(f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{_num(py(p.low))}" '
+                     f'y2="{_num(py(p.high))}" stroke="{colour}" stroke-width="1.5"/>')
+        stroke = f' stroke="{ALERT}" stroke-width="2"' if p.alert else ""
+        radius = 6 if p.jump else 3.5
+        css = "point jump" if p.jump else "point"
+        parts.append(
+            f'<circle class="{css}" cx="{_num(x)}" cy="{_num(py(p.value))}" r="{radius}" '
+            f'fill="{colour}"{stroke}><title>step {p.step}: {p.value:.3f} '
+            f"[{p.low:.3f}, {p.high:.3f}] n={p.n}</title></circle>"
+        )
+        if p.jump:
+            arrow = "\u2191" if p.jump == "up" else "\u2193"
+            parts.append(f'<text x="{_num(x + 9)}" y="{_num(py(p.value) + 4)}" font-size="12" '
+                         f'font-weight="600" fill="{JUMP}">jump {arrow}</text>')
+
+    legend_x = left + 150
+    parts.append(
+        f'<g font-size="11" fill="{MUTED}">'
+        f'<circle cx="{legend_x}" cy="16" r="3.5" fill="{OBSERVED}"/>'
+        f'<text x="{legend_x + 8}" y="20">value, 95% CI</text>'
+        f'<rect x="{legend_x + 100}" y="10" width="12" height="12" fill="{BAND}"/>'
+        f'<text x="{legend_x + 116}" y="20">trend prediction, 95% PI</text>'
+        f'<circle cx="{legend_x + 274}" cy="16" r="5" fill="{JUMP}"/>'
+        f'<text x="{legend_x + 283}" y="20">capability jump</text></g>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def interval_chart(evals: Sequence[EvalAssessment], *, width: int = 680) -> str:
+    """Each required eval's 95% interval against its rule-out and rule-in values."""
+    row, left, right, top = 30, 250, 24, 26
+    height = top + row * max(1, len(evals)) + 24
+    plot_w = width - left - right
+    values = [0.0, 1.0]
+    for e in evals:
+        values += [e.rule_out, e.rule_in]
+        values += [v for v in (e.low, e.high) if v is not None]
+    low, high = min(values), max(values)
+
+    def px(x: float) -> float:
+        return left + (x - low) / (high - low) * plot_w
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" class="plot intervals">',
+        "<title>Eval intervals against policy values</title>",
+        f'<g font-size="11" fill="{MUTED}"><text x="{left}" y="14">95% interval; '
+        f'green tick: rule-out, red tick: rule-in</text></g>',
+    ]
+    for tick in _ticks(low, high):
+        x = px(tick)
+        parts.append(f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top - 4}" '
+                     f'y2="{height - 20}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{_num(x)}" y="{height - 6}" font-size="11" text-anchor="middle" '
+                     f'fill="{MUTED}">{_label(tick)}</text>')
+    for i, e in enumerate(evals):
+        y = top + i * row + row / 2
+        crossed = e.status in ("ruled_in", "not_ruled_out")
+        colour = JUMP if crossed else SAFE if e.status == "ruled_out" else MUTED
+        parts.append(f'<text x="{left - 8}" y="{_num(y + 4)}" font-size="12" text-anchor="end" '
+                     f'fill="{INK}">{escape(e.suite)}/{escape(e.metric)}</text>')
+        for value, tick_colour in ((e.rule_out, SAFE), (e.rule_in, JUMP)):
+            parts.append(f'<line x1="{_num(px(value))}" x2="{_num(px(value))}" '
+                         f'y1="{_num(y - 10)}" y2="{_num(y + 10)}" stroke="{tick_colour}" '
+                         f'stroke-width="2"/>')
+        if e.low is not None and e.high is not None and e.value is not None:
+            parts.append(f'<line x1="{_num(px(e.low))}" x2="{_num(px(e.high))}" y1="{_num(y)}" '
+                         f'y2="{_num(y)}" stroke="{colour}" stroke-width="4" '
+                         f'stroke-linecap="round"/>')
+            parts.append(f'<circle cx="{_num(px(e.value))}" cy="{_num(y)}" r="4.5" fill="#fff" '
+                         f'stroke="{colour}" stroke-width="2"><title>{escape(e.detail)}</title>'
+                         "</circle>")
+        else:
+            parts.append(f'<text x="{left + 6}" y="{_num(y + 4)}" font-size="12" '
+                         f'fill="{MUTED}">{escape(e.status)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
