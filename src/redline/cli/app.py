@@ -160,3 +160,11 @@ app.command("serve")(serve)
 from redline.cli.guard import register as register_guard
 
 register_guard(app)  # redline guard ..., redline log ...
+
+from redline.cli.evals import register as register_evals
+
+register_evals(app)  # redline eval, redline eval-series, redline list suites
+
+from redline.cli.gate import register as register_gate
+
+register_gate(app)  # redline gate, redline verify, redline keys, redline policy
