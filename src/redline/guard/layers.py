@@ -12,14 +12,15 @@ target in :class:`CheckInput` (an :class:`~redline.targets.hf.HFTarget` gives ac
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from redline.errors import ConfigError
-from redline.guard.policy import LayerSpec, Stage
-from redline.scorers.base import Score, ScoreInput, Scorer
+from redline.guard.policy import LayerSpec, ScorerRef, Stage
+from redline.scorers.base import Score, ScoreInput
 from redline.targets.base import Target
 from redline.types import Message
 
@@ -159,41 +160,106 @@ class RulesLayer:
 
 # --- scorer-backed layers --------------------------------------------------------------
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class Batcher(Generic[T, R]):
+    """Gathers concurrent calls into batches for a function that is cheaper in bulk.
+
+    The first call runs at once, alone; calls that arrive while a batch runs wait and go
+    together in the next one (continuous batching). So a quiet guard adds no delay and a
+    busy one makes one encoder pass for many requests instead of queueing them one by one.
+    """
+
+    def __init__(
+        self, run: Callable[[list[T]], Awaitable[Sequence[R]]], *, max_batch: int = 64
+    ) -> None:
+        self._run = run
+        self.max_batch = max_batch
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._running = False
+
+    async def __call__(self, item: T) -> R:
+        """The function's result for one item."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if not self._running:
+            self._running = True
+            asyncio.ensure_future(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch = self._pending[: self.max_batch]
+                self._pending = self._pending[self.max_batch :]
+                live = [(item, fut) for item, fut in batch if not fut.done()]
+                if not live:
+                    continue
+                try:
+                    results = await self._run([item for item, _ in live])
+                except Exception as exc:  # noqa: BLE001 - each caller gets the failure
+                    for _, fut in live:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    continue
+                for (_, fut), result in zip(live, results, strict=True):
+                    if not fut.done():
+                        fut.set_result(result)
+        finally:
+            self._running = False
+
 
 class ScorerSet:
-    """Runs a layer's registered scorers on one stage and maps positives to categories."""
+    """Runs a layer's registered scorers on one stage and maps positives to categories.
+
+    Scorers that judge in bulk (``batch``) are called through a :class:`Batcher`, so
+    concurrent requests share encoder passes. With ``options: {embed_prompts: true}`` the
+    set also embeds the last user message with the scorers' encoder, for drift in watch.
+    """
 
     def __init__(self, spec: LayerSpec) -> None:
-        from redline.scorers.base import get_scorer
+        from redline.scorers.base import BatchScorer, get_scorer
 
         self.spec = spec
-        self._scorers: list[tuple[Any, Scorer]] = [
-            (ref, get_scorer(ref.name, **ref.options)) for ref in spec.scorers
-        ]
+        self._scorers: list[tuple[ScorerRef, Callable[[ScoreInput], Awaitable[Score]]]] = []
+        for ref in spec.scorers:
+            made = get_scorer(ref.name, **ref.options)
+            call = Batcher(made.batch) if isinstance(made, BatchScorer) else made
+            self._scorers.append((ref, call))
+        self._embed: Batcher[str, Any] | None = None
+        if spec.options.get("embed_prompts"):
+            self._embed = Batcher(_embed_texts)
 
     async def __call__(self, item: CheckInput) -> LayerResult:
         """Score the stage with every scorer at once."""
-        import asyncio
-
-        if not self._scorers:
+        if not self._scorers and self._embed is None:
             return LayerResult()
         score_input = ScoreInput(item.messages, item.response if item.stage == "output" else None)
-        scores: Sequence[Score] = await asyncio.gather(*(s(score_input) for _, s in self._scorers))
+        jobs: list[Awaitable[Any]] = [call(score_input) for _, call in self._scorers]
+        if self._embed is not None and item.stage == "input":
+            jobs.append(self._embed(score_input.prompt))
+        results = await asyncio.gather(*jobs)
+        embedding = results[len(self._scorers)] if len(results) > len(self._scorers) else None
         hits: list[Hit] = []
         values: dict[str, float] = {}
-        embedding = None
-        for (ref, _), score in zip(self._scorers, scores, strict=True):
-            if score.value is not None:
-                values[ref.name] = round(float(score.value), 6)
-            if embedding is None:
-                embedding = score.details.get("embedding")
-            if not score.scored:
-                raise RuntimeError(f"scorer {ref.name} could not judge: {score.explanation}")
-            if score.value is not None and score.value >= ref.threshold:
+        for (ref, _), score in zip(self._scorers, results, strict=False):
+            if not score.scored or score.value is None:
+                continue  # the scorer had nothing to judge (an empty answer): no finding
+            values[ref.name] = round(float(score.value), 6)
+            fired = score.label if ref.threshold is None else score.value >= ref.threshold
+            if fired:
                 category = ref.category or score.category or ref.name
                 hits.append(Hit(category, ref.name, float(score.value),
                                 _spans_of(score, item.stage)))
         return LayerResult(tuple(hits), values, embedding)
+
+
+async def _embed_texts(texts: list[str]) -> Any:
+    from redline.scorers.encoder import encode
+
+    return list(await asyncio.to_thread(encode, texts))
 
 
 def _spans_of(score: Score, stage: Stage) -> tuple[tuple[int, int, int], ...]:
@@ -241,6 +307,7 @@ __all__ = [
     "LayerResult",
     "RulesLayer",
     "ScorerLayer",
+    "Batcher",
     "build_layer",
     "layer_kind",
 ]

@@ -54,13 +54,14 @@ class ScorerRef(_Strict):
     Attributes:
         name: registry name (``redline list scorers``).
         category: policy category of a positive; None means the scorer's own category.
-        threshold: a score value at or above this fires the category.
+        threshold: a score value at or above this fires the category; None uses the
+            scorer's own decision (its calibrated threshold).
         options: constructor arguments of the scorer.
     """
 
     name: str
     category: str | None = None
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     options: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -1,0 +1,135 @@
+import asyncio
+
+import pytest
+
+from redline.guard.checks import GUARD_FAILURE, Checker
+from redline.guard.layers import Batcher, CheckInput, Hit, LayerResult
+from redline.guard.policy import LayerSpec, parse_policy
+from redline.types import Message
+
+POLICY = parse_policy({
+    "categories": {
+        "pii": {"action": "redact"},
+        "bad": {"action": "block"},
+        "meh": {"action": "flag"},
+    },
+    "layers": [
+        {"name": "rules", "kind": "rules", "patterns": {
+            "pii": [r"\b\d{3}-\d{4}\b"], "meh": ["(?i)hmm"]},
+         "blocklist": {"bad": ["forbidden word"]}},
+    ],
+})
+
+
+class FakeLayer:
+    """A layer with a scripted result, delay or failure; it records that it ran."""
+
+    def __init__(self, name: str, kind: str = "classifier", *, hits: tuple[Hit, ...] = (),
+                 delay: float = 0.0, fail: str = "closed", error: bool = False,
+                 timeout_ms: float = 1000.0) -> None:
+        self.spec = LayerSpec(name=name, kind=kind, fail=fail, timeout_ms=timeout_ms)
+        self.hits, self.delay, self.error = hits, delay, error
+        self.ran = self.finished = False
+
+    async def __call__(self, item: CheckInput) -> LayerResult:
+        self.ran = True
+        await asyncio.sleep(self.delay)
+        if self.error:
+            raise RuntimeError("model crashed")
+        self.finished = True
+        return LayerResult(self.hits, {self.spec.name: 0.9})
+
+
+def user(text: str) -> list[Message]:
+    return [Message("system", "be nice"), Message("user", text)]
+
+
+async def test_rules_redact_exact_spans_and_flag() -> None:
+    decision = await Checker(POLICY).check("input", user("call 555-1234 or 555-9876, hmm"))
+    assert decision.action == "redact"
+    assert decision.texts[1] == "call [REDACTED:pii] or [REDACTED:pii], hmm"
+    assert decision.texts[0] == "be nice"
+    assert set(decision.categories) == {"pii", "meh"}
+
+
+async def test_blocklist_is_whole_word_and_case_blind() -> None:
+    checker = Checker(POLICY)
+    assert (await checker.check("input", user("a FORBIDDEN WORD here"))).action == "block"
+    assert (await checker.check("input", user("unforbidden wordy"))).action == "allow"
+
+
+async def test_block_skips_later_tiers() -> None:
+    rules = FakeLayer("rules", "rules", hits=(Hit("bad", "r"),))
+    judge = FakeLayer("judge", "judge")
+    decision = await Checker(POLICY, [judge, rules]).check("input", user("x"))
+    assert decision.action == "block"
+    assert not judge.ran
+    assert [(o.layer, o.status) for o in decision.outcomes] == [("rules", "ok"),
+                                                                ("judge", "skipped")]
+
+
+async def test_layers_of_a_tier_run_concurrently_and_a_block_cancels_the_rest() -> None:
+    fast_block = FakeLayer("a", hits=(Hit("bad", "a"),), delay=0.01)
+    slow = FakeLayer("b", delay=5.0)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    decision = await Checker(POLICY, [fast_block, slow]).check("input", user("x"))
+    assert loop.time() - start < 1.0
+    assert decision.action == "block"
+    assert slow.ran and not slow.finished
+    assert {o.layer: o.status for o in decision.outcomes} == {"a": "ok", "b": "skipped"}
+
+
+@pytest.mark.parametrize("failure", ["error", "timeout"])
+async def test_failing_layer_fails_closed(failure: str) -> None:
+    layer = FakeLayer("enc", error=failure == "error", delay=0.5 if failure == "timeout" else 0,
+                      timeout_ms=20)
+    decision = await Checker(POLICY, [layer]).check("input", user("hello"))
+    assert decision.action == "block"
+    assert decision.categories == [GUARD_FAILURE]
+    assert decision.outcomes[0].status == failure and decision.bypasses == 0
+
+
+async def test_fail_open_lets_through_and_counts_the_bypass() -> None:
+    layer = FakeLayer("enc", error=True, fail="open")
+    decision = await Checker(POLICY, [layer]).check("input", user("hello"))
+    assert decision.action == "allow"
+    assert decision.bypasses == 1 and decision.outcomes[0].bypassed
+    assert "RuntimeError" in (decision.outcomes[0].error or "")
+
+
+async def test_redact_without_spans_blocks() -> None:
+    layer = FakeLayer("enc", hits=(Hit("pii", "scorer-without-spans"),))
+    decision = await Checker(POLICY, [layer]).check("input", user("my name is Ann"))
+    assert decision.action == "block"
+
+
+async def test_output_stage_checks_the_answer_only() -> None:
+    checker = Checker(POLICY)
+    decision = await checker.check("output", user("555-1234"), "reach me at 555-0000")
+    assert decision.texts == ("reach me at [REDACTED:pii]",)
+
+
+async def test_batcher_groups_concurrent_calls() -> None:
+    sizes: list[int] = []
+
+    async def run(items: list[int]) -> list[int]:
+        sizes.append(len(items))
+        await asyncio.sleep(0.02)
+        return [i * 2 for i in items]
+
+    batcher: Batcher[int, int] = Batcher(run)
+    first = asyncio.ensure_future(batcher(0))
+    await asyncio.sleep(0.005)  # the first call is running alone; the rest queue behind it
+    results = await asyncio.gather(first, *(batcher(i) for i in range(1, 10)))
+    assert results == [i * 2 for i in range(10)]
+    assert sizes == [1, 9]
+
+
+async def test_batcher_passes_failures_to_every_caller() -> None:
+    async def run(items: list[int]) -> list[int]:
+        raise ValueError("encoder down")
+
+    batcher: Batcher[int, int] = Batcher(run)
+    results = await asyncio.gather(*(batcher(i) for i in range(3)), return_exceptions=True)
+    assert all(isinstance(r, ValueError) for r in results)
