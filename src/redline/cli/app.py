@@ -168,3 +168,4 @@ register_evals(app)  # redline eval, redline eval-series, redline list suites
 from redline.cli.gate import register as register_gate
 
 register_gate(app)  # redline gate, redline verify, redline keys, redline policy
+from redline.cli.redteam import redteam; app.command("redteam")(redteam)  # noqa: E702, I001

@@ -1,0 +1,249 @@
+"""A red-team run from start to report: plan, attacks, runner, store, findings.
+
+:func:`run_redteam` is what ``redline redteam`` calls. The run's configuration is saved
+with the run in the store, so ``--resume RUN`` needs nothing else: it re-reads the plan,
+replays the attempts already logged and carries on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from redline._version import __version__
+from redline.errors import ConfigError
+from redline.redteam.attacks.base import AttackContext, Goal, make_attack, whitebox_model
+from redline.redteam.probes import ProbeInfo, select_probes
+from redline.redteam.records import AttemptRecord
+from redline.redteam.report import RedteamReport, build_report
+from redline.redteam.runner import Budget, Runner, stored_records, write_attempts
+from redline.redteam.suites import get_suite
+from redline.redteam.transforms import make_chain
+from redline.scorers.base import Scorer, get_scorer
+from redline.types import GenerateParams, content_hash
+
+if TYPE_CHECKING:
+    from redline.store import Store
+    from redline.targets.base import Target
+
+DEFAULT_SCORERS = ("refusal", "harmful_compliance")
+DEFAULT_SUCCESS_SCORER = "harmful_compliance"
+
+
+class RedteamConfig(BaseModel):
+    """Everything that decides what a run does (saved with the run)."""
+
+    v: Literal[1] = 1
+    target: str
+    suite: str = "default"
+    probes: list[str] | None = None
+    attacks: list[str] | None = None
+    transforms: list[str] | None = None
+    limit: int | None = Field(default=None, ge=1, description="prompts per probe")
+    categories: list[str] | None = None
+    scorers: list[str] = Field(default_factory=lambda: list(DEFAULT_SCORERS))
+    success_scorer: str = DEFAULT_SUCCESS_SCORER
+    max_queries: int | None = Field(default=None, ge=1)
+    max_seconds: float | None = Field(default=None, gt=0)
+    concurrency: int = Field(default=16, ge=1)
+    max_tokens: int = Field(default=128, ge=1)
+    seed: int = 0
+    attacker: str | None = None
+    judge: str | None = None
+    plugins: list[str] = Field(default_factory=list)
+
+    def plan(self) -> tuple[list[str], list[str], list[str], int | None]:
+        """Probes, attacks, transforms and per-probe limit, the suite filling what is unset."""
+        suite = get_suite(self.suite)
+        return (
+            self.probes or list(suite.probes),
+            self.attacks or list(suite.attacks),
+            self.transforms or list(suite.transforms),
+            self.limit if self.limit is not None else suite.limit,
+        )
+
+    def params(self) -> GenerateParams:
+        """Sampling parameters of the target (greedy: deterministic and cacheable)."""
+        return GenerateParams(max_tokens=self.max_tokens, temperature=0.0)
+
+
+def load_plugins(modules: list[str]) -> None:
+    """Import modules that register extra probes, transforms, attacks or scorers.
+
+    Raises:
+        ConfigError: a module cannot be imported.
+    """
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            raise ConfigError(f"Cannot import plugin module '{module}': {exc}.") from exc
+
+
+def make_scorers(config: RedteamConfig) -> dict[str, Scorer]:
+    """The run's scorers by name, the success scorer included.
+
+    Raises:
+        ConfigError: an unknown scorer.
+        MissingExtraError: a scorer's model needs an extra that is not installed.
+    """
+    names = list(dict.fromkeys([*config.scorers, config.success_scorer]))
+    return {name: get_scorer(name) for name in names}
+
+
+def load_goals(probes: list[ProbeInfo], limit: int | None, categories: list[str] | None
+               ) -> tuple[list[Goal], list[tuple[ProbeInfo, str]]]:
+    """Goals from the probes; probes that fail to load are returned with the reason."""
+    goals: list[Goal] = []
+    failed: list[tuple[ProbeInfo, str]] = []
+    for probe in probes:
+        try:
+            prompts = probe.load()
+        except Exception as exc:  # noqa: BLE001 - one failing probe never kills the run
+            failed.append((probe, f"{type(exc).__name__}: {exc}"))
+            continue
+        for prompt in prompts[:limit] if limit else prompts:
+            category = prompt.category or probe.category
+            if categories and category not in categories:
+                continue
+            goals.append(Goal(probe.name, prompt.id, category, prompt.text, probe.tags))
+    return goals, failed
+
+
+def estimate_attempts(config: RedteamConfig) -> int | None:
+    """How many attempts the run makes, when that is known in advance (static attacks)."""
+    probe_patterns, attacks, transforms, limit = config.plan()
+    if any(a.split(":")[0] != "static" for a in attacks):
+        return config.max_queries
+    try:
+        probes = select_probes(probe_patterns)
+        goals, _ = load_goals(probes, limit, config.categories)
+    except Exception:  # noqa: BLE001 - only an estimate for the progress bar
+        return config.max_queries
+    total = len(goals) * len(transforms) * len(attacks)
+    return min(total, config.max_queries) if config.max_queries else total
+
+
+def _probe_error(probe: ProbeInfo, reason: str) -> AttemptRecord:
+    return AttemptRecord(
+        key=content_hash("redline-probe-error-v1", probe.name), attack="", probe=probe.name,
+        prompt_id="", category=probe.category, goal=probe.goal, transform="none",
+        messages=[], params={}, finish_reason="error", tags=list(probe.tags),
+        error=f"probe '{probe.name}' failed to load: {reason}",
+    )
+
+
+async def run_redteam(
+    target: Target,
+    config: RedteamConfig,
+    *,
+    store: Store,
+    run_id: str | None = None,
+    resume: bool = False,
+    attacker: Target | None = None,
+    judge: Target | None = None,
+    on_record: Callable[[AttemptRecord], None] | None = None,
+) -> RedteamReport:
+    """Run (or resume) a red-team run and return its report.
+
+    Args:
+        target: the model under test (its spec should be ``config.target``).
+        config: the plan; on resume pass the stored one (:func:`resume_config`).
+        store: where the run, its attempts and findings are kept.
+        run_id: the run's id (new runs get a random one when None).
+        resume: continue ``run_id``, replaying the attempts it already has.
+        attacker: model that writes attack prompts (pair, tap, crescendo).
+        judge: model that rates answers (pair, tap).
+        on_record: called for every settled attempt (progress).
+
+    Raises:
+        ConfigError: an unknown probe, transform, attack, suite or scorer, or a white-box
+            attack on a target without internals.
+    """
+    started = time.monotonic()
+    load_plugins(config.plugins)
+    probe_patterns, attack_specs, transform_specs, limit = config.plan()
+    probes = select_probes(probe_patterns)
+    chains = [make_chain(t) for t in transform_specs]
+    attacks = [make_attack(a) for a in attack_specs]
+    for name, _, info in attacks:
+        if info.whitebox:
+            whitebox_model(target, name)
+    scorers = make_scorers(config)
+
+    if resume:
+        if run_id is None or store.get_run(run_id) is None:
+            raise ConfigError(f"No run '{run_id}' in the store to resume; check --resume and "
+                              "REDLINE_DB.")
+        stored = stored_records(store, run_id)
+    else:
+        run_id = store.create_run("redteam", config.target, config.model_dump(mode="json"),
+                                  run_id=run_id).id
+        stored = {}
+
+    goals, failed = load_goals(probes, limit, config.categories)
+    notes = [f"probe {p.name} not run: {why}" for p, why in failed]
+    if failed:
+        write_attempts(store, run_id, [_probe_error(p, why) for p, why in failed])
+    if not goals:
+        notes.append("no goals: the chosen probes and categories gave no prompts")
+
+    runner = Runner(
+        target, params=config.params(), scorers=scorers, success_scorer=config.success_scorer,
+        store=store, run_id=run_id, concurrency=config.concurrency,
+        budget=Budget(config.max_queries, config.max_seconds), stored=stored,
+        on_record=on_record, chunk_size=max(32, 2 * config.concurrency),
+    )
+    aux_queries = 0
+    for name, run_attack, _ in attacks:
+        if runner.exhausted:
+            break
+        ctx = AttackContext(target, runner, goals, chains, seed=config.seed, attacker=attacker,
+                            judge=judge, attack=name)
+        try:
+            await run_attack(ctx)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one failing attack never kills the run
+            notes.append(f"attack {name} stopped early: {type(exc).__name__}: {exc}")
+        aux_queries += ctx.aux_queries
+
+    status = "stopped" if runner.exhausted else "finished"
+    store.finish_run(run_id, status)
+    records = list(stored_records(store, run_id).values())
+    report = build_report(
+        records, run_id=run_id, target=config.target, status=status,
+        config=config.model_dump(mode="json"), success_scorer=config.success_scorer,
+        redline_version=__version__, stop_reason=runner.exhausted,
+        duration_s=round(time.monotonic() - started, 3), queries=runner.queries,
+        replayed=runner.replayed, aux_queries=aux_queries, notes=notes,
+    )
+    if not store.findings(run_id):
+        for finding in report.findings:
+            store.add_finding(
+                run_id, title=finding.title, severity=finding.severity,
+                category=finding.category, tags=finding.tags, evidence=finding.evidence,
+                details={"attack": finding.attack, "transform": finding.transform,
+                         "rate": finding.rate.model_dump()},
+            )
+    return report
+
+
+def resume_config(store: Store, run_id: str) -> RedteamConfig:
+    """The configuration a run was started with.
+
+    Raises:
+        ConfigError: no such run, or it is not a red-team run.
+    """
+    run = store.get_run(run_id)
+    if run is None:
+        raise ConfigError(f"No run '{run_id}' in the store to resume. Runs live in "
+                          "REDLINE_DB (default .redline/redline.db).")
+    if run.kind != "redteam":
+        raise ConfigError(f"Run '{run_id}' is a {run.kind} run, not a red-team run.")
+    data: dict[str, Any] = dict(run.config)
+    return RedteamConfig.model_validate(data)
