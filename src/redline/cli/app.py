@@ -169,3 +169,6 @@ from redline.cli.gate import register as register_gate
 
 register_gate(app)  # redline gate, redline verify, redline keys, redline policy
 from redline.cli.redteam import redteam; app.command("redteam")(redteam)  # noqa: E702, I001
+from redline.cli.watch import watch
+
+app.command("watch")(watch)
