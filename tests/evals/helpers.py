@@ -133,3 +133,22 @@ def result(
         metrics={k: MetricValue(value=v, low=lo, high=hi, n=n) for k, (v, lo, hi, n) in
                  metrics.items()},
     )
+
+
+def sums(messages: list[dict[str, str]]) -> str:
+    """A python: target that adds correctly."""
+    words = messages[-1]["content"].split()
+    return str(int(words[-3]) + int(words[-1]))
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """``answer_at_STEP``: a python: target whose arithmetic leaps after step 1000."""
+    if not name.startswith("answer_at_"):
+        raise AttributeError(name)
+    step = int(name.removeprefix("answer_at_"))
+    target = adder(0.03 if step < 1000 else 0.95)
+
+    def answer(messages: list[dict[str, str]]) -> str:
+        return target._answer([Message(m["role"], m["content"]) for m in messages])  # type: ignore[arg-type]
+
+    return answer

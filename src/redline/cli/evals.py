@@ -54,7 +54,7 @@ def print_results(results: list[EvalResult]) -> None:
 
     table = Table(title="eval results (95% intervals)")
     for column in ("suite", "metric", "value", "95% CI", "n", "run"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for r in results:
         for name, m in r.metrics.items():
             interval = "n/a" if not m.defined else f"[{m.low:.3f}, {m.high:.3f}]"
@@ -125,7 +125,8 @@ def eval_series_command(
     policy: Annotated[Path | None, typer.Option(
         help="Release policy whose alert values are watched (default: redline's).")] = None,
     spec: Annotated[str, typer.Option(
-        help="Target spec template for a checkpoint; {path} is its folder.")] = "hf:{path}",
+        help="Target spec of a checkpoint; {path}, {name} and {step} are filled in."
+    )] = "hf:{path}",
     out: Annotated[Path, typer.Option(help="Folder for series.json and report.html.")] = Path(
         "redline-series"
     ),
@@ -160,7 +161,8 @@ def eval_series_command(
 
             async def evaluate(checkpoint: Checkpoint) -> list[EvalResult]:
                 bar.update(task, description=f"checkpoint {checkpoint.name}")
-                target = resolve_target(spec.format(path=checkpoint.path), cache=False, **options)
+                made = spec.format(path=checkpoint.path, name=checkpoint.name, step=checkpoint.step)
+                target = resolve_target(made, cache=False, **options)
                 try:
                     return await run_suites(target, chosen, seed=seed, size=size)
                 finally:

@@ -218,8 +218,8 @@ def get_suite(name: str) -> Suite:
 
 
 def _load_builtin_suites() -> None:
-    import redline.evals.suites as package
+    import redline.evals.builtin as package
 
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_"):
-            importlib.import_module(f"redline.evals.suites.{module.name}")
+            importlib.import_module(f"redline.evals.builtin.{module.name}")
