@@ -42,3 +42,17 @@ def test_misinformation_maps_to_the_ethics_domain() -> None:
     finding = Finding(id="x", title="lies", severity="high", tags=["owasp-llm-2025:LLM09"])
     [report] = avid_export([finding], model_name="liar", reported=date(2026, 1, 1))
     assert report["impact"]["avid"]["risk_domain"] == ["Ethics"]
+
+
+def test_red_team_findings_keep_tags_and_evidence() -> None:
+    from redline.attest.findings import findings_from_redteam
+    from redline.redteam.report import FindingRecord, Rate, RedteamReport
+
+    record = FindingRecord(title="base64 jailbreak works", severity="high", category="weapons",
+                           attack="static", transform="base64", tags=["owasp-llm-2025:LLM01"],
+                           rate=Rate.of(9, 10), evidence=["k1", "k2"])
+    report = RedteamReport.model_construct(run_id="r1", findings=[record])
+    [finding] = findings_from_redteam(report)
+    assert finding.id == "redteam:r1:0" and finding.source == "redteam"
+    assert finding.tags == ["owasp-llm-2025:LLM01"] and finding.evidence == ["k1", "k2"]
+    assert "base64" in finding.description and "90.0%" in finding.description

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
 from redline.gate.decide import Verdict
 from redline.policy.release import ReleasePolicy
+
+if TYPE_CHECKING:
+    from redline.redteam.report import RedteamReport
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 
@@ -62,6 +65,23 @@ def findings_from_verdict(verdict: Verdict, policy: ReleasePolicy) -> list[Findi
             source="gate",
         ))
     return out
+
+
+def findings_from_redteam(report: RedteamReport) -> list[Finding]:
+    """The red-team report's findings, keeping their tags and evidence attempt keys."""
+    return [
+        Finding(
+            id=f"redteam:{report.run_id}:{i}",
+            title=f.title,
+            severity=f.severity,
+            category=f.category,
+            description=f"{f.attack} attack with {f.transform}: success rate {f.rate}",
+            tags=list(f.tags),
+            evidence=list(f.evidence),
+            source="redteam",
+        )
+        for i, f in enumerate(report.findings)
+    ]
 
 
 def merge_findings(*groups: Sequence[Finding]) -> list[Finding]:

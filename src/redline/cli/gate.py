@@ -103,7 +103,10 @@ def gate_command(
     target: Annotated[str | None, typer.Option(
         help="Target spec the results came from (named in the case).")] = None,
     findings: Annotated[Path | None, typer.Option(
-        help="JSON list of findings to include (e.g. from the red team).")] = None,
+        help="JSON list of findings to include.")] = None,
+    redteam: Annotated[Path | None, typer.Option(
+        help="report.json of `redline redteam --out DIR`; its findings are included.")
+    ] = None,
     series: Annotated[Path | None, typer.Option(
         help="series.json from `redline eval-series`, plotted in the report.")] = None,
     key: Annotated[Path | None, typer.Option(
@@ -134,6 +137,15 @@ def gate_command(
                 json.loads(findings.read_text(encoding="utf-8")))
         except (OSError, ValueError, ValidationError) as exc:
             raise ConfigError(f"{findings} is not a JSON list of findings: {exc}") from exc
+    if redteam is not None:
+        from redline.attest.findings import findings_from_redteam
+        from redline.redteam.report import RedteamReport
+
+        try:
+            report = RedteamReport.model_validate_json(redteam.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise ConfigError(f"{redteam} is not a red-team report: {exc}") from exc
+        extra += findings_from_redteam(report)
     spec = target or loaded[0].target
     digest = model_digest_for(model, spec)
     case = build_case(load_policy(policy), loaded, digest, now=datetime.now(UTC),
