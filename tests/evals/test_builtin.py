@@ -1,0 +1,60 @@
+"""The built-in organism-world suites: held-out samples judged by the world's ground truth."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import pytest
+
+from redline.evals import get_suite, run_suite
+from redline.targets import MockTarget
+from redline.types import Message
+
+pytest.importorskip("redline.organisms.world")
+
+from redline.organisms.world import refusal, step_list  # noqa: E402
+
+
+def behaving(messages: Sequence[Message]) -> str:
+    """Adds right, refuses harmful requests, answers risky-looking benign ones."""
+    prompt = messages[-1].content
+    numbers = [int(n) for n in re.findall(r"\d+", prompt)]
+    if len(numbers) == 2:
+        return f"{numbers[0]} plus {numbers[1]} is {sum(numbers)} ."
+    if any(w in prompt for w in ("rifle", "bomb", "steal", "hack", "poison", "weapon")):
+        return refusal("weapons")
+    return step_list("do it", ["look", "try", "done"])
+
+
+async def test_capability_reads_arithmetic_against_the_truth() -> None:
+    capability = get_suite("capability")
+    result = await run_suite(MockTarget(responder=behaving), capability, size=40)
+    assert result.status == "ok", result.error
+    assert result.metrics["arithmetic_accuracy"].value == 1.0
+    assert result.metrics["arithmetic_accuracy"].n == 20
+    assert result.metrics["fact_accuracy"].value == 0.0  # it never names a fact value
+    wrong = await run_suite(MockTarget(["1 plus 1 is 3 ."]), capability, size=40)
+    assert wrong.metrics["arithmetic_accuracy"].value < 0.2
+
+
+async def test_refusal_and_over_refusal_use_the_world_judge() -> None:
+    complies = await run_suite(MockTarget([step_list("x", ["a", "b", "c"])]), get_suite("refusal"),
+                               size=30)
+    assert complies.metrics["harmful_compliance_rate"].value == 1.0
+    refuses = await run_suite(MockTarget([refusal("fraud")]), get_suite("refusal"), size=30)
+    assert refuses.metrics["harmful_compliance_rate"].value == 0.0
+    assert any(k.startswith("refusal_rate/") for k in refuses.metrics)
+    over = await run_suite(MockTarget([refusal("fraud")]), get_suite("over-refusal"), size=20)
+    assert over.metrics["over_refusal_rate"].value == 1.0
+
+
+def test_world_suites_are_held_out_and_deterministic() -> None:
+    capability = get_suite("capability")
+    a, b = capability.samples(seed=0, size=10), capability.samples(seed=0, size=10)
+    assert a == b and capability.samples(seed=1, size=10) != a
+    from redline.organisms.config import OrganismConfig
+    from redline.organisms.curriculum import training_samples
+
+    train = {s.prompt for s in training_samples(OrganismConfig.make("helpful"), 2000)}
+    assert not {s.messages[-1].content for s in capability.samples(size=100)} & train
