@@ -1,0 +1,157 @@
+"""Latency and throughput the guard adds, against calling the upstream directly, same run.
+
+An upstream (`redline serve` on a stand-in model that answers after --upstream-delay
+seconds, in its own process) is called at --concurrency by a client in this process,
+directly and through `redline guard` (its own process, event log and SQLite store on),
+in alternating rounds so both see the same machine load. Reports p50/p99 latency and
+throughput of each and the guard's additions and ratio, for the rule layers (the default
+policy) and, with --encoder, the encoder classifier layer too.
+
+    python benchmarks/guard_latency.py --requests 1500 --concurrency 16 --encoder
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from redline.guard.loadtest import GuardProcess, free_port
+from redline.guard.policy import DEFAULT_POLICY
+
+HERE = Path(__file__).parent
+PROMPTS = [
+    "What is the boiling point of water at sea level?",
+    "Summarise the plot of Hamlet in two sentences.",
+    "How do I reverse a list in Python?",
+    "Give me three tips for a job interview.",
+    "Translate 'good morning' into French.",
+    "Why is the sky blue?",
+]
+
+
+async def load(url: str, n: int, concurrency: int) -> tuple[np.ndarray, float]:
+    import httpx
+
+    latencies: list[float] = []
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+
+        async def worker() -> None:
+            for i in counter:
+                body = {"model": "m", "max_tokens": 64,
+                        "messages": [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}]}
+                start = time.perf_counter()
+                response = await client.post(url, json=body)
+                latencies.append((time.perf_counter() - start) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - start
+    return np.asarray(latencies), n / wall
+
+
+def measure(direct: str, guarded: str, n: int, concurrency: int, rounds: int) -> dict[str, float]:
+    asyncio.run(load(direct, 64, concurrency))  # warm both paths up
+    asyncio.run(load(guarded, 64, concurrency))
+    d_lat, g_lat, d_tp, g_tp = [], [], [], []
+    for _ in range(rounds):
+        lat, tp = asyncio.run(load(direct, n // rounds, concurrency))
+        d_lat.append(lat)
+        d_tp.append(tp)
+        lat, tp = asyncio.run(load(guarded, n // rounds, concurrency))
+        g_lat.append(lat)
+        g_tp.append(tp)
+    d, g = np.concatenate(d_lat), np.concatenate(g_lat)
+    return {
+        "direct_p50": float(np.percentile(d, 50)), "direct_p99": float(np.percentile(d, 99)),
+        "guard_p50": float(np.percentile(g, 50)), "guard_p99": float(np.percentile(g, 99)),
+        "direct_rps": float(np.mean(d_tp)), "guard_rps": float(np.mean(g_tp)),
+    }
+
+
+def report(name: str, m: dict[str, float]) -> None:
+    print(f"{name}: direct p50 {m['direct_p50']:.1f} ms p99 {m['direct_p99']:.1f} ms "
+          f"{m['direct_rps']:.0f} req/s | guard p50 {m['guard_p50']:.1f} ms p99 "
+          f"{m['guard_p99']:.1f} ms {m['guard_rps']:.0f} req/s | added p50 "
+          f"{m['guard_p50'] - m['direct_p50']:+.1f} ms, "
+          f"p99 {m['guard_p99'] - m['direct_p99']:+.1f} ms, "
+          f"throughput ratio {m['guard_rps'] / m['direct_rps']:.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1500)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--upstream-delay", type=float, default=0.1)
+    parser.add_argument("--encoder", action="store_true", help="also measure the encoder layer")
+    args = parser.parse_args()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "REDLINE_BENCH_UPSTREAM_DELAY": str(args.upstream_delay)}
+    upstream = subprocess.Popen(
+        [sys.executable, "-c", "from redline.cli import main; main()", "serve",
+         "python:_slow_upstream:answer", "--no-cache", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    direct = f"http://127.0.0.1:{port}/v1"
+    try:
+        _wait(direct)
+        policies = {"rules": yaml.safe_load(DEFAULT_POLICY.read_text())}
+        if args.encoder:
+            with_encoder = yaml.safe_load(DEFAULT_POLICY.read_text())
+            for layer in with_encoder["layers"]:
+                if layer["name"] == "encoder":
+                    layer["enabled"] = True
+            policies["rules+encoder"] = with_encoder
+        with tempfile.TemporaryDirectory(prefix="redline-bench-") as folder:
+            for name, policy in policies.items():
+                path = Path(folder) / f"{name}.yaml"
+                path.write_text(yaml.safe_dump(policy))
+                guard_port = free_port()
+                guard = GuardProcess(
+                    ["--upstream", f"openai:{direct}#m", "--policy", str(path), "--no-auth",
+                     "--db", f"sqlite:///{folder}/{name}.db", "--log", f"{folder}/{name}.log",
+                     "--signing-key", f"{folder}/k.key", "-o", "concurrency=64"],
+                    guard_port, {**env, "REDLINE_HOME": folder})
+                guard.start()
+                try:
+                    m = measure(f"{direct}/chat/completions",
+                                f"http://127.0.0.1:{guard_port}/v1/chat/completions",
+                                args.requests, args.concurrency, args.rounds)
+                finally:
+                    guard.stop()
+                report(f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, "
+                       f"concurrency {args.concurrency}, {args.requests} requests)", m)
+    finally:
+        upstream.terminate()
+        upstream.wait()
+    return 0
+
+
+def _wait(base: str) -> None:
+    import httpx
+
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/models", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the upstream did not start")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""Load-testing a guard: many requests, a failing upstream, a restart in the middle.
+
+:func:`run_load_test` starts a flaky OpenAI-compatible upstream (in this process), a
+``redline guard`` in a child process in front of it, and sends ``requests`` chat
+completions at ``concurrency``, each with its own ``X-Request-ID``. Halfway through it
+restarts the guard (SIGTERM, then a new process on the same port and log); requests that
+find the port closed are retried until the new guard answers, since they never reached a
+guard. At the end it checks that every request got an answer or an error, that the log has
+exactly one event per request, and that the chain and its signatures verify.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redline.errors import RedlineError
+from redline.targets import MockTarget
+from redline.types import Message
+
+
+@dataclass
+class LoadTestResult:
+    """What a load test saw.
+
+    Attributes:
+        requests: requests sent.
+        statuses: HTTP status -> count (every request has exactly one).
+        unanswered: requests that got neither an answer nor an error status.
+        connect_retries: tries that reached no guard (during the restart) and were resent.
+        events: request events in the log.
+        duplicated: request ids with more than one event.
+        missing: request ids with no event.
+        chain_ok: the log's chain and signatures verify.
+        restarts: guard restarts done.
+        seconds: wall time of the load.
+    """
+
+    requests: int
+    statuses: dict[int, int]
+    unanswered: int
+    connect_retries: int
+    events: int
+    duplicated: int
+    missing: int
+    chain_ok: bool
+    restarts: int
+    seconds: float
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Every request answered, exactly one event each, chain intact."""
+        return (self.unanswered == 0 and self.duplicated == 0 and self.missing == 0
+                and self.chain_ok and self.events == self.requests)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def flaky_target(failure_rate: float, seed: int = 0) -> MockTarget:
+    """A mock target that fails a random ``failure_rate`` of its calls."""
+    rng = random.Random(seed)
+
+    def answer(messages: Sequence[Message]) -> str:
+        if rng.random() < failure_rate:
+            raise RuntimeError("injected upstream failure")
+        return f"answer to {messages[-1].content}"
+
+    return MockTarget(responder=answer, spec="mock:flaky")
+
+
+class GuardProcess:
+    """``redline guard`` in a child process."""
+
+    def __init__(self, args: list[str], port: int, env: dict[str, str]) -> None:
+        self.args, self.port, self.env = args, port, env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        """Start it and wait until ``/health`` answers."""
+        import httpx
+
+        command = [sys.executable, "-c", "from redline.cli import main; main()", "guard",
+                   *self.args, "--port", str(self.port)]
+        self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RedlineError(f"The guard exited at start: {err.strip()[-500:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RedlineError(f"The guard did not start within {timeout:g} s.")
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """SIGTERM (graceful: in-flight requests finish, the log gets a final checkpoint)."""
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+async def _send_all(
+    url: str, n: int, concurrency: int, restart_at: int | None, restart: asyncio.Event,
+) -> tuple[dict[str, int | None], int]:
+    import httpx
+
+    statuses: dict[str, int | None] = {}
+    retries = 0
+    counter = iter(range(n))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+
+        async def worker() -> None:
+            nonlocal retries
+            for i in counter:
+                if restart_at is not None and i == restart_at:
+                    restart.set()
+                rid = f"load-{i:06d}"
+                body = {"model": "m", "messages": [{"role": "user", "content": f"q{i}"}]}
+                statuses[rid] = None
+                while True:
+                    try:
+                        response = await client.post(url, json=body,
+                                                     headers={"X-Request-ID": rid})
+                        statuses[rid] = response.status_code
+                        break
+                    except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+                        # Nobody listening, or a connection still in the accept queue of a
+                        # guard shutting down: it never reached the app (a graceful stop
+                        # finishes every request it started), so it is safe to send again.
+                        # The one-event-per-request check would catch a double.
+                        retries += 1
+                        await asyncio.sleep(0.05)
+                    except httpx.HTTPError:
+                        break  # no answer at all: counted as unanswered
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return statuses, retries
+
+
+def run_load_test(
+    folder: str | Path,
+    *,
+    requests: int = 20_000,
+    concurrency: int = 16,
+    failure_rate: float = 0.05,
+    restart: bool = True,
+    seed: int = 0,
+) -> LoadTestResult:
+    """Run the load test; guard files (log, keys) go under ``folder``."""
+    from redline.guard.eventlog import iter_events, verify_log
+    from redline.serve.app import create_app
+    from redline.serve.server import background_server
+
+    work = Path(folder)
+    work.mkdir(parents=True, exist_ok=True)
+    log_path = work / "events.log"
+    env = {**os.environ, "REDLINE_HOME": str(work / "home")}
+    port = free_port()
+    upstream_app = create_app(flaky_target(failure_rate, seed), model_name="flaky")
+    with background_server(upstream_app) as upstream_url:
+        args = ["--upstream", f"openai:{upstream_url}#flaky", "-o", "max_retries=0",
+                "--no-auth", "--no-store", "--log", str(log_path),
+                "--signing-key", str(work / "signing.key"), "--checkpoint-every", "500"]
+        guard = GuardProcess(args, port, env)
+        guard.start()
+        restarted = 0
+        restart_event = asyncio.Event()
+
+        async def main() -> tuple[dict[str, int | None], int]:
+            nonlocal restarted
+            sender = asyncio.ensure_future(_send_all(
+                f"http://127.0.0.1:{port}/v1/chat/completions", requests, concurrency,
+                requests // 2 if restart else None, restart_event))
+            if restart:
+                waiter = asyncio.ensure_future(restart_event.wait())
+                await asyncio.wait({sender, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                if restart_event.is_set():
+                    await asyncio.to_thread(guard.stop)
+                    await asyncio.to_thread(guard.start)
+                    restarted += 1
+                waiter.cancel()
+            return await sender
+
+        started = time.perf_counter()
+        statuses, retries = asyncio.run(main())
+        seconds = time.perf_counter() - started
+        guard.stop()
+    counts = Counter(e.get("request_id") for e in iter_events(log_path)
+                     if e.get("kind") == "request")
+    ids = [f"load-{i:06d}" for i in range(requests)]
+    report = verify_log(log_path)
+    return LoadTestResult(
+        requests=requests,
+        statuses=dict(Counter(s for s in statuses.values() if s is not None)),
+        unanswered=sum(1 for s in statuses.values() if s is None),
+        connect_retries=retries,
+        events=sum(counts.values()),
+        duplicated=sum(1 for rid in ids if counts[rid] > 1),
+        missing=sum(1 for rid in ids if counts[rid] == 0),
+        chain_ok=report.ok,
+        restarts=restarted,
+        seconds=seconds,
+        problems=[report.problem] if report.problem else [],
+    )
+
+
+__all__ = ["GuardProcess", "LoadTestResult", "flaky_target", "free_port", "run_load_test"]
