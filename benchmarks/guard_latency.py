@@ -103,7 +103,7 @@ def main() -> int:
            "REDLINE_BENCH_UPSTREAM_DELAY": str(args.upstream_delay)}
     upstream = subprocess.Popen(
         [sys.executable, "-c", "from redline.cli import main; main()", "serve",
-         "python:_slow_upstream:answer", "--no-cache", "--port", str(port)],
+         "python:guard_upstream_stub:answer", "--no-cache", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     direct = f"http://127.0.0.1:{port}/v1"
     try:
