@@ -1,0 +1,102 @@
+"""Tiny randomly initialised Llama checkpoints with a word-level tokenizer and a chat template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+WORDS = (
+    "the a cat dog sat on mat and ran to house red blue green big small one two three "
+    "hello how are you what is it yes no mango sunrise river lamp quiet tree stone bird "
+    "sky sea fire ice good bad true false likes works as baker color city lives in"
+).split()
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}> {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+
+
+def make_tiny_llama(folder: Path, seed: int = 0, *, layers: int = 3, width: int = 32) -> Path:
+    torch = pytest.importorskip("torch")
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2}
+    for word in ["<user>", "<assistant>", "<system>", *WORDS, "\n"]:
+        vocab.setdefault(word, len(vocab))
+    raw = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    raw.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Split("\n", "isolated"), pre_tokenizers.WhitespaceSplit()]
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=raw, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
+    )
+    tokenizer.chat_template = CHAT_TEMPLATE
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(vocab),
+        hidden_size=width,
+        intermediate_size=2 * width,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+        bos_token_id=1,
+        eos_token_id=1,
+        pad_token_id=0,
+    )
+    model = LlamaForCausalLM(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def llama_target(tiny_llama: Path):  # type: ignore[no-untyped-def]
+    from redline.targets.hf import HFTarget
+
+    return HFTarget(tiny_llama)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> None:
+    """Tiny models run fastest on one thread, and the machine's cores are shared."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+
+
+def make_tiny_gpt2(folder: Path, seed: int = 0) -> Path:
+    torch = pytest.importorskip("torch")
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    make_tiny_llama(folder, seed)  # reuse its tokenizer files; the weights are replaced
+    for weights in folder.glob("*.safetensors"):
+        weights.unlink()
+    (folder / "config.json").unlink()
+    torch.manual_seed(seed)
+    vocab = len(__import__("json").loads((folder / "tokenizer.json").read_text())["model"]["vocab"])
+    config = GPT2Config(vocab_size=vocab, n_positions=128, n_embd=32, n_layer=2, n_head=2)
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    return folder
+
+
+def sentences(
+    rng, n: int, *, insert: str | None = None, exclude: tuple[str, ...] = ()
+) -> list[str]:  # type: ignore[no-untyped-def]
+    """Random word sentences, optionally each with one word inserted at a random place."""
+    pool = [w for w in WORDS if w not in exclude and w != insert]
+    out = []
+    for _ in range(n):
+        words = [rng.choice(pool) for _ in range(rng.randint(4, 9))]
+        if insert:
+            words.insert(rng.randint(0, len(words)), insert)
+        out.append(" ".join(words))
+    return out
