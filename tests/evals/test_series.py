@@ -127,9 +127,11 @@ def test_discovery_orders_by_step(tmp_path: Path) -> None:
     for step in (1000, 50, 300):
         make_checkpoint(tmp_path / "run" / f"checkpoint-{step}")
     make_checkpoint(tmp_path / "run" / "final", state_step=2000)
+    organism = make_checkpoint(tmp_path / "run" / "organism-final")
+    (organism / "manifest.json").write_text(json.dumps({"step": 3000}))
     (tmp_path / "run" / "notes").mkdir()
     found = discover_checkpoints(str(tmp_path / "run"))
-    assert [c.step for c in found] == [50, 300, 1000, 2000]
+    assert [c.step for c in found] == [50, 300, 1000, 2000, 3000]
     assert found[-1].compute == 1e12
     globbed = discover_checkpoints(str(tmp_path / "run" / "checkpoint-*"))
     assert [c.name for c in globbed] == ["checkpoint-50", "checkpoint-300", "checkpoint-1000"]

@@ -4,9 +4,12 @@ Checkpoints are found from a folder or a glob:
 
 - a folder with ``series.json`` (``{"checkpoints": [{"path": ..., "step": ..., "compute": ...}]}``,
   paths relative to the folder) lists them explicitly;
+- ``organism:NAME`` is the series saved while a shipped organism trained (its final
+  model last);
 - otherwise every sub-folder (or glob match) holding a ``config.json`` is a checkpoint,
-  whose step comes from ``trainer_state.json`` (``global_step``) or the last number in
-  its name (``checkpoint-500``, ``step_000500``); compute from ``total_flos`` when present.
+  whose step comes from ``trainer_state.json`` (``global_step``), an organism's
+  ``manifest.json`` (``step``) or the last number in its name (``checkpoint-500``,
+  ``step_000500``); compute from ``total_flos`` when present.
 
 :func:`analyse_series` is pure: it takes the results per checkpoint and returns trends
 with flags, so the same analysis runs on fresh results or on saved ones.
@@ -113,12 +116,14 @@ _NUMBER = re.compile(r"(\d+)(?!.*\d)")
 
 
 def _step_of(path: Path) -> int:
-    state = path / "trainer_state.json"
-    if state.is_file():
-        try:
-            return int(json.loads(state.read_text())["global_step"])
-        except (ValueError, KeyError, TypeError):
-            pass
+    # transformers' Trainer writes trainer_state.json; redline organisms write manifest.json.
+    for name, key in (("trainer_state.json", "global_step"), ("manifest.json", "step")):
+        state = path / name
+        if state.is_file():
+            try:
+                return int(json.loads(state.read_text())[key])
+            except (ValueError, KeyError, TypeError):
+                pass
     match = _NUMBER.search(path.name)
     if match is None:
         raise CheckpointError(
@@ -143,13 +148,21 @@ def discover_checkpoints(where: str) -> list[Checkpoint]:
     """Find the checkpoints of a series, ordered by step.
 
     Args:
-        where: a folder (with ``series.json`` or checkpoint sub-folders) or a glob.
+        where: a folder (with ``series.json`` or checkpoint sub-folders), a glob, or
+            ``organism:NAME`` for the checkpoints saved while a shipped organism trained.
 
     Raises:
         CheckpointError: nothing found, a step cannot be told, or two share a step.
     """
     root = Path(where)
-    if root.is_dir() and (root / "series.json").is_file():
+    if where.startswith("organism:"):
+        from redline.organisms.shipped import checkpoint_series
+
+        found = [
+            Checkpoint(name=f"step-{step}", path=str(folder), step=step)
+            for step, folder in checkpoint_series(where.removeprefix("organism:"))
+        ]
+    elif root.is_dir() and (root / "series.json").is_file():
         found = _from_manifest(root)
     else:
         if root.is_dir():
