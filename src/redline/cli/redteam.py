@@ -21,7 +21,8 @@ def redteam(
     target: Annotated[str | None, typer.Argument(
         help="Target spec (e.g. organism:helpful, openai:URL#MODEL); optional with --resume."
     )] = None,
-    suite: Annotated[str, typer.Option(help="Named plan; see `redline list suites`.")] = "default",
+    suite: Annotated[str, typer.Option(
+        help="Named plan; see `redline list redteam-suites`.")] = "default",
     probe: Annotated[list[str] | None, typer.Option(
         "--probe", help="Probe name or glob (repeatable), e.g. 'seed.*'. Replaces the suite's.",
     )] = None,
@@ -237,7 +238,7 @@ def list_attacks() -> None:
             console.print(f"    options: {options}", highlight=False)
 
 
-@list_app.command("suites")
+@list_app.command("redteam-suites")
 def list_suites() -> None:
     """List red-team suites: their probes, attacks and transforms."""
     from redline.redteam.suites import SUITES

@@ -88,7 +88,7 @@ class Runner:
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         self._stored = dict(stored or {})
         self._settled: dict[str, AttemptRecord] = {}
-        self._pending: dict[str, asyncio.Future[AttemptRecord]] = {}
+        self._pending: dict[str, asyncio.Future[AttemptRecord | None]] = {}
         self._started = time.monotonic()
         self.used = 0
         self.queries = 0
@@ -124,7 +124,7 @@ class Runner:
 
         Repeated specs (same key) are made once and share one record.
         """
-        slots: list[AttemptRecord | asyncio.Future[AttemptRecord] | None] = []
+        slots: list[AttemptRecord | asyncio.Future[AttemptRecord | None] | None] = []
         fresh: list[tuple[str, AttemptSpec]] = []
         loop = asyncio.get_running_loop()
         for spec in specs:
@@ -142,16 +142,33 @@ class Runner:
                 self._settle(replay)
                 slots.append(replay)
                 continue
-            future: asyncio.Future[AttemptRecord] = loop.create_future()
+            future: asyncio.Future[AttemptRecord | None] = loop.create_future()
             self._pending[key] = future
             fresh.append((key, spec))
             slots.append(future)
         for start in range(0, len(fresh), self.chunk_size):
-            await self._make(fresh[start : start + self.chunk_size])
+            chunk = fresh[start : start + self.chunk_size]
+            if self._out_of_time():
+                self._drop(chunk)
+            else:
+                await self._make(chunk)
         out: list[AttemptRecord | None] = []
         for slot in slots:
             out.append(await slot if isinstance(slot, asyncio.Future) else slot)
         return out
+
+    def _out_of_time(self) -> bool:
+        limit = self.budget.max_seconds
+        if limit is None or time.monotonic() - self._started < limit:
+            return False
+        self.exhausted = self.exhausted or f"max time ({limit:g} s) reached"
+        return True
+
+    def _drop(self, chunk: Sequence[tuple[str, AttemptSpec]]) -> None:
+        """Give back the budget of attempts that time ran out for; they come back as None."""
+        for key, _ in chunk:
+            self._pending.pop(key).set_result(None)
+            self.used -= 1
 
     def _settle(self, record: AttemptRecord) -> None:
         self._settled[record.key] = record

@@ -61,6 +61,6 @@ def get_suite(name: str) -> SuiteInfo:
     if suite is None:
         raise ConfigError(
             f"Unknown suite '{name}'. Known suites: {', '.join(SUITES)}. "
-            "See `redline list suites`."
+            "See `redline list redteam-suites`."
         )
     return suite

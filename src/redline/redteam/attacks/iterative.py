@@ -113,8 +113,7 @@ async def _propose(ctx: AttackContext, node: Node, child: int, round_: int
     messages: list[MessageLike] = [
         {"role": "system", "content": ATTACKER_SYSTEM.format(goal=node.goal.text)}
     ]
-    if not node.history:
-        messages.append({"role": "user", "content": ATTACKER_FIRST.format(goal=node.goal.text)})
+    messages.append({"role": "user", "content": ATTACKER_FIRST.format(goal=node.goal.text)})
     for prompt, response, score in node.history:
         messages.append({"role": "assistant", "content": json.dumps({"prompt": prompt})})
         messages.append({"role": "user", "content": ATTACKER_TURN.format(
@@ -194,6 +193,9 @@ async def _search(ctx: AttackContext, *, roots: int, branching: int, width: int,
             grown.setdefault(goal_id, []).append(child)
         if ctx.exhausted:
             return
+        pruned_out = [n for n in leaves if (n.goal.probe, n.goal.prompt_id) not in grown]
+        for node in pruned_out:  # every child was pruned: the leaf tries again next round
+            grown.setdefault((node.goal.probe, node.goal.prompt_id), []).append(node)
         leaves = []
         for nodes in grown.values():
             nodes.sort(key=lambda n: (-n.last_score, n.path))

@@ -1,0 +1,97 @@
+"""`redline redteam` as a user runs it, in a real process: kill -9 midway, resume, compare."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parents[1]
+REDLINE = [sys.executable, "-c", "from redline.cli import main; main()"]
+PLAN = [
+    "python:redteam.fixtures_plugin:slow_weak", "--plugin", "redteam.fixtures_plugin",
+    "--probe", "seed.weapons", "--probe", "seed.cyber", "--limit", "6",
+    "--attack", "static", "--attack",
+    "fuzz:generations=6,population=8,genes=casing|paraphrase|zero_width|leetspeak|suffix|base64",
+    "--transform", "none", "--transform", "base64", "--transform", "leetspeak",
+    "--scorer", "test_refused", "--success-scorer", "test_complied",
+    "--concurrency", "4", "--max-queries", "110", "--no-cache",
+]
+
+
+def redline(home: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
+    env = {**os.environ, "REDLINE_HOME": str(home), "PYTHONPATH": str(TESTS),
+           "REDLINE_DB": str(home / "runs.db")}
+    return subprocess.Popen([*REDLINE, *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload]
+
+
+def finish(process: subprocess.Popen[str]) -> str:
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    return out
+
+
+def attempts(home: Path, run_id: str) -> list[tuple[str, str | None]]:
+    with sqlite3.connect(home / "runs.db") as db:
+        return db.execute("SELECT key, response FROM attempts WHERE run_id = ? ORDER BY id",
+                          (run_id,)).fetchall()
+
+
+def count(home: Path) -> int:
+    try:
+        with sqlite3.connect(home / "runs.db", timeout=1) as db:
+            return int(db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    whole = tmp_path / "whole"
+    finish(redline(whole, "redteam", *PLAN, "--run-id", "whole", "--out", str(whole / "r")))
+    expected = attempts(whole, "whole")
+    assert len(expected) == 110  # the budget, counted exactly
+
+    killed = tmp_path / "killed"
+    process = redline(killed, "redteam", *PLAN, "--run-id", "killed")
+    deadline = time.monotonic() + 120
+    while count(killed) < 40 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    at_kill = count(killed)
+    assert 0 < at_kill < len(expected), "the kill must land midway"
+
+    out = finish(redline(killed, "redteam", "--resume", "killed", "--out", str(killed / "r")))
+    resumed = attempts(killed, "killed")
+    assert len(resumed) == len({k for k, _ in resumed}) == len(expected)  # none duplicated
+    assert sorted(resumed) == sorted(expected)  # none lost, same answers
+    report = json.loads((killed / "r" / "report.json").read_text())
+    assert report["replayed"] == at_kill and report["attempts"] == 110
+    assert report["status"] == "stopped" and "max queries" in report["stop_reason"]
+    assert "resume with" in out
+
+
+def test_resume_of_an_unknown_run_is_a_one_line_error(tmp_path: Path) -> None:
+    process = redline(tmp_path, "redteam", "--resume", "nope")
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2
+    assert "No run 'nope' in the store" in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_list_commands_show_the_catalogue(tmp_path: Path) -> None:
+    for what, expected in (("probes", "seed.weapons"), ("transforms", "base64"),
+                           ("attacks", "crescendo"), ("redteam-suites", "adaptive")):
+        out = finish(redline(tmp_path, "list", what))
+        assert expected in out, what
