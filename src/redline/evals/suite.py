@@ -24,10 +24,13 @@ import inspect
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redline.errors import ConfigError
 from redline.types import GenerateParams, Message, as_messages, content_hash
+
+if TYPE_CHECKING:
+    from redline.evals.metrics import Metric
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ class Suite:
     summary: str
     dataset: DatasetFactory
     scorers: tuple[ScorerRef, ...]
-    metrics: tuple[Any, ...]
+    metrics: tuple[Metric, ...]
     params: GenerateParams = GenerateParams()
     default_size: int | None = None
     tags: tuple[str, ...] = ()
@@ -140,12 +143,57 @@ def dataset_digest(samples: Sequence[Sample]) -> str:
 _SUITES: dict[str, Suite] = {}
 
 
+def define_suite(
+    name: str,
+    factory: DatasetFactory,
+    *,
+    version: str,
+    scorers: Sequence[str | ScorerRef | tuple[str, Mapping[str, Any]]],
+    metrics: Sequence[Metric],
+    params: GenerateParams | None = None,
+    default_size: int | None = None,
+    tags: Sequence[str] = (),
+    summary: str | None = None,
+) -> Suite:
+    """Make a :class:`Suite` without registering it.
+
+    For suites built per run, such as a backdoor suite around the triggers a search
+    found. See :func:`suite` for the arguments.
+
+    Raises:
+        ConfigError: a metric names a scorer the suite does not run, or no metrics given.
+    """
+    refs = tuple(ScorerRef.parse(s) for s in scorers)
+    names = {r.name for r in refs}
+    if not metrics:
+        raise ConfigError(f"Suite '{name}' declares no metrics; give at least one.")
+    for metric in metrics:
+        missing = set(metric.scorers) - names
+        if missing:
+            raise ConfigError(
+                f"Suite '{name}': metric '{metric.name}' reads scorer(s) "
+                f"{', '.join(sorted(missing))} that the suite does not run; "
+                "add them to scorers."
+            )
+    return Suite(
+        name=name,
+        version=version,
+        summary=summary if summary is not None else (inspect.getdoc(factory) or "").split("\n")[0],
+        dataset=factory,
+        scorers=refs,
+        metrics=tuple(metrics),
+        params=params or GenerateParams(max_tokens=64),
+        default_size=default_size,
+        tags=tuple(tags),
+    )
+
+
 def suite(
     name: str,
     *,
     version: str,
     scorers: Sequence[str | ScorerRef | tuple[str, Mapping[str, Any]]],
-    metrics: Sequence[Any],
+    metrics: Sequence[Metric],
     params: GenerateParams | None = None,
     default_size: int | None = None,
     tags: Sequence[str] = (),
@@ -166,29 +214,8 @@ def suite(
     """
 
     def register(factory: DatasetFactory) -> Suite:
-        refs = tuple(ScorerRef.parse(s) for s in scorers)
-        names = {r.name for r in refs}
-        if not metrics:
-            raise ConfigError(f"Suite '{name}' declares no metrics; give at least one.")
-        for metric in metrics:
-            missing = set(getattr(metric, "scorers", ())) - names
-            if missing:
-                raise ConfigError(
-                    f"Suite '{name}': metric '{metric.name}' reads scorer(s) "
-                    f"{', '.join(sorted(missing))} that the suite does not run; "
-                    "add them to scorers."
-                )
-        made = Suite(
-            name=name,
-            version=version,
-            summary=(inspect.getdoc(factory) or "").split("\n", 1)[0],
-            dataset=factory,
-            scorers=refs,
-            metrics=tuple(metrics),
-            params=params or GenerateParams(max_tokens=64),
-            default_size=default_size,
-            tags=tuple(tags),
-        )
+        made = define_suite(name, factory, version=version, scorers=scorers, metrics=metrics,
+                            params=params, default_size=default_size, tags=tags)
         _SUITES[name] = made
         return made
 
