@@ -135,7 +135,7 @@ def test_guard_events_are_stored_once_and_watch_reads_them(pg_url: str, tmp_path
     from redline.guard.signing import load_or_create_signer
     from redline.guard.sink import EventSink, store_row
     from redline.store import Store
-    from redline.watch import Watcher, WatchConfig, store_events
+    from redline.watch import WatchConfig, Watcher, store_events
 
     store = Store(pg_url)
     sink = EventSink(EventLog(tmp_path / "e.log", load_or_create_signer(tmp_path / "k.key")),
