@@ -110,6 +110,13 @@ def test_eval_series_flags_the_jump(tmp_path: Path) -> None:
     series = json.loads((out / "series.json").read_text())
     assert [f["step"] for f in series["flags"] if f["kind"] == "jump"] == [1600]
     assert 'class="point jump"' in (out / "report.html").read_text()
+    # The safety case's report plots the series too.
+    assert invoke("eval", "mock", "--suite", "t-arithmetic", "--size", "10", "--out",
+                  str(tmp_path / "results")).exit_code == 0
+    invoke("keys", "generate", "--out", str(tmp_path / "keys"))
+    invoke("gate", str(tmp_path / "results"), "--series", str(out / "series.json"), "--key",
+           str(tmp_path / "keys" / "redline.key"), "--out", str(tmp_path / "case"))
+    assert 'class="point jump"' in (tmp_path / "case" / "report.html").read_text()
 
 
 def test_errors_are_one_line_redline_errors(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from redline.cli.common import console, err_console
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-    from redline.attest.case import SafetyCase, VerifyReport
+    from redline.attest.case import VerifyReport
     from redline.gate.decide import Safeguards, Verdict
 
 M = TypeVar("M", bound="BaseModel")
@@ -69,28 +69,6 @@ def print_verdict(verdict: Verdict) -> None:
         console.print(f"[{style}]{text}[/]" if style else text, highlight=False, markup=bool(style))
 
 
-def write_case_outputs(
-    case: SafetyCase, out: Path, key: Path, *, series_path: Path | None = None
-) -> Path:
-    """Sign the case and write ``case.dsse.json``, ``report.html`` and ``findings.avid.json``."""
-    import json
-
-    from redline.attest import avid_export, load_private_key, sign_case, write_envelope
-    from redline.evals.series import SeriesResult
-    from redline.report import render_case_report
-
-    signer = load_private_key(key)
-    envelope = sign_case(case, signer)
-    case_path = write_envelope(envelope, out / "case.dsse.json")
-    series = None
-    if series_path is not None:
-        series = SeriesResult.model_validate_json(series_path.read_text(encoding="utf-8"))
-    (out / "report.html").write_text(render_case_report(case, series=series), encoding="utf-8")
-    avid = avid_export(case.findings, model_name=case.model.name, reported=case.created_at.date())
-    (out / "findings.avid.json").write_text(json.dumps(avid, indent=2), encoding="utf-8")
-    return case_path
-
-
 def gate_command(
     results: Annotated[list[Path], typer.Argument(
         help="Eval result files or folders of them (from `redline eval --out`).")],
@@ -122,10 +100,11 @@ def gate_command(
 
     from pydantic import TypeAdapter, ValidationError
 
-    from redline.attest import Finding, build_case, model_digest_for
+    from redline.attest import Finding, build_case, load_private_key, model_digest_for
     from redline.errors import ConfigError
-    from redline.evals import load_results
+    from redline.evals import SeriesResult, load_results
     from redline.policy import load_policy
+    from redline.report import write_case_files
 
     loaded = load_results(results)
     if not loaded:
@@ -150,10 +129,15 @@ def gate_command(
     digest = model_digest_for(model, spec)
     case = build_case(load_policy(policy), loaded, digest, now=datetime.now(UTC),
                       safeguards=load_safeguards(safeguards), findings=extra, target=spec)
-    written = write_case_outputs(case, out, key or default_key(), series_path=series)
+    plotted = None
+    if series is not None:
+        try:
+            plotted = SeriesResult.model_validate_json(series.read_text(encoding="utf-8"))
+        except (OSError, ValidationError) as exc:
+            raise ConfigError(f"{series} is not a series.json of `redline eval-series`.") from exc
+    files = write_case_files(case, out, load_private_key(key or default_key()), series=plotted)
     print_verdict(case.verdict)
-    err_console.print(f"wrote {written}, {out / 'report.html'}, {out / 'findings.avid.json'}",
-                      highlight=False)
+    err_console.print(f"wrote {files.envelope}, {files.report}, {files.avid}", highlight=False)
     if not case.verdict.releases:
         raise typer.Exit(1)
 

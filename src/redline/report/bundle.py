@@ -1,0 +1,43 @@
+"""Writing a safety case to a folder: the signed envelope, the report and the AVID export."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from redline.attest.avid import avid_export
+from redline.attest.case import SafetyCase, sign_case, write_envelope
+from redline.evals.series import SeriesResult
+from redline.report.html import render_case_report
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+
+@dataclass(frozen=True)
+class CaseFiles:
+    """Where a case's files were written."""
+
+    envelope: Path
+    report: Path
+    avid: Path
+
+
+def write_case_files(
+    case: SafetyCase,
+    out: Path,
+    key: Ed25519PrivateKey,
+    *,
+    series: SeriesResult | None = None,
+) -> CaseFiles:
+    """Sign ``case`` and write ``case.dsse.json``, ``report.html`` and ``findings.avid.json``."""
+    envelope = write_envelope(sign_case(case, key), out / "case.dsse.json")
+    report = out / "report.html"
+    report.write_text(render_case_report(case, series=series), encoding="utf-8")
+    avid = out / "findings.avid.json"
+    records = avid_export(case.findings, model_name=case.model.name,
+                          reported=case.created_at.date())
+    avid.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    return CaseFiles(envelope, report, avid)
