@@ -112,13 +112,13 @@ class LinearProbe:
             )
         return np.asarray(((x - self.mean) / self.scale) @ self.weights + self.bias)
 
-    def probability(self, x: np.ndarray) -> np.ndarray:
-        """``[n]`` probabilities of the positive class."""
-        return _sigmoid(self.logits(x))
+    def probability(self, cache: ActivationCache) -> np.ndarray:
+        """``[n]`` probabilities of the positive class for a capture that includes :attr:`hooks`."""
+        return _sigmoid(self.logits(cache.numpy(self.header.hook)))
 
     def score(self, cache: ActivationCache) -> np.ndarray:
-        """``[n]`` probabilities for a capture that includes :attr:`hooks`."""
-        return self.probability(cache.numpy(self.header.hook))
+        """``[n]`` probabilities (a probe's raw score is its probability)."""
+        return self.probability(cache)
 
     def save(self, path: Path) -> Path:
         """Write to a safetensors file."""
