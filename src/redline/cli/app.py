@@ -172,3 +172,4 @@ from redline.cli.redteam import redteam; app.command("redteam")(redteam)  # noqa
 from redline.cli.watch import watch
 
 app.command("watch")(watch)
+from redline.cli.interp import interp_app; app.add_typer(interp_app, name="interp")  # noqa: E702, I001
