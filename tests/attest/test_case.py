@@ -162,3 +162,9 @@ def test_garbage_payload_fails_cleanly(case: SafetyCase, keys: tuple[Path, Path]
     broken = envelope.model_copy(update={"payload": base64.b64encode(b"not json").decode()})
     report = verify_case(broken, load_public_key(keys[1]))
     assert not report.ok and failed(report) == ["signature", "statement"]
+
+
+def test_non_base64_payload_is_a_failed_check(case: SafetyCase, keys: tuple[Path, Path]) -> None:
+    envelope = sign_case(case, load_private_key(keys[0]))
+    broken = envelope.model_copy(update={"payload": "%%% not base64 %%%"})
+    assert failed(verify_case(broken, load_public_key(keys[1]))) == ["signature", "statement"]

@@ -27,6 +27,7 @@ from redline._version import __version__
 from redline.attest.digest import ModelDigest, digest_model, manifest_sha256
 from redline.attest.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, sign_envelope, verify_envelope
 from redline.attest.findings import Finding, findings_from_verdict, merge_findings
+from redline.errors import ConfigError
 from redline.evals.results import EvalResult
 from redline.gate.decide import Safeguards, Verdict, decide
 from redline.policy.release import ReleasePolicy
@@ -174,7 +175,7 @@ def verify_case(
 
     try:
         signed = verify_envelope(envelope, public_key)
-    except Exception as exc:  # noqa: BLE001  (a malformed envelope is a failed check)
+    except ConfigError as exc:  # a malformed envelope is a failed check, not a crash
         signed, why = False, f"malformed envelope: {exc}"
     else:
         why = "no signature verifies under the given public key"
@@ -246,7 +247,6 @@ def verify_case(
 
 def _results_inconsistent(results: Sequence[EvalResult]) -> list[str]:
     """``suite/metric`` names whose recorded value differs from a recomputation."""
-    from redline.errors import ConfigError
     from redline.evals.metrics import compute_metrics
     from redline.evals.suite import get_suite
 
