@@ -183,7 +183,7 @@ def verify_case(
 
     try:
         statement = Statement.model_validate(json.loads(envelope.payload_bytes()))
-    except (ValueError, ValidationError) as exc:
+    except (ConfigError, ValueError, ValidationError) as exc:
         check("statement", False, f"the payload is not a redline safety-case statement: {exc}")
         return VerifyReport(checks=checks)
     form_ok = (
