@@ -1,0 +1,173 @@
+"""redline vs garak: attempts per second on the same prompts against the same served model.
+
+Both tools talk to one `redline serve TARGET --no-cache` process over HTTP, with the same
+concurrency and max_tokens. garak runs first with one of its probes; the exact prompts it
+sent are read from its report and given to `redline redteam` as a probe (through a
+plugin), so both send the same prompts. Each tool scores with its own defaults: garak its
+probe's detectors, redline its `refusal` and `harmful_compliance` scorers. Neither uses a
+response cache. Reported: attempts/s over the whole process (start-up included) and over
+the attack phase alone (garak: init→completion timestamps in its report; redline: the
+run's duration), and the ratios redline/garak.
+
+garak pins transformers<5.20, so it runs from its own environment (``--garak-python``).
+
+    python benchmarks/redteam_vs_garak.py --target organism:helpful \
+        --garak-python /tmp/garak-venv/bin/python --probe encoding.InjectBase64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+REDLINE = [sys.executable, "-c", "from redline.cli import main; main()"]
+PLUGIN = '''
+"""A probe made of the prompts garak sent, for the side-by-side benchmark."""
+import json, os
+from redline.redteam.probes import ProbePrompt, probe
+
+
+@probe("bench.garak_prompts", goal="the prompts of the garak probe", category="benchmark",
+       tags=("owasp-llm-2025:LLM01",), source="garak report", license="Apache-2.0 (garak)")
+def garak_prompts():
+    """The exact prompts garak sent in this benchmark run."""
+    with open(os.environ["REDLINE_BENCH_PROMPTS"]) as f:
+        return [ProbePrompt(str(i), text) for i, text in enumerate(json.load(f))]
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"redline serve exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("redline serve did not start")
+
+
+def run_garak(args: argparse.Namespace, base_url: str, model: str, work: Path, tag: str
+              ) -> dict[str, object]:
+    env = {**os.environ, "XDG_DATA_HOME": str(work / "xdg"), "XDG_CONFIG_HOME":
+           str(work / "xdgc"), "XDG_CACHE_HOME": str(work / "xdgcache"),
+           "OPENAICOMPATIBLE_API_KEY": "unused"}
+    options = {"openai": {"OpenAICompatible": {"uri": base_url, "model": model,
+                                               "max_tokens": args.max_tokens}}}
+    command = [args.garak_python, "-m", "garak", "--target_type", "openai.OpenAICompatible",
+               "--target_name", model, "--generator_options", json.dumps(options),
+               "--probes", args.probe, "--generations", "1", "--report_prefix", tag]
+    if args.concurrency > 1:
+        command += ["--parallel_attempts", str(args.concurrency)]
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"garak failed: {result.stderr[-2000:]}")
+    report = work / "xdg" / "garak" / "garak_runs" / f"{tag}.report.jsonl"
+    rows = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
+    sent = [r for r in rows if r["entry_type"] == "attempt" and r["status"] == 1]
+    prompts = [r["prompt"]["turns"][-1]["content"]["text"] for r in sent]
+    init = next(r for r in rows if r["entry_type"] == "init")["start_time"]
+    end = next(r for r in rows if r["entry_type"] == "completion")["end_time"]
+    from datetime import datetime
+
+    phase = (datetime.fromisoformat(end) - datetime.fromisoformat(init)).total_seconds()
+    return {"attempts": len(sent), "wall_s": wall, "phase_s": phase, "prompts": prompts}
+
+
+def run_redline(args: argparse.Namespace, base_url: str, model: str, work: Path,
+                prompts_file: Path, tag: str) -> dict[str, object]:
+    plugin_dir = work / "plugin"
+    plugin_dir.mkdir(exist_ok=True)
+    (plugin_dir / "redline_bench_garak.py").write_text(PLUGIN)
+    env = {**os.environ, "PYTHONPATH": str(plugin_dir), "REDLINE_HOME": str(work / tag),
+           "REDLINE_BENCH_PROMPTS": str(prompts_file)}
+    out = work / tag / "report"
+    command = [*REDLINE, "redteam", f"openai:{base_url}#{model}", "--plugin",
+               "redline_bench_garak", "--probe", "bench.garak_prompts", "--attack", "static",
+               "--transform", "none", "--concurrency", str(args.concurrency), "--max-tokens",
+               str(args.max_tokens), "--no-cache", "--out", str(out)]
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"redline failed: {result.stderr[-2000:]}")
+    report = json.loads((out / "report.json").read_text())
+    return {"attempts": report["attempts"], "wall_s": wall, "phase_s": report["duration_s"],
+            "errors": report["errors"], "asr": report["asr"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--target", default="organism:helpful")
+    parser.add_argument("--probe", default="encoding.InjectBase64")
+    parser.add_argument("--garak-python", default="/tmp/garak-venv/bin/python")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="redline-bench-"))
+    port = free_port()
+    model = "served"
+    serve = subprocess.Popen([*REDLINE, "serve", args.target, "--port", str(port),
+                              "--model-name", model, "--no-cache"],
+                             env={**os.environ, "REDLINE_HOME": str(work / "serve")},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_for(f"http://127.0.0.1:{port}/health", serve)
+        garak_runs, redline_runs = [], []
+        prompts_file = work / "prompts.json"
+        for i in range(args.repeats):
+            g = run_garak(args, base_url, model, work, f"garak{i}")
+            prompts_file.write_text(json.dumps(g.pop("prompts")))
+            garak_runs.append(g)
+            print(f"garak   run {i}: {g}", flush=True)
+            r = run_redline(args, base_url, model, work, prompts_file, f"redline{i}")
+            redline_runs.append(r)
+            print(f"redline run {i}: {r}", flush=True)
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+
+    def rate(runs: list[dict[str, object]], key: str) -> float:
+        return statistics.median(float(r["attempts"]) / float(r[key]) for r in runs)  # type: ignore[arg-type]
+
+    lines = [
+        f"target {args.target} via redline serve; garak probe {args.probe}; "
+        f"{garak_runs[0]['attempts']} prompts; concurrency {args.concurrency}; "
+        f"max_tokens {args.max_tokens}; median of {args.repeats} run(s)",
+        f"whole process: garak {rate(garak_runs, 'wall_s'):.2f} attempts/s, redline "
+        f"{rate(redline_runs, 'wall_s'):.2f} attempts/s, ratio redline/garak "
+        f"{rate(redline_runs, 'wall_s') / rate(garak_runs, 'wall_s'):.2f}x",
+        f"attack phase: garak {rate(garak_runs, 'phase_s'):.2f} attempts/s, redline "
+        f"{rate(redline_runs, 'phase_s'):.2f} attempts/s, ratio redline/garak "
+        f"{rate(redline_runs, 'phase_s') / rate(garak_runs, 'phase_s'):.2f}x",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
