@@ -86,6 +86,11 @@ def _convert(value: str, default: Any, what: str) -> Any:
     return value
 
 
+def option_defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+    """A factory's option names and defaults, for catalogues."""
+    return {p.name: p.default for p in inspect.signature(factory).parameters.values()}
+
+
 def canonical(name: str, options: Mapping[str, Any]) -> str:
     """The canonical spec of a configured component: ``name`` or ``name:k=v,...`` sorted."""
     if not options:

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from redline.errors import ConfigError
-from redline.redteam.specs import bind_options, canonical, check_tags, parse_spec
+from redline.redteam.specs import (
+    bind_options,
+    canonical,
+    check_tags,
+    option_defaults,
+    parse_spec,
+)
 
 TransformFn = Callable[[str], str]
 
@@ -35,7 +41,7 @@ class TransformInfo:
 
     def options(self) -> dict[str, Any]:
         """Option names and defaults."""
-        return {p.name: p.default for p in inspect.signature(self.factory).parameters.values()}
+        return option_defaults(self.factory)
 
 
 _TRANSFORMS: dict[str, TransformInfo] = {}

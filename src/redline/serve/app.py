@@ -72,10 +72,12 @@ class APIError(Exception):
         *,
         param: str | None = None,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.body = ErrorResponse.of(message, type_, param=param, code=code)
+        self.headers = headers
 
 
 def invalid_request(message: str, *, param: str | None = None) -> APIError:
@@ -329,6 +331,53 @@ async def _events(
         await _close(pieces)
 
 
+def install_error_handlers(app: "FastAPI", *, service: str, routes: str) -> None:
+    """Answer every error of ``app`` in OpenAI's shape, never with a crash or an HTML page.
+
+    :class:`APIError` gives its own status and body (and ``headers``); unknown paths give
+    404 naming the ``routes`` the service answers; other HTTP errors and request
+    validation errors give their status as ``invalid_request_error``; anything unexpected
+    is logged and answered 500.
+
+    Args:
+        app: the FastAPI app.
+        service: the service's name, for the log.
+        routes: the routes it answers, in words, for the 404 message.
+    """
+    from fastapi import Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse
+    from starlette.exceptions import HTTPException
+
+    def error_response(error: APIError) -> JSONResponse:
+        return JSONResponse(error.body.model_dump(), status_code=error.status_code,
+                            headers=error.headers)
+
+    @app.exception_handler(APIError)
+    async def _api_error(_request: Request, exc: APIError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return error_response(APIError(
+                404, f"No route {request.method} {request.url.path}. This server answers "
+                f"{routes}.", "not_found_error", code="not_found"))
+        return error_response(APIError(exc.status_code, str(exc.detail),
+                                       "invalid_request_error"))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(invalid_request(f"Invalid request: {exc.errors()[:1]}"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s", service)
+        return error_response(APIError(
+            500, f"Internal error: {type(exc).__name__}. See the {service} log.",
+            "server_error", code="internal_error"))
+
+
 def create_app(
     target: Target,
     *,
@@ -356,9 +405,7 @@ def create_app(
     """
     require("fastapi", extra="guard", feature="redline serve")
     from fastapi import FastAPI, Request
-    from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
-    from starlette.exceptions import HTTPException
 
     name = model_name or target.spec
 
@@ -371,33 +418,10 @@ def create_app(
     app = FastAPI(title="redline serve", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None)
 
-    def error_response(error: APIError) -> JSONResponse:
-        return JSONResponse(error.body.model_dump(), status_code=error.status_code)
-
-    @app.exception_handler(APIError)
-    async def _api_error(_request: Request, exc: APIError) -> JSONResponse:
-        return error_response(exc)
-
-    @app.exception_handler(HTTPException)
-    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        if exc.status_code == 404:
-            return error_response(APIError(
-                404, f"No route {request.method} {request.url.path}. This server answers "
-                "POST /v1/chat/completions and GET /v1/models.", "not_found_error",
-                code="not_found"))
-        return error_response(APIError(exc.status_code, str(exc.detail),
-                                       "invalid_request_error"))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(invalid_request(f"Invalid request: {exc.errors()[:1]}"))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error in redline serve")
-        return error_response(APIError(
-            500, f"Internal error: {type(exc).__name__}: {exc}. See the server log.",
-            "server_error", code="internal_error"))
+    install_error_handlers(
+        app, service="redline serve",
+        routes="POST /v1/chat/completions and GET /v1/models",
+    )
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -440,6 +464,7 @@ __all__ = [
     "answer_stream",
     "create_app",
     "error_from_target",
+    "install_error_handlers",
     "invalid_request",
     "parse_chat_request",
     "read_body",

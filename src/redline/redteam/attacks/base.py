@@ -34,7 +34,13 @@ from typing import Any, Protocol, runtime_checkable
 from redline.errors import ConfigError
 from redline.redteam.records import AttemptRecord, AttemptSpec, ScoreRecord
 from redline.redteam.runner import Runner
-from redline.redteam.specs import bind_options, canonical, check_tags, parse_spec
+from redline.redteam.specs import (
+    bind_options,
+    canonical,
+    check_tags,
+    option_defaults,
+    parse_spec,
+)
 from redline.redteam.transforms import IDENTITY, Chain, seeded
 from redline.scorers.base import ScoreInput
 from redline.targets.base import Target
@@ -173,7 +179,7 @@ class AttackInfo:
 
     def options(self) -> dict[str, Any]:
         """Option names and defaults."""
-        return {p.name: p.default for p in inspect.signature(self.factory).parameters.values()}
+        return option_defaults(self.factory)
 
 
 _ATTACKS: dict[str, AttackInfo] = {}
