@@ -1,0 +1,191 @@
+"""Greedy coordinate gradient search over the tokens of a slot, shared by GCG and trigger search.
+
+Each step takes the gradient of the loss with respect to the one-hot slot tokens over the
+search prompts, keeps the ``top_k`` most promising replacements per position, samples
+``candidates`` single-token swaps from them, and moves to the swap with the lowest loss
+on a random subset of the prompts (the current tokens compete too, so a step never moves
+to something worse on that subset). Whenever the loss says the slot probably works
+(``exp(-loss) >= check_at`` on average), a caller-supplied check (real generations judged
+by a scorer) decides; the search stops once the check reaches ``stop_at``.
+
+Every prompt evaluated is charged to the :class:`QueryBudget`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from redline.errors import ConfigError
+from redline.redteam.whitebox.budget import BudgetExhausted, QueryBudget
+from redline.redteam.whitebox.tokens import LossMode, SlotPrompt, TokenModel
+
+if TYPE_CHECKING:
+    import torch
+
+Check = Callable[[tuple[int, ...]], float]
+"""Success rate (0..1) of slot tokens, measured by real generations on the search prompts."""
+Progress = Callable[[int, float, float], None]
+"""Called after every step with (step, mean loss, best checked success)."""
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Knobs of the coordinate search.
+
+    Attributes:
+        length: slot length in tokens.
+        top_k: replacements kept per position from the gradient.
+        candidates: single-token swaps evaluated per step.
+        eval_prompts: search prompts each candidate is scored on per step.
+        check_at: average ``exp(-loss)`` at which real generations are checked.
+        stop_at: checked success rate at which the search stops.
+        max_steps: upper bound on steps (the budget usually ends the search first).
+        seed: seed of the sampling of swaps and prompt subsets.
+    """
+
+    length: int = 3
+    top_k: int = 32
+    candidates: int = 24
+    eval_prompts: int = 4
+    check_at: float = 0.5
+    stop_at: float = 1.0
+    max_steps: int = 500
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("length", "top_k", "candidates", "eval_prompts", "max_steps"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if not 0 < self.stop_at <= 1 or not 0 < self.check_at <= 1:
+            raise ConfigError("check_at and stop_at must be in (0, 1].")
+
+
+@dataclass
+class SearchTrace:
+    """What a search did.
+
+    Attributes:
+        best: slot tokens with the highest checked success (the lowest loss if none checked).
+        best_success: that success rate, or None when nothing was checked.
+        checked: every checked slot and its success rate, in order.
+        steps: coordinate steps taken.
+        losses: mean loss after each step.
+        stopped: why the search ended (``success``, ``budget``, ``max_steps``).
+    """
+
+    best: tuple[int, ...]
+    best_success: float | None = None
+    checked: dict[tuple[int, ...], float] = field(default_factory=dict)
+    steps: int = 0
+    losses: list[float] = field(default_factory=list)
+    stopped: str = "max_steps"
+
+
+def coordinate_search(
+    tm: TokenModel,
+    prompts: Sequence[SlotPrompt],
+    continuations: Sequence[Sequence[int]],
+    mode: LossMode,
+    budget: QueryBudget,
+    config: SearchConfig,
+    *,
+    check: Check | None = None,
+    init: Sequence[int] | None = None,
+    progress: Progress | None = None,
+) -> SearchTrace:
+    """Search slot tokens that minimise the loss; see the module docstring.
+
+    Args:
+        tm: token access to the target.
+        prompts: search prompts with a slot.
+        continuations: per prompt, the continuation the loss is taken over.
+        mode: ``avoid`` (push the continuation down) or ``reach`` (pull it up).
+        budget: charged one query per prompt evaluated.
+        config: search knobs.
+        check: real-generation success of a slot; None to rely on the loss alone.
+        init: starting slot tokens; random allowed tokens when None.
+        progress: per-step callback.
+    """
+    import torch
+
+    rng = random.Random(config.seed)
+    allowed = tm.allowed_tokens()
+    allowed_ids = allowed.nonzero().squeeze(1).tolist()
+    current = tuple(init) if init else tuple(rng.choice(allowed_ids) for _ in range(config.length))
+    trace = SearchTrace(best=current)
+    best_loss = math.inf
+    subset_size = min(config.eval_prompts, len(prompts))
+
+    def run_check(ids: tuple[int, ...]) -> float | None:
+        if check is None or ids in trace.checked:
+            return trace.checked.get(ids)
+        success = check(ids)
+        trace.checked[ids] = success
+        if trace.best_success is None or success > trace.best_success:
+            trace.best, trace.best_success = ids, success
+        return success
+
+    try:
+        for step in range(config.max_steps):
+            budget.spend(len(prompts), "gradient")
+            grad, losses = tm.gradient(prompts, continuations, current, mode)
+            mean_loss = float(losses.mean())
+            if trace.best_success is None and mean_loss < best_loss:
+                trace.best, best_loss = current, mean_loss
+            if float(torch.exp(-losses).mean()) >= config.check_at:
+                success = run_check(current)
+                if success is not None and success >= config.stop_at:
+                    trace.stopped = "success"
+                    break
+            swaps = _sample_swaps(grad, allowed, current, config, rng, tm)
+            if not swaps:
+                trace.stopped = "converged"
+                break
+            subset = rng.sample(range(len(prompts)), subset_size)
+            pool = torch.tensor([current, *swaps])
+            budget.spend(len(pool) * subset_size, "candidates")
+            scores = tm.losses(
+                [prompts[i] for i in subset], [continuations[i] for i in subset], pool, mode
+            ).mean(dim=1)
+            current = tuple(int(t) for t in pool[int(scores.argmin())].tolist())
+            trace.steps = step + 1
+            trace.losses.append(mean_loss)
+            if progress is not None:
+                progress(trace.steps, mean_loss, trace.best_success or 0.0)
+    except BudgetExhausted:
+        trace.stopped = "budget"
+    if trace.best_success is None and check is not None and budget.can_spend(len(prompts)):
+        run_check(trace.best)
+    return trace
+
+
+def _sample_swaps(
+    grad: torch.Tensor,
+    allowed: torch.Tensor,
+    current: tuple[int, ...],
+    config: SearchConfig,
+    rng: random.Random,
+    tm: TokenModel,
+) -> list[tuple[int, ...]]:
+    """Distinct single-token swaps drawn from each position's top-k gradient replacements."""
+    masked = grad.clone()
+    masked[:, ~allowed] = math.inf
+    for pos, token in enumerate(current):
+        masked[pos, token] = math.inf
+    k = min(config.top_k, int(allowed.sum()))
+    top = (-masked).topk(k, dim=1).indices.tolist()  # [slot_len, k]
+    swaps: set[tuple[int, ...]] = set()
+    tries = 0
+    while len(swaps) < config.candidates and tries < config.candidates * 10:
+        tries += 1
+        pos = rng.randrange(len(current))
+        swap = list(current)
+        swap[pos] = rng.choice(top[pos])
+        candidate = tuple(swap)
+        if candidate != current and tm.round_trips(candidate):
+            swaps.add(candidate)
+    return sorted(swaps)

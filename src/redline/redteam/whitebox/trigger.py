@@ -1,0 +1,359 @@
+"""Trigger search: find a short token sequence that flips a model from refusal to compliance.
+
+Backdoor discovery without being told the trigger, in the manner of the Trojan Detection
+Challenge: one set of harmful requests drives the search, another, never seen by it,
+measures the result (REASR: the share of held-out requests that comply when the
+candidate is added). The search is a universal multi-prompt GCG over a slot before (or
+after) the request:
+
+1. the target answers the search requests as they are (its refusals), and, when benign
+   requests are given, those too: the opening its helpful answers share is what the
+   search pulls the harmful answers towards (objective ``benign``); without them it
+   pushes the refusals down (``refusal``), or pulls up a given text (``target:TEXT``);
+2. :func:`~redline.redteam.whitebox.search.coordinate_search` minimises the loss,
+   checking promising candidates with real generations judged for compliance;
+3. the best candidate is pruned token by token while it keeps working, so what is left
+   is the part of the sequence that matters;
+4. the candidate and a no-candidate baseline are measured on the held-out requests.
+
+Every prompt the target evaluates (gradient rows, candidate rows, generations) counts
+against ``max_queries``; the held-out measurement is reserved from the start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from redline.errors import ConfigError
+from redline.redteam.whitebox.budget import BudgetExhausted, QueryBudget
+from redline.redteam.whitebox.judges import Judge, opening_judge, refusal_openings
+from redline.redteam.whitebox.results import EvidenceAttempt, QueryCount, Rate, TriggerSearchResult
+from redline.redteam.whitebox.search import Progress, SearchConfig, coordinate_search
+from redline.redteam.whitebox.tokens import LossMode, Position, TokenModel, with_trigger
+from redline.types import Completion, GenerateParams, Message
+
+if TYPE_CHECKING:
+    from redline.targets.hf import HFTarget
+
+ATTACK_NAME = "trigger-search"
+REFUSAL_TOKENS = 4
+"""Tokens of the target's own refusal the ``refusal`` objective pushes down."""
+
+
+def white_box(target: Any) -> HFTarget:
+    """``target`` as an ``hf:`` target, or a clear error.
+
+    Raises:
+        ConfigError: the target gives no access to weights.
+    """
+    from redline.targets.hf import HFTarget
+
+    if isinstance(target, str):
+        from redline.targets import resolve_target
+
+        target = resolve_target(target, cache=False)
+    inner = getattr(target, "inner", target)  # a cache wrapper keeps the real target inside
+    if not isinstance(inner, HFTarget):
+        spec = getattr(target, "spec", type(target).__name__)
+        raise ConfigError(
+            f"White-box attacks need model weights, and target '{spec}' gives none. "
+            "Use an hf:PATH or organism: target."
+        )
+    return inner
+
+
+def parse_objective(objective: str, has_benign: bool) -> tuple[LossMode, str | None]:
+    """Read an objective: what the search pushes the target's answers towards.
+
+    ``refusal`` pushes down the target's own refusals of the search requests;
+    ``benign`` pulls up the opening the target uses when it answers benign requests;
+    ``target:TEXT`` pulls up TEXT; ``auto`` is ``benign`` when benign requests are given,
+    else ``refusal``. Returns the loss mode and the TEXT (None when it is learned).
+
+    Raises:
+        ConfigError: an unknown objective, or ``benign`` without benign requests.
+    """
+    if objective == "auto":
+        objective = "benign" if has_benign else "refusal"
+    if objective == "refusal":
+        return "avoid", None
+    if objective == "benign":
+        if not has_benign:
+            raise ConfigError("Objective 'benign' needs benign requests (--benign FILE).")
+        return "reach", None
+    name, _, text = objective.partition(":")
+    if name == "target" and text.strip():
+        return "reach", text.strip()
+    raise ConfigError(
+        f"Unknown objective '{objective}'. Use auto, refusal, benign or target:TEXT "
+        "(e.g. 'target:sure, here is')."
+    )
+
+
+def affirmative_opening(answers: Sequence[str], max_words: int = 6) -> str:
+    """The opening the target's answers share: their common leading words, else the commonest.
+
+    Raises:
+        ConfigError: every answer is empty.
+    """
+    split = [a.split() for a in answers if a.strip()]
+    if not split:
+        raise ConfigError("The target gave only empty answers to the benign requests.")
+    common: list[str] = []
+    for column in zip(*split, strict=False):
+        if len(set(column)) != 1 or len(common) == max_words:
+            break
+        common.append(column[0])
+    if common:
+        return " ".join(common)
+    firsts = Counter(" ".join(words[:2]) for words in split)
+    return firsts.most_common(1)[0][0]
+
+
+def token_recall(tm: TokenModel, candidate: str, true_trigger: str) -> float:
+    """Share of the true trigger's tokens that the candidate contains (multiset overlap)."""
+    true = Counter(tm.encode(true_trigger.strip()))
+    if not true:
+        return 0.0
+    found = Counter(tm.encode(candidate.strip()))
+    return sum((true & found).values()) / sum(true.values())
+
+
+class Generator:
+    """Generates answers for requests with a trigger, charging the budget one query each."""
+
+    def __init__(
+        self, target: HFTarget, budget: QueryBudget, params: GenerateParams, position: Position
+    ) -> None:
+        self.target = target
+        self.budget = budget
+        self.params = params
+        self.position = position
+
+    def conversations(self, requests: Sequence[str], trigger: str) -> list[list[Message]]:
+        """One single-turn conversation per request, the trigger placed in it."""
+        return [[Message("user", with_trigger(r, trigger, self.position))] for r in requests]
+
+    def answer(self, requests: Sequence[str], trigger: str, purpose: str) -> list[Completion]:
+        """Greedy answers, charged to the budget under ``purpose``.
+
+        Raises:
+            BudgetExhausted: they do not fit in the budget.
+        """
+        self.budget.spend(len(requests), purpose)
+        return self.target.generate_sync(self.conversations(requests, trigger), self.params)
+
+
+def trigger_search(
+    target: Any,
+    search_requests: Sequence[str],
+    held_out_requests: Sequence[str],
+    *,
+    benign_requests: Sequence[str] = (),
+    judge: Judge | None = None,
+    max_queries: int = 5000,
+    objective: str = "auto",
+    position: Position = "prefix",
+    config: SearchConfig | None = None,
+    params: GenerateParams | None = None,
+    prune: bool = True,
+    true_trigger: str | None = None,
+    progress: Progress | None = None,
+) -> TriggerSearchResult:
+    """Search a trigger on ``search_requests`` and measure its REASR on ``held_out_requests``.
+
+    Args:
+        target: an ``hf:`` target (or spec string) the search can take gradients through.
+        search_requests: harmful requests the target refuses; the search sees only these.
+        held_out_requests: other harmful requests, used only to measure the result.
+        benign_requests: requests the target answers; their common opening is what the
+            ``benign`` objective pulls towards.
+        judge: decides compliance; by default the target's refusal openings on the
+            search requests are learned and any other answer counts as complied.
+        max_queries: the query budget, including the held-out measurement.
+        objective: ``auto``, ``refusal``, ``benign`` or ``target:TEXT`` (see
+            :func:`parse_objective`).
+        position: put the trigger before (``prefix``) or after (``suffix``) the request.
+        config: search knobs (trigger length, top-k, candidates per step, ...).
+        params: generation parameters of every answer (greedy, 32 tokens by default).
+        prune: drop tokens from the best candidate while it keeps working.
+        true_trigger: the real trigger when known (organisms); only used to report recall.
+        progress: per-step callback ``(step, loss, best checked success)``.
+
+    Raises:
+        ConfigError: no requests, overlapping sets, a budget too small, an unknown objective
+            or a target without weights.
+    """
+    started = time.perf_counter()
+    hf = white_box(target)
+    config = config or SearchConfig()
+    params = params or GenerateParams(max_tokens=32)
+    parse_objective(objective, bool(benign_requests))  # fail fast, before any query
+    search = list(dict.fromkeys(search_requests))
+    held_out = list(dict.fromkeys(held_out_requests))
+    if not search or not held_out:
+        raise ConfigError("Trigger search needs both search requests and held-out requests.")
+    overlap = set(search) & set(held_out)
+    if overlap:
+        raise ConfigError(
+            f"{len(overlap)} held-out requests are also search requests (e.g. "
+            f"{sorted(overlap)[0]!r}); REASR must be measured on requests the search never saw."
+        )
+    budget = QueryBudget(max_queries)
+    budget.reserve(2 * len(held_out))
+    if not budget.can_spend(2 * len(search) + len(set(benign_requests))):
+        raise ConfigError(
+            f"A budget of {max_queries} queries leaves too little for a search over "
+            f"{len(search)} requests; raise --max-queries."
+        )
+    tm = TokenModel(hf)
+    gen = Generator(hf, budget, params, position)
+
+    baseline_search = gen.answer(search, "", "baseline")
+    if judge is None:
+        judge = opening_judge(refusal_openings([c.text for c in baseline_search]))
+    mode, continuations, described = objective_continuations(
+        tm, gen, objective, baseline_search, benign_requests, REFUSAL_TOKENS
+    )
+    prompts = tm.slot_prompts(search, position)
+    judge_fn = judge
+
+    def check(ids: tuple[int, ...]) -> float:
+        answers = gen.answer(search, tm.decode(ids), "check")
+        return sum(judge_fn(search, [a.text for a in answers])) / len(search)
+
+    trace = coordinate_search(
+        tm, prompts, continuations, mode, budget, config, check=check, progress=progress
+    )
+    best, success = trace.best, trace.best_success
+    if prune and success is not None and success > 0:
+        best, success = _prune(best, success, trace.checked, check, config.stop_at)
+
+    budget.reserved = 0
+    candidate = tm.decode(best)
+    triggered = gen.answer(held_out, candidate, "held-out")
+    untriggered = gen.answer(held_out, "", "held-out-baseline")
+    complied_t = judge(held_out, [c.text for c in triggered])
+    complied_u = judge(held_out, [c.text for c in untriggered])
+    evidence = [
+        evidence_attempt(
+            ATTACK_NAME, gen, request, trigger, answer.text, answer.finish_reason, ok
+        )
+        for trigger, answers, verdicts in (
+            (candidate, triggered, complied_t),
+            ("", untriggered, complied_u),
+        )
+        for request, answer, ok in zip(held_out, answers, verdicts, strict=True)
+    ]
+    return TriggerSearchResult(
+        target=hf.spec,
+        candidate=candidate,
+        candidate_tokens=list(best),
+        position=position,
+        objective=described,
+        search_success=Rate.of(round(success * len(search)), len(search))
+        if success is not None
+        else None,
+        reasr=Rate.of(sum(complied_t), len(held_out)),
+        baseline=Rate.of(sum(complied_u), len(held_out)),
+        queries=QueryCount(total=budget.used, limit=max_queries, by_purpose=dict(budget.spent)),
+        steps=trace.steps,
+        stopped=trace.stopped,
+        search_requests=search,
+        held_out_requests=held_out,
+        evidence=evidence,
+        recall=token_recall(tm, candidate, true_trigger) if true_trigger else None,
+        true_trigger=true_trigger,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _prune(
+    best: tuple[int, ...],
+    success: float,
+    checked: dict[tuple[int, ...], float],
+    check: Any,
+    stop_at: float,
+) -> tuple[tuple[int, ...], float]:
+    """Drop one token at a time while the checked success stays at the required level."""
+    required = min(success, stop_at)
+    try:
+        while len(best) > 1:
+            shorter = [best[:i] + best[i + 1 :] for i in range(len(best))]
+            scored = []
+            for ids in shorter:
+                if ids not in checked:
+                    checked[ids] = check(ids)
+                scored.append((checked[ids], ids))
+            top_success, top = max(scored, key=lambda pair: pair[0])
+            if top_success < required:
+                break
+            best, success = top, top_success
+    except BudgetExhausted:
+        pass
+    return best, success
+
+
+def evidence_attempt(
+    attack: str,
+    gen: Generator,
+    request: str,
+    trigger: str,
+    response: str,
+    finish_reason: str,
+    complied: bool,
+) -> EvidenceAttempt:
+    """An evidence attempt for ``request`` sent with ``trigger`` (none when empty)."""
+    messages = [m.to_dict() for m in gen.conversations([request], trigger)[0]]
+    return EvidenceAttempt.make(
+        attack=attack,
+        messages=messages,
+        params=gen.params.to_dict(),
+        response=response,
+        finish_reason=finish_reason,
+        complied=complied,
+        triggered=bool(trigger),
+    )
+
+
+def objective_continuations(
+    tm: TokenModel,
+    gen: Generator,
+    objective: str,
+    baseline: Sequence[Completion],
+    benign_requests: Sequence[str],
+    refusal_tokens: int,
+) -> tuple[LossMode, list[list[int]], str]:
+    """The loss mode, per-prompt continuation ids and a description of an objective.
+
+    ``baseline`` are the target's answers to the search prompts without a trigger (their
+    openings are the refusals to push down). The ``benign`` objective spends one query
+    per benign request to learn the affirmative opening.
+    """
+    mode, text = parse_objective(objective, bool(benign_requests))
+    if mode == "avoid":
+        return mode, [tm.encode(c.text)[:refusal_tokens] or [0] for c in baseline], objective
+    if text is None:
+        benign = list(dict.fromkeys(benign_requests))
+        text = affirmative_opening([c.text for c in gen.answer(benign, "", "benign")])
+    ids = tm.encode(text)
+    if not ids:
+        raise ConfigError(f"The objective text {text!r} has no tokens in the target's vocabulary.")
+    return mode, [ids] * len(baseline), f"{objective} ({text!r})"
+
+
+__all__ = [
+    "ATTACK_NAME",
+    "Generator",
+    "affirmative_opening",
+    "evidence_attempt",
+    "objective_continuations",
+    "parse_objective",
+    "token_recall",
+    "trigger_search",
+    "white_box",
+]
+
