@@ -124,7 +124,7 @@ def target_kinds() -> list[TargetKind]:
 
 def _load_builtin_kinds() -> None:
     # Importing the modules registers their kinds; none imports a heavy library at module level.
-    from redline.targets import hf, mock, openai, python  # noqa: F401
+    from redline.targets import hf, mock, openai, organism, python  # noqa: F401
 
 
 def parse_spec(spec: str) -> tuple[TargetKind, str]:

