@@ -46,11 +46,14 @@ def attempts(home: Path, run_id: str) -> list[tuple[str, str | None]]:
 
 
 def count(home: Path) -> int:
-    try:
-        with sqlite3.connect(home / "runs.db", timeout=1) as db:
-            return int(db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
-    except sqlite3.Error:
-        return 0
+    """Attempts logged so far; retries while a killed writer's journal is recovered."""
+    for _ in range(50):
+        try:
+            with sqlite3.connect(home / "runs.db", timeout=5) as db:
+                return int(db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0])
+        except sqlite3.Error:
+            time.sleep(0.1)
+    return 0
 
 
 @pytest.mark.slow
