@@ -3,7 +3,8 @@
 - **Concurrency**: at most ``concurrency`` target calls in flight (the target's own cache,
   :class:`~redline.targets.cache.CachedTarget`, answers repeats without a call).
 - **Append-only log**: every attempt is written once, keyed by its content hash
-  (:meth:`AttemptSpec.key`), in chunks, so a killed run loses at most the chunk in flight.
+  (:meth:`AttemptSpec.key`), in chunks (a chunk is scored and written while the next one
+  is generated), so a killed run loses at most the two chunks in flight.
 - **Resume**: records already in the store for the run are replayed instead of sent; as
   long as attacks ask in a deterministic order (they do: one round at a time), a resumed
   run makes exactly the attempts an uninterrupted run would.
@@ -146,12 +147,7 @@ class Runner:
             self._pending[key] = future
             fresh.append((key, spec))
             slots.append(future)
-        for start in range(0, len(fresh), self.chunk_size):
-            chunk = fresh[start : start + self.chunk_size]
-            if self._out_of_time():
-                self._drop(chunk)
-            else:
-                await self._make(chunk)
+        await self._make_all(fresh)
         out: list[AttemptRecord | None] = []
         for slot in slots:
             out.append(await slot if isinstance(slot, asyncio.Future) else slot)
@@ -175,24 +171,43 @@ class Runner:
         if self.on_record is not None:
             self.on_record(record)
 
-    async def _make(self, chunk: Sequence[tuple[str, AttemptSpec]]) -> None:
+    async def _make_all(self, fresh: Sequence[tuple[str, AttemptSpec]]) -> None:
+        """Generate chunk by chunk; a chunk is scored and written while the next generates."""
+        previous: tuple[Sequence[tuple[str, AttemptSpec]], asyncio.Future[Any]] | None = None
         try:
-            completions = await asyncio.gather(*(self._generate(spec) for _, spec in chunk))
-            answered = [i for i, (c, _, _) in enumerate(completions) if c is not None]
-            items = [self._score_input(chunk[i][1], completions[i][0]) for i in answered]
-            judged = await self.score(items)
-            scores: dict[int, dict[str, ScoreRecord]] = dict(zip(answered, judged, strict=True))
-            records = [
-                self._record(key, spec, *completions[i], scores.get(i, {}))
-                for i, (key, spec) in enumerate(chunk)
-            ]
-            await asyncio.to_thread(self._write, records)
+            for start in range(0, len(fresh), self.chunk_size):
+                chunk = fresh[start : start + self.chunk_size]
+                if self._out_of_time():
+                    self._drop(chunk)
+                    continue
+                task = asyncio.ensure_future(
+                    asyncio.gather(*(self._generate(spec) for _, spec in chunk)))
+                if previous is not None:
+                    await self._finish(*previous)
+                previous = (chunk, task)
+            if previous is not None:
+                await self._finish(*previous)
         except BaseException as exc:
-            for key, _ in chunk:
+            if previous is not None and not previous[1].done():
+                previous[1].cancel()
+            for key, _ in fresh:
                 future = self._pending.pop(key, None)
                 if future is not None and not future.done():
                     future.set_exception(exc)
             raise
+
+    async def _finish(self, chunk: Sequence[tuple[str, AttemptSpec]], task: asyncio.Future[Any]
+                      ) -> None:
+        completions: list[tuple[Completion | None, str | None, float]] = await task
+        answered = [i for i, (c, _, _) in enumerate(completions) if c is not None]
+        items = [self._score_input(chunk[i][1], completions[i][0]) for i in answered]
+        judged = await self.score(items)
+        scores: dict[int, dict[str, ScoreRecord]] = dict(zip(answered, judged, strict=True))
+        records = [
+            self._record(key, spec, *completions[i], scores.get(i, {}))
+            for i, (key, spec) in enumerate(chunk)
+        ]
+        await asyncio.to_thread(self._write, records)
         for record in records:
             self._pending.pop(record.key).set_result(record)
             self._settle(record)
