@@ -1,0 +1,169 @@
+"""``redline scorers``: validate, train, try and redact with the scorers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from redline.cli.common import console, err_console, parse_options, run
+
+scorers_app = typer.Typer(
+    help="Scorers with measured accuracy: validate them, rebuild their heads, try them.",
+    no_args_is_help=True,
+)
+
+NameArg = Annotated[str, typer.Argument(help="Scorer name; see `redline list scorers`.")]
+ConfigOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--option",
+        "-o",
+        help="Scorer argument key=value (repeatable), e.g. -o threshold=0.6 -o target=openai:URL#M.",
+    ),
+]
+
+
+def _config(pairs: list[str] | None) -> dict[str, object]:
+    config: dict[str, object] = {}
+    for key, value in parse_options(pairs).items():
+        try:
+            config[key] = json.loads(value)
+        except ValueError:
+            config[key] = value
+    return config
+
+
+@scorers_app.command()
+def validate(
+    name: NameArg,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Labelled JSONL (prompt, response, label); default: the shipped set."),
+    ] = None,
+    option: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Print precision, recall, F1 and false-positive rate with bootstrap 95% intervals."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from redline.scorers.validation import validate as run_validation
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(f"scoring with {name}", total=None)
+        report = run_validation(
+            name,
+            data,
+            config=_config(option),
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        console.print_json(report.model_dump_json())
+        return
+    console.print(
+        f"[bold]{report.scorer}[/] on {report.data}: {report.n} items, "
+        f"{report.unscored} unscored, {report.seconds:.1f} s",
+        highlight=False,
+    )
+    table = Table("metric", "value", "95% interval (bootstrap)")
+    for key in ("precision", "recall", "f1", "fpr"):
+        m = report.metrics[key]
+        table.add_row(key, f"{m['value']:.3f}", f"[{m['low']:.3f}, {m['high']:.3f}]")
+    if report.category_accuracy is not None:
+        c = report.category_accuracy
+        table.add_row(
+            "category accuracy", f"{c.value:.3f}", f"[{c.low:.3f}, {c.high:.3f}] (Wilson)"
+        )
+    console.print(table)
+    slices = Table("slice", "n", "flagged (negatives)", "flagged (positives)")
+    for s in report.slices:
+        cells = []
+        for rate in (s.positive_rate_on_negatives, s.positive_rate_on_positives):
+            cells.append(
+                "-" if rate is None else f"{rate.value:.2f} [{rate.low:.2f}, {rate.high:.2f}]"
+            )
+        n = sum(r.n for r in (s.positive_rate_on_negatives, s.positive_rate_on_positives) if r)
+        slices.add_row(s.tag, str(n), *cells)
+    if report.slices:
+        console.print(slices)
+
+
+@scorers_app.command()
+def train(
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Heads to rebuild (default: all learned scorers)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seeds the data generator and the CV split.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write heads and training sets here instead of the package."),
+    ] = None,
+) -> None:
+    """Rebuild the training sets and heads of the learned scorers, reproducibly from a seed."""
+    from rich.progress import Progress
+
+    from redline.errors import ConfigError
+    from redline.scorers.training import LEARNED
+    from redline.scorers.training import train as train_head
+
+    chosen = names or list(LEARNED)
+    unknown = [n for n in chosen if n not in LEARNED]
+    if unknown:
+        raise ConfigError(
+            f"No trained head for {', '.join(unknown)}. Trainable: {', '.join(LEARNED)}."
+        )
+    with Progress(console=err_console) as bar:
+        task = bar.add_task("training heads", total=len(chosen))
+        for name in chosen:
+            bar.update(task, description=f"training {name}")
+            head = train_head(name, seed=seed, folder=out)
+            bar.advance(task)
+            console.print(
+                f"{name}: {head.provenance.train_size} examples, C={head.provenance.regularisation_c}, "
+                f"threshold {head.threshold}, out-of-fold F1 {head.provenance.cv_f1:.3f}",
+                highlight=False,
+            )
+
+
+@scorers_app.command()
+def score(
+    name: NameArg,
+    prompt: Annotated[str, typer.Option("--prompt", "-p", help="The prompt.")] = "",
+    response: Annotated[
+        str | None, typer.Option("--response", "-r", help="The response, if any.")
+    ] = None,
+    option: ConfigOpt = None,
+) -> None:
+    """Score one exchange and print the judgement."""
+    from redline.scorers import ScoreInput, get_scorer
+
+    result = run(get_scorer(name, **_config(option))(ScoreInput.of(prompt, response)))
+    if not result.scored:
+        console.print(f"[yellow]unscored[/]: {result.explanation}", highlight=False)
+        return
+    category = f"  category={result.category}" if result.category else ""
+    console.print(
+        f"{name}: label={result.label} value={result.value:.3f}{category}  ({result.explanation})",
+        highlight=False,
+    )
+
+
+@scorers_app.command()
+def redact(
+    text: Annotated[str | None, typer.Argument(help="Text to clean; default: read stdin.")] = None,
+    secrets_only: Annotated[bool, typer.Option(help="Only credentials, not PII.")] = False,
+) -> None:
+    """Replace personal data and credentials with placeholders such as [EMAIL]."""
+    import sys
+
+    from redline.scorers.pii import redact as redact_text
+
+    source = sys.stdin.read() if text is None else text
+    groups = ("secret",) if secrets_only else ("pii", "secret")
+    console.print(redact_text(source, groups=groups), markup=False, highlight=False, end="")
+    if not source.endswith("\n"):
+        console.print()

