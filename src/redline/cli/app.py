@@ -175,3 +175,4 @@ app.command("watch")(watch)
 from redline.cli.interp import interp_app; app.add_typer(interp_app, name="interp")  # noqa: E702, I001
 from redline.cli.organisms import organisms_app; app.add_typer(organisms_app, name="organisms")  # noqa: E702, I001
 from redline.cli.whitebox import register as register_whitebox; register_whitebox(app)  # noqa: E702, I001
+from redline.cli.scorers import scorers_app; app.add_typer(scorers_app, name="scorers")  # noqa: E702, I001
