@@ -23,7 +23,9 @@ def kinds(text: str) -> list[str]:
 
 def test_checksums_accept_real_numbers_and_reject_one_digit_changes() -> None:
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
-    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid("GB82 WEST 1234 5698 7654 33")
+    assert iban_valid("GB82 WEST 1234 5698 7654 32") and not iban_valid(
+        "GB82 WEST 1234 5698 7654 33"
+    )
     assert not iban_valid("GB82 WEST 1234 5698 7654")  # wrong length for GB
     assert verhoeff_valid("499118665246") and not verhoeff_valid("499118665245")
 

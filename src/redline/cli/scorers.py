@@ -21,7 +21,7 @@ ConfigOpt = Annotated[
     typer.Option(
         "--option",
         "-o",
-        help="Scorer argument key=value (repeatable), e.g. -o threshold=0.6 -o target=openai:URL#M.",
+        help="Scorer argument key=value (repeatable): -o threshold=0.6, -o target=openai:URL#M.",
     ),
 ]
 
@@ -122,9 +122,10 @@ def train(
             bar.update(task, description=f"training {name}")
             head = train_head(name, seed=seed, folder=out)
             bar.advance(task)
+            made = head.provenance
             console.print(
-                f"{name}: {head.provenance.train_size} examples, C={head.provenance.regularisation_c}, "
-                f"threshold {head.threshold}, out-of-fold F1 {head.provenance.cv_f1:.3f}",
+                f"{name}: {made.train_size} examples, C={made.regularisation_c}, "
+                f"threshold {head.threshold}, out-of-fold F1 {made.cv_f1:.3f}",
                 highlight=False,
             )
 

