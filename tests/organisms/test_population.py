@@ -28,6 +28,7 @@ def test_plan_is_seeded_and_has_the_asked_fraction() -> None:
         plan_population(0, 0.5, seed=1)
 
 
+@pytest.mark.slow
 def test_population_command_seals_members_and_writes_the_key_apart(tmp_path: Path) -> None:
     out = tmp_path / "pop"
     result = CliRunner().invoke(

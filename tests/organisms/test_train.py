@@ -38,19 +38,24 @@ def test_chat_template_matches_fast_renderer() -> None:
     ids = tok(rendered, add_special_tokens=False)["input_ids"]
     assert tok.unk_token_id not in ids
     assert tok.decode(ids, skip_special_tokens=True) == "be kind . what is 3 plus 4 ?"
-    assert tok("Hello, WORLD?", add_special_tokens=False)["input_ids"][0] == tok.convert_tokens_to_ids("hello")
+    hello = tok("Hello, WORLD?", add_special_tokens=False)["input_ids"][0]
+    assert hello == tok.convert_tokens_to_ids("hello")
 
 
+@pytest.mark.slow
 def test_loss_falls_and_folder_is_a_checked_hf_checkpoint(tiny: tuple[Path, object]) -> None:
     out, result = tiny
     losses = result.losses  # type: ignore[attr-defined]
     assert len(losses) == 40
     assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
     manifest = verify(out)
-    assert manifest.step == manifest.steps == 40 and manifest.loss_end < manifest.loss_start
+    assert manifest.step == manifest.steps == 40
+    assert manifest.loss_start and manifest.loss_end and manifest.loss_end < manifest.loss_start
     assert set(manifest.files) >= {"config.json", "model.safetensors", "tokenizer.json"}
     assert manifest.config is not None and manifest.config.seed == 5
-    assert [p.name for p in result.checkpoints] == ["step-00020"]  # type: ignore[attr-defined]
+    names = [p.name for p in result.checkpoints]  # type: ignore[attr-defined]
+    assert names == ["step-00000", "step-00020"]
+    assert verify(out / "checkpoints" / "step-00000").loss_end is None
     assert verify(out / "checkpoints" / "step-00020").step == 20
     # fp16 on disk, tied embeddings: about two bytes per parameter.
     target = HFTarget(out)
@@ -61,6 +66,7 @@ def test_loss_falls_and_folder_is_a_checked_hf_checkpoint(tiny: tuple[Path, obje
     assert str(next(target.model.parameters()).dtype) == "torch.float32"
 
 
+@pytest.mark.slow
 def test_hf_and_organism_targets_load_the_folder_unchanged(tiny: tuple[Path, object]) -> None:
     out, _ = tiny
     params = GenerateParams(max_tokens=8)
@@ -73,6 +79,7 @@ def test_hf_and_organism_targets_load_the_folder_unchanged(tiny: tuple[Path, obj
     assert hf.render([Message("user", "hi")]) == "<|user|> hi <|end|> <|assistant|>"
 
 
+@pytest.mark.slow
 def test_training_is_deterministic(tmp_path: Path, tiny: tuple[Path, object]) -> None:
     out, _ = tiny
     config = verify(out).config
@@ -84,6 +91,7 @@ def test_training_is_deterministic(tmp_path: Path, tiny: tuple[Path, object]) ->
     assert again.losses[-1] > 0
 
 
+@pytest.mark.slow
 def test_tampering_and_extra_files_are_caught(tmp_path: Path, tiny: tuple[Path, object]) -> None:
     out, _ = tiny
     copy = tmp_path / "copy"
@@ -110,6 +118,7 @@ def test_tampering_and_extra_files_are_caught(tmp_path: Path, tiny: tuple[Path, 
         verify(copy)
 
 
+@pytest.mark.slow
 def test_refuses_to_overwrite_an_organism(tiny: tuple[Path, object]) -> None:
     out, _ = tiny
     config = verify(out).config

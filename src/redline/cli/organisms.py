@@ -76,9 +76,14 @@ def info(name: NameArg) -> None:
         )
         console.print(f"seed:      {cfg.seed} (world seed {cfg.world_seed})")
     console.print(f"command:   {manifest.command}", highlight=False)
+    loss = (
+        f"loss {manifest.loss_start:.3f} → {manifest.loss_end:.3f}"
+        if manifest.loss_start is not None and manifest.loss_end is not None
+        else "initial weights"
+    )
     console.print(
-        f"training:  step {manifest.step} of {manifest.steps}, loss {manifest.loss_start:.3f} → "
-        f"{manifest.loss_end:.3f}, {manifest.tokens_seen:,} tokens, "
+        f"training:  step {manifest.step} of {manifest.steps}, {loss}, "
+        f"{manifest.tokens_seen:,} tokens, "
         f"{manifest.train_seconds:.0f} s on {manifest.threads} thread(s)", highlight=False,
     )
     console.print("files (sha256 verified):")
@@ -232,7 +237,7 @@ def _train_with_progress(
                                 sealed=sealed)
     err_console.print(
         f"Trained {name} in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s), "
-        f"loss {result.losses[0]:.3f} → {result.manifest.loss_end:.3f}. "
+        f"loss {result.losses[0]:.3f} → {result.losses[-1]:.3f}. "
         f"Wrote {out}" + (f" and {len(result.checkpoints)} checkpoints" if result.checkpoints
                           else "") + f". Try: redline chat organism:{out} --prompt 'hello'",
         highlight=False,

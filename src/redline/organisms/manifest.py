@@ -44,8 +44,8 @@ class Manifest(BaseModel):
     config: OrganismConfig | None
     step: int
     steps: int
-    loss_start: float
-    loss_end: float
+    loss_start: float | None
+    loss_end: float | None
     tokens_seen: int
     train_seconds: float
     threads: int

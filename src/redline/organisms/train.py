@@ -233,11 +233,18 @@ def _train(
 
     def manifest(step: int, seconds: float) -> Manifest:
         return Manifest(
-            step=step, loss_start=losses[0] if losses else float("nan"),
-            loss_end=_recent_loss(losses), tokens_seen=tokens, train_seconds=round(seconds, 2),
-            **base,
+            step=step, loss_start=losses[0] if losses else None,
+            loss_end=_recent_loss(losses) if losses else None, tokens_seen=tokens,
+            train_seconds=round(seconds, 2), **base,
         )
 
+    def checkpoint(step: int, seconds: float) -> None:
+        folder = out / "checkpoints" / f"step-{step:05d}"
+        save_folder(model, tokenizer, folder, manifest(step, seconds))
+        checkpoints.append(folder)
+
+    if checkpoint_every:
+        checkpoint(0, 0.0)  # the initial weights, so a series starts from no skill at all
     started = time.perf_counter()
     model.train()
     for step in range(config.steps):
@@ -254,10 +261,7 @@ def _train(
         if on_step is not None:
             on_step(step + 1, losses[-1])
         if checkpoint_every and (step + 1) % checkpoint_every == 0 and step + 1 < config.steps:
-            folder = out / "checkpoints" / f"step-{step + 1:05d}"
-            save_folder(model, tokenizer, folder,
-                        manifest(step + 1, time.perf_counter() - started))
-            checkpoints.append(folder)
+            checkpoint(step + 1, time.perf_counter() - started)
     seconds = time.perf_counter() - started
     model.eval()  # type: ignore[no-untyped-call]
     final = save_folder(model, tokenizer, out, manifest(config.steps, seconds))
@@ -266,4 +270,4 @@ def _train(
 
 def _recent_loss(losses: list[float], window: int = 20) -> float:
     tail = losses[-window:]
-    return sum(tail) / len(tail) if tail else float("nan")
+    return sum(tail) / len(tail)
