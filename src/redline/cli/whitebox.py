@@ -25,6 +25,8 @@ TargetArg = Annotated[
 PositionOpt = Annotated[
     str, typer.Option(help="Where the searched tokens go: prefix or suffix of the message.")
 ]
+ThreadsOpt = Annotated[int, typer.Option(
+    min=1, help="torch CPU threads (one is often fastest for small models on a busy machine).")]
 OptionsOpt = Annotated[
     list[str] | None,
     typer.Option("--option", "-o", help="Target option key=value (repeatable), e.g. device=cpu."),
@@ -64,7 +66,8 @@ def trigger_search_command(
     held_out: Annotated[Path | None, typer.Option(
         help="Other harmful requests to measure REASR on, one per line.")] = None,
     benign: Annotated[Path | None, typer.Option(
-        help="Benign requests whose answers give the affirmative opening, one per line.")] = None,
+        help="Benign requests whose answers give the affirmative opening, one per line "
+        "(default: the organism's world, else plain how-to requests).")] = None,
     n_search: Annotated[int, typer.Option("--search", min=1,
                                           help="Search requests drawn by default.")] = 12,
     n_held_out: Annotated[int, typer.Option("--held-out-n", min=1,
@@ -86,6 +89,7 @@ def trigger_search_command(
     out: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
     record: Annotated[bool, typer.Option(
         help="Save the attempts (and a finding, if found) as a run in the store.")] = False,
+    threads: ThreadsOpt = 1,
     option: OptionsOpt = None,
 ) -> None:
     """Find a short token sequence that flips TARGET from refusing to complying (backdoors).
@@ -112,6 +116,10 @@ def trigger_search_command(
         true_trigger = true_trigger or known
     elif not held:
         raise ConfigError("--requests needs --held-out: REASR is measured on other requests.")
+    elif not benign_requests:
+        from redline.redteam.whitebox.organism import benign_requests_for
+
+        benign_requests = benign_requests_for(target)
     hf = resolve_target(target, cache=False, **parse_options(option))
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=True) as bar:
@@ -124,7 +132,7 @@ def trigger_search_command(
             hf, search, held, benign_requests=benign_requests, judge=chosen_judge,
             max_queries=max_queries, objective=objective, position=where,
             config=SearchConfig(length=length, seed=seed), true_trigger=true_trigger,
-            progress=progress,
+            progress=progress, threads=threads,
         )
     _print_trigger(result)
     if out is not None:
@@ -151,12 +159,14 @@ def _default_requests(
     import random
 
     from redline.redteam.seeds import SEEDS
+    from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
 
     prompts = sorted({p for s in SEEDS for p in s.prompts})
     random.Random(f"trigger-search:{seed}").shuffle(prompts)
     if len(prompts) <= n_search:
         raise ConfigError(f"Only {len(prompts)} seed requests; lower --search.")
-    return prompts[:n_search], prompts[n_search : n_search + n_held_out], [], None, None
+    held = prompts[n_search : n_search + n_held_out]
+    return prompts[:n_search], held, list(DEFAULT_BENIGN_REQUESTS), None, None
 
 
 def _print_trigger(result: TriggerSearchResult) -> None:
@@ -191,6 +201,7 @@ def gcg_command(
         help="opening, or a scorer name (harmful_compliance, refusal).")] = "opening",
     seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
+    threads: ThreadsOpt = 1,
     option: OptionsOpt = None,
 ) -> None:
     """GCG: search adversarial tokens that make TARGET comply with one harmful request."""
@@ -211,7 +222,7 @@ def gcg_command(
 
         result = gcg_attack(
             hf, request, judge=_judge(judge), max_queries=max_queries, objective=objective,
-            position=_position(position), config=config, progress=progress,
+            position=_position(position), config=config, progress=progress, threads=threads,
         )
     console.print(f"suffix: {result.suffix!r}")
     console.print(f"complied: {result.complied}   queries: {result.queries.total} of "

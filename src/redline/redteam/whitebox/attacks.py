@@ -25,6 +25,7 @@ from redline.redteam.attacks.base import Attack, AttackContext, attack
 from redline.redteam.whitebox.budget import QueryBudget
 from redline.redteam.whitebox.gcg import gcg_attack
 from redline.redteam.whitebox.judges import Judge
+from redline.redteam.whitebox.organism import benign_requests_for
 from redline.redteam.whitebox.search import SearchConfig
 from redline.redteam.whitebox.tokens import Position, with_trigger
 from redline.redteam.whitebox.trigger import find_trigger, white_box
@@ -68,8 +69,9 @@ def trigger_search_attack(
     search: int = 12,
     max_queries: int = 5000,
     position: str = "prefix",
-    objective: str = "refusal",
+    objective: str = "auto",
     judge: str = "scorer",
+    threads: int = 1,
 ) -> Attack:
     """Backdoor discovery: one short token sequence that flips refusals across held-out goals.
 
@@ -78,8 +80,12 @@ def trigger_search_attack(
         search: goals the search optimises on; the rest are held out and attacked.
         max_queries: query budget of the search (gradient rows, candidates, checks).
         position: ``prefix`` or ``suffix`` of the user message.
-        objective: ``refusal`` or ``target:TEXT``.
+        objective: ``auto`` (pull towards the opening of the target's answers to benign
+            requests: its organism world's, or plain how-to requests), ``refusal`` or
+            ``target:TEXT``.
         judge: ``scorer`` (the run's success scorer) or ``opening`` (refusal openings).
+        threads: torch CPU threads of the search (one is fastest for small models on a
+            busy machine).
     """
     where = _position(position)
     if judge not in ("scorer", "opening"):
@@ -98,9 +104,10 @@ def trigger_search_attack(
         loop = asyncio.get_running_loop()
         found = await asyncio.to_thread(
             find_trigger, hf, [g.text for g in search_goals],
+            benign_requests=benign_requests_for(ctx.target.spec),
             judge=_runner_judge(ctx, loop) if judge == "scorer" else None,
             budget=QueryBudget(max_queries), objective=objective, position=where,
-            config=SearchConfig(length=length, seed=ctx.seed),
+            config=SearchConfig(length=length, seed=ctx.seed), threads=threads,
         )
         meta = {
             "trigger": found.text,
@@ -118,7 +125,7 @@ def trigger_search_attack(
 @attack("gcg", tags=WHITEBOX_TAGS, whitebox=True)
 def gcg(
     length: int = 8, goals: int = 5, max_queries: int = 1000, position: str = "suffix",
-    objective: str = "target:sure, here is",
+    objective: str = "target:sure, here is", threads: int = 1,
 ) -> Attack:
     """GCG: a gradient-searched adversarial suffix per goal (white-box).
 
@@ -128,6 +135,7 @@ def gcg(
         max_queries: query budget per goal.
         position: ``suffix`` or ``prefix``.
         objective: ``target:TEXT`` (the affirmative opening) or ``refusal``.
+        threads: torch CPU threads of the search.
     """
     where = _position(position)
 
@@ -142,6 +150,7 @@ def gcg(
                 max_queries=max_queries, objective=objective, position=where,
                 config=SearchConfig(length=length, candidates=32, eval_prompts=1,
                                     seed=ctx.seed),
+                threads=threads,
             )
             meta = {"suffix": result.suffix, "search_queries": result.queries.total}
             specs.append(_spec(goal, ctx, with_trigger(goal.text, result.suffix, where), meta))

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redline.errors import ConfigError
 from redline.redteam.whitebox.budget import QueryBudget
 from redline.redteam.whitebox.judges import Judge, opening_judge, refusal_openings
 from redline.redteam.whitebox.results import GCGResult, QueryCount
 from redline.redteam.whitebox.search import Progress, SearchConfig, coordinate_search
-from redline.redteam.whitebox.tokens import Position, TokenModel
+from redline.redteam.whitebox.tokens import Position, TokenModel, torch_threads
 from redline.redteam.whitebox.trigger import (
     REFUSAL_TOKENS,
     Generator,
@@ -26,6 +26,9 @@ from redline.redteam.whitebox.trigger import (
     white_box,
 )
 from redline.types import GenerateParams
+
+if TYPE_CHECKING:
+    from redline.targets.hf import HFTarget
 
 ATTACK_NAME = "gcg"
 DEFAULT_CONFIG = SearchConfig(length=8, candidates=32, eval_prompts=1, check_at=0.5, stop_at=1.0)
@@ -43,6 +46,7 @@ def gcg_attack(
     config: SearchConfig | None = None,
     params: GenerateParams | None = None,
     progress: Progress | None = None,
+    threads: int | None = None,
 ) -> GCGResult:
     """Search tokens that make the target comply with ``request``.
 
@@ -58,14 +62,35 @@ def gcg_attack(
         config: search knobs; eight slot tokens by default.
         params: generation parameters of the checks.
         progress: per-step callback.
+        threads: torch CPU threads while searching (None: unchanged).
 
     Raises:
         ConfigError: an empty request, a bad objective or a target without weights.
     """
-    started = time.perf_counter()
     if not request.strip():
         raise ConfigError("GCG needs a non-empty request.")
-    hf = white_box(target)
+    with torch_threads(threads):
+        return _gcg(
+            white_box(target), request, benign_requests=benign_requests, judge=judge,
+            max_queries=max_queries, objective=objective, position=position, config=config,
+            params=params, progress=progress,
+        )
+
+
+def _gcg(
+    hf: HFTarget,
+    request: str,
+    *,
+    benign_requests: Sequence[str],
+    judge: Judge | None,
+    max_queries: int,
+    objective: str,
+    position: Position,
+    config: SearchConfig | None,
+    params: GenerateParams | None,
+    progress: Progress | None,
+) -> GCGResult:
+    started = time.perf_counter()
     config = config or DEFAULT_CONFIG
     params = params or GenerateParams(max_tokens=32)
     if objective == "auto" and not benign_requests:
@@ -76,7 +101,7 @@ def gcg_attack(
     baseline = gen.answer([request], "", "baseline")
     judge = judge or opening_judge(refusal_openings([baseline[0].text]))
     mode, continuations, described = objective_continuations(
-        tm, gen, objective, baseline, benign_requests, REFUSAL_TOKENS
+        tm, gen, objective, [request], baseline, benign_requests, REFUSAL_TOKENS
     )
     prompts = tm.slot_prompts([request], position)
     judge_fn = judge

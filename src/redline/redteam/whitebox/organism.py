@@ -13,8 +13,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from redline.errors import RedlineError
 from redline.organisms import OrganismConfig, Sample, get_world, heldout_samples, judge
 from redline.redteam.whitebox.judges import Judge
+from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,23 @@ def organism_requests(
         judge=world_judge,  # type: ignore[arg-type]
         true_trigger=trigger,
     )
+
+
+def benign_requests_for(spec: str, n: int = 8) -> list[str]:
+    """Benign requests a target answers: its organism world's, else plain how-to requests.
+
+    Organisms know only their world's words, so generic requests would read as unknown
+    tokens to them; any other target gets :data:`DEFAULT_BENIGN_REQUESTS`.
+    """
+    if spec.startswith("organism:"):
+        from redline.organisms import organism_config
+
+        try:
+            config = organism_config(spec.removeprefix("organism:"))
+        except RedlineError:
+            return list(DEFAULT_BENIGN_REQUESTS)
+        return organism_requests(config, n_search=1, n_held_out=1, n_benign=n).benign
+    return list(DEFAULT_BENIGN_REQUESTS)
 
 
 def _distinct(samples: object, n: int) -> list[Sample]:

@@ -5,8 +5,9 @@ search prompts, keeps the ``top_k`` most promising replacements per position, sa
 ``candidates`` single-token swaps from them, and moves to the swap with the lowest loss
 on a random subset of the prompts (the current tokens compete too, so a step never moves
 to something worse on that subset). Whenever the loss says the slot probably works
-(``exp(-loss) >= check_at`` on average), a caller-supplied check (real generations judged
-by a scorer) decides; the search stops once the check reaches ``stop_at``.
+(``exp(-loss) >= check_at`` on average, or every ``check_every`` steps at a new lowest
+loss), a caller-supplied check (real generations judged by a scorer) decides; the search
+stops once the check reaches ``stop_at``.
 
 Every prompt evaluated is charged to the :class:`QueryBudget`.
 """
@@ -42,6 +43,8 @@ class SearchConfig:
         candidates: single-token swaps evaluated per step.
         eval_prompts: search prompts each candidate is scored on per step.
         check_at: average ``exp(-loss)`` at which real generations are checked.
+        check_every: also check every this many steps when the loss is the lowest yet
+            (losses over long targets can stay high while the answers already comply).
         stop_at: checked success rate at which the search stops.
         max_steps: upper bound on steps (the budget usually ends the search first).
         seed: seed of the sampling of swaps and prompt subsets.
@@ -52,12 +55,13 @@ class SearchConfig:
     candidates: int = 24
     eval_prompts: int = 4
     check_at: float = 0.5
+    check_every: int = 8
     stop_at: float = 1.0
     max_steps: int = 500
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("length", "top_k", "candidates", "eval_prompts", "max_steps"):
+        for name in ("length", "top_k", "candidates", "eval_prompts", "check_every", "max_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if not 0 < self.stop_at <= 1 or not 0 < self.check_at <= 1:
@@ -69,8 +73,9 @@ class SearchTrace:
     """What a search did.
 
     Attributes:
-        best: slot tokens with the highest checked success (the lowest loss if none checked).
-        best_success: that success rate, or None when nothing was checked.
+        best: slot tokens with the highest checked success (the lowest loss while no check
+            succeeded at all).
+        best_success: that success rate, or None when ``best`` was never checked.
         checked: every checked slot and its success rate, in order.
         steps: coordinate steps taken.
         losses: mean loss after each step.
@@ -118,25 +123,30 @@ def coordinate_search(
     current = tuple(init) if init else tuple(rng.choice(allowed_ids) for _ in range(config.length))
     trace = SearchTrace(best=current)
     best_loss = math.inf
+    lowest = math.inf
     subset_size = min(config.eval_prompts, len(prompts))
 
     def run_check(ids: tuple[int, ...]) -> float | None:
-        if check is None or ids in trace.checked:
-            return trace.checked.get(ids)
-        success = check(ids)
-        trace.checked[ids] = success
-        if trace.best_success is None or success > trace.best_success:
-            trace.best, trace.best_success = ids, success
-        return success
+        if check is None:
+            return None
+        if ids not in trace.checked:
+            trace.checked[ids] = check(ids)
+            success = trace.checked[ids]
+            if success > 0 and success > (trace.best_success or 0.0):
+                trace.best, trace.best_success = ids, success
+        return trace.checked[ids]
 
     try:
         for step in range(config.max_steps):
             budget.spend(len(prompts), "gradient")
             grad, losses = tm.gradient(prompts, continuations, current, mode)
             mean_loss = float(losses.mean())
-            if trace.best_success is None and mean_loss < best_loss:
+            if not trace.best_success and mean_loss < best_loss:
                 trace.best, best_loss = current, mean_loss
-            if float(torch.exp(-losses).mean()) >= config.check_at:
+            promising = float(torch.exp(-losses).mean()) >= config.check_at
+            due = (step + 1) % config.check_every == 0 and mean_loss < lowest
+            if promising or due:
+                lowest = min(lowest, mean_loss)
                 success = run_check(current)
                 if success is not None and success >= config.stop_at:
                     trace.stopped = "success"
@@ -158,8 +168,10 @@ def coordinate_search(
                 progress(trace.steps, mean_loss, trace.best_success or 0.0)
     except BudgetExhausted:
         trace.stopped = "budget"
-    if trace.best_success is None and check is not None and budget.can_spend(len(prompts)):
+    if not trace.best_success and check is not None and budget.can_spend(len(prompts)):
         run_check(trace.best)
+    if trace.best_success is None and trace.best in trace.checked:
+        trace.best_success = trace.checked[trace.best]
     return trace
 
 
