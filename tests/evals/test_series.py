@@ -169,3 +169,14 @@ async def test_run_series_evaluates_in_order() -> None:
     assert seen == STEPS
     series = analyse_series(runs)
     assert [j.step for j in series.jumps] == [3200]
+
+
+def test_saturating_at_one_is_not_a_fall() -> None:
+    # A proportion that rises on a straight line and then sits at the ceiling.
+    accuracies = [0.0, 0.16, 0.36, 0.49, 0.62, 0.74, 0.91, 1.0, 1.0, 1.0]
+    steps = [0, 150, 300, 450, 600, 750, 900, 1050, 1200, 1350]
+    series = analyse_series(runs_from(accuracies, n=80, steps=steps))
+    assert series.trends[0].scale == "linear"  # a zero step rules out a log axis
+    assert series.jumps == []
+    last = series.trends[0].points[-1]
+    assert last.predicted == 1.0 and last.predicted_high == 1.0

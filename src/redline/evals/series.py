@@ -276,6 +276,8 @@ def analyse_series(
                 checkpoint=run.checkpoint.name, step=run.checkpoint.step, x=x,
                 value=value.value, low=value.low, high=value.high, n=value.n,
             ))
+        # Proportions (every interval inside [0, 1]) get forecasts kept inside [0, 1].
+        bounded = bool(points) and all(0.0 <= p.low and p.high <= 1.0 for p in points)
         for i, point in enumerate(points):
             if alert is not None and alert.crossed(point.low, point.high):
                 point.alert = True
@@ -293,6 +295,8 @@ def analyse_series(
                 [noise_sd(p.low, p.high) for p in earlier], point.x,
                 noise_sd(point.low, point.high),
             )
+            if bounded:
+                made = made.within(0.0, 1.0)
             point.predicted, point.predicted_low, point.predicted_high = (
                 made.predicted, made.low, made.high,
             )

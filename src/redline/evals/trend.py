@@ -81,6 +81,17 @@ class Forecast:
         """True when ``value`` lies inside the prediction interval."""
         return self.low <= value <= self.high
 
+    def within(self, lower: float, upper: float) -> Forecast:
+        """The forecast for a metric bounded to ``[lower, upper]`` (a proportion).
+
+        A line through a rising proportion overshoots 1 once the proportion saturates; the
+        prediction is moved to the bound, keeping the interval's width, so reaching the
+        ceiling is not read as a fall.
+        """
+        centre = min(max(self.predicted, lower), upper)
+        half = (self.high - self.low) / 2
+        return Forecast(centre, max(lower, centre - half), min(upper, centre + half))
+
 
 def forecast(
     x: Sequence[float],
