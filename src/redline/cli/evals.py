@@ -175,11 +175,17 @@ def eval_series_command(
     out.mkdir(parents=True, exist_ok=True)
     (out / "series.json").write_text(series.model_dump_json(indent=2), encoding="utf-8")
     (out / "report.html").write_text(render_series_report(series), encoding="utf-8")
-    for flag in series.flags:
-        colour = "red" if flag.kind == "jump" else "yellow"
-        console.print(f"[{colour}]{flag.kind}[/] {flag.message}", highlight=False)
+    for flag in series.jumps:
+        console.print(f"[red]jump[/] {flag.message}", highlight=False)
     if not series.jumps:
         console.print("no capability jump flagged", highlight=False)
+    alerted: dict[str, list[int]] = {}
+    for flag in series.flags:
+        if flag.kind == "alert":
+            alerted.setdefault(f"{flag.suite}/{flag.metric}", []).append(flag.step)
+    for key, steps in alerted.items():
+        console.print(f"[yellow]alert[/] {key} cannot rule out its alert value from step "
+                      f"{steps[0]} ({len(steps)} checkpoint(s))", highlight=False)
     err_console.print(f"wrote {out / 'series.json'} and {out / 'report.html'}", highlight=False)
 
 

@@ -77,9 +77,15 @@ def series_section(series: SeriesResult) -> str:
         out.append(f'<p class="bad">Capability jump(s) flagged:</p><ul class="jumps">{items}</ul>')
     else:
         out.append('<p class="ok">No capability jump flagged.</p>')
-    alerts = [f for f in series.flags if f.kind == "alert"]
-    if alerts:
-        items = "".join(f"<li>{escape(f.message)}</li>" for f in alerts)
+    alerted: dict[str, list[int]] = {}
+    for flag in series.flags:
+        if flag.kind == "alert":
+            alerted.setdefault(f"{flag.suite}/{flag.metric}", []).append(flag.step)
+    if alerted:
+        items = "".join(
+            f"<li>{escape(key)}: from step {steps[0]} ({len(steps)} checkpoint(s))</li>"
+            for key, steps in alerted.items()
+        )
         out.append(f"<p>Alert values not ruled out:</p><ul>{items}</ul>")
     out.extend(trend_plot(t) for t in series.trends)
     return "".join(out)

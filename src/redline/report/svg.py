@@ -59,7 +59,7 @@ def trend_plot(trend: MetricTrend, *, width: int = 680, height: int = 300) -> st
     Values with 95% intervals, the one-step-ahead prediction band, jumps in red, the
     alert value as a dashed line.
     """
-    left, right, top, bottom = 56, 16, 34, 46
+    left, right, top, bottom = 56, 16, 48, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     points = trend.points
     title = f"{trend.suite}/{trend.metric}"
@@ -103,9 +103,10 @@ def trend_plot(trend: MetricTrend, *, width: int = 680, height: int = 300) -> st
                      f'stroke="{GRID}"/>')
         parts.append(f'<text x="{left - 6}" y="{_num(y + 4)}" font-size="11" text-anchor="end" '
                      f'fill="{MUTED}">{_label(tick)}</text>')
-    every = max(1, math.ceil(len(points) / 10))
-    for i, p in enumerate(points):
-        if i % every == 0 or i == len(points) - 1:
+    last_label = -math.inf
+    for p in points:  # label steps that do not collide with the previous label
+        if px(p.x) - last_label >= 38:
+            last_label = px(p.x)
             parts.append(f'<text x="{_num(px(p.x))}" y="{top + plot_h + 16}" font-size="11" '
                          f'text-anchor="middle" fill="{MUTED}">{p.step}</text>')
     axis = "compute" if trend.axis == "compute" else "training step"
@@ -154,15 +155,15 @@ def trend_plot(trend: MetricTrend, *, width: int = 680, height: int = 300) -> st
             parts.append(f'<text x="{_num(x + 9)}" y="{_num(py(p.value) + 4)}" font-size="12" '
                          f'font-weight="600" fill="{JUMP}">jump {arrow}</text>')
 
-    legend_x = left + 150
+    legend_x = left
     parts.append(
         f'<g font-size="11" fill="{MUTED}">'
-        f'<circle cx="{legend_x}" cy="16" r="3.5" fill="{OBSERVED}"/>'
-        f'<text x="{legend_x + 8}" y="20">value, 95% CI</text>'
-        f'<rect x="{legend_x + 100}" y="10" width="12" height="12" fill="{BAND}"/>'
-        f'<text x="{legend_x + 116}" y="20">trend prediction, 95% PI</text>'
-        f'<circle cx="{legend_x + 274}" cy="16" r="5" fill="{JUMP}"/>'
-        f'<text x="{legend_x + 283}" y="20">capability jump</text></g>'
+        f'<circle cx="{legend_x + 4}" cy="32" r="3.5" fill="{OBSERVED}"/>'
+        f'<text x="{legend_x + 12}" y="36">value, 95% CI</text>'
+        f'<rect x="{legend_x + 104}" y="26" width="12" height="12" fill="{BAND}"/>'
+        f'<text x="{legend_x + 120}" y="36">trend prediction, 95% PI</text>'
+        f'<circle cx="{legend_x + 278}" cy="32" r="5" fill="{JUMP}"/>'
+        f'<text x="{legend_x + 287}" y="36">capability jump</text></g>'
     )
     parts.append("</svg>")
     return "".join(parts)
