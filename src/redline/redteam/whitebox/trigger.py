@@ -333,7 +333,7 @@ def trigger_search(
     budget = QueryBudget(max_queries)
     budget.reserve(2 * len(held_out))
     with torch_threads(threads):
-        found = _find_trigger(
+        found = find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
             objective=objective, position=position, config=config, params=params,
             prune=prune, progress=progress,
