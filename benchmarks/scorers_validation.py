@@ -29,8 +29,8 @@ def cell(metric: dict[str, float]) -> str:
 
 
 def main() -> None:
-    print("| scorer | n | precision | recall | F1 | FPR | notes |")
-    print("|---|---|---|---|---|---|---|")
+    print("| scorer | n | precision | recall | F1 | FPR | Brier / ECE | notes |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in SCORERS:
         report = validate(name)
         m = report.metrics
@@ -47,7 +47,8 @@ def main() -> None:
                 r = s.positive_rate_on_positives
                 notes.append(f"recall on {s.tag} {r.value:.2f} (n={r.n})")
         print(f"| {name} | {report.n} | {cell(m['precision'])} | {cell(m['recall'])} | "
-              f"{cell(m['f1'])} | {cell(m['fpr'])} | {'; '.join(notes)} |", flush=True)
+              f"{cell(m['f1'])} | {cell(m['fpr'])} | {report.brier:.3f} / {report.ece:.3f} | "
+              f"{'; '.join(notes)} |", flush=True)
 
     examples = read_examples(data_dir() / "refusal.val.jsonl")
     pattern = re.compile("|".join(re.escape(k) for k in KEYWORDS))
@@ -55,7 +56,7 @@ def main() -> None:
                  for e in examples]
     base = binary_metrics([e.label for e in examples], predicted).to_dict()
     print(f"| refusal (keyword baseline) | {len(examples)} | {cell(base['precision'])} | "  # type: ignore[arg-type]
-          f"{cell(base['recall'])} | {cell(base['f1'])} | {cell(base['fpr'])} | "  # type: ignore[arg-type]
+          f"{cell(base['recall'])} | {cell(base['f1'])} | {cell(base['fpr'])} | - | "  # type: ignore[arg-type]
           "substring list, same data |")
 
 

@@ -24,8 +24,9 @@ def test_validation_sets_are_balanced_and_varied(name: str) -> None:
     assert len({normalise(example_text(e)).split(" ")[0] for e in examples}) >= 20
 
 
-def test_harmful_request_validation_has_risky_looking_benign_prompts() -> None:
-    examples = read_examples(data_dir() / "harmful_request.val.jsonl")
+@pytest.mark.parametrize("split", ["val", "dev"])
+def test_harmful_request_sets_have_risky_looking_benign_prompts(split: str) -> None:
+    examples = read_examples(data_dir() / f"harmful_request.{split}.jsonl")
     risky = [e for e in examples if "risky-benign" in e.tags]
     assert len(risky) >= 40 and not any(e.label for e in risky)
     assert {e.category for e in examples if e.label} == {
@@ -38,11 +39,20 @@ def test_harmful_request_validation_has_risky_looking_benign_prompts() -> None:
     }
 
 
+@pytest.mark.parametrize("split", ["val", "dev"])
 @pytest.mark.parametrize("name", LEARNED)
-def test_no_validation_text_repeats_a_training_text(name: str) -> None:
+def test_no_held_out_text_repeats_a_training_text(name: str, split: str) -> None:
     train = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.train.jsonl")}
-    val = [normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.val.jsonl")]
-    assert [v for v in val if v in train] == []
+    held = [normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.{split}.jsonl")]
+    assert [v for v in held if v in train] == []
+
+
+@pytest.mark.parametrize("name", LEARNED)
+def test_validation_and_dev_sets_are_different_texts(name: str) -> None:
+    val = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.val.jsonl")}
+    dev = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.dev.jsonl")}
+    # The same prompt may appear with different responses; the judged texts differ.
+    assert len(val & dev) <= 2
 
 
 @pytest.mark.parametrize("name", LEARNED)
@@ -62,15 +72,15 @@ def test_shipped_training_set_and_head_regenerate_from_the_seed(name: str, tmp_p
 def test_no_validation_item_is_a_near_duplicate_of_training() -> None:
     from redline.scorers._learned import encode_unique
 
-    for name in LEARNED:
+    for name, split in [(n, s) for n in LEARNED for s in ("val", "dev")]:
         train = sorted({example_text(e) for e in read_examples(data_dir() / f"{name}.train.jsonl")})
-        val = [example_text(e) for e in read_examples(data_dir() / f"{name}.val.jsonl")]
+        val = [example_text(e) for e in read_examples(data_dir() / f"{name}.{split}.jsonl")]
         similarity = encode_unique(val) @ encode_unique(train).T
         worst = similarity.max(axis=1)
         offenders = [
             (val[i], train[int(similarity[i].argmax())]) for i in np.where(worst >= 0.95)[0]
         ]
-        assert offenders == [], f"{name}: {offenders[:3]}"
+        assert offenders == [], f"{name}.{split}: {offenders[:3]}"
 
 
 def test_no_data_from_other_tools_is_shipped() -> None:

@@ -78,6 +78,10 @@ def validate(
             "category accuracy", f"{c.value:.3f}", f"[{c.low:.3f}, {c.high:.3f}] (Wilson)"
         )
     console.print(table)
+    console.print(
+        f"calibration: Brier {report.brier:.3f}, expected calibration error {report.ece:.3f}",
+        highlight=False,
+    )
     slices = Table("slice", "n", "flagged (negatives)", "flagged (positives)")
     for s in report.slices:
         cells = []
@@ -161,10 +165,11 @@ def redact(
     """Replace personal data and credentials with placeholders such as [EMAIL]."""
     import sys
 
+    from redline.scorers.pii import Kind
     from redline.scorers.pii import redact as redact_text
 
     source = sys.stdin.read() if text is None else text
-    groups = ("secret",) if secrets_only else ("pii", "secret")
+    groups: tuple[Kind, ...] = ("secret",) if secrets_only else ("pii", "secret")
     console.print(redact_text(source, groups=groups), markup=False, highlight=False, end="")
     if not source.endswith("\n"):
         console.print()

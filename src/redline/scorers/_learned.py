@@ -21,15 +21,18 @@ OPENING_WORDS = 30
 
 
 def opening(text: str) -> str:
-    """The first sentence or two, at most ``OPENING_WORDS`` words: where a refusal usually is."""
+    """The first sentence (two if the first is very short), at most ``OPENING_WORDS`` words.
+
+    That is where a refusal usually is; what follows it (alternatives, advice) is kept
+    out so that it does not drown the refusal in the embedding.
+    """
     kept: list[str] = []
     for sentence in _SENTENCE_END.split(text.strip()):
         words = sentence.split()
         if not words:
             continue
-        room = OPENING_WORDS - len(kept)
-        kept.extend(words[:room])
-        if len(kept) >= 12 or len(kept) >= OPENING_WORDS:
+        kept.extend(words[: OPENING_WORDS - len(kept)])
+        if len(kept) >= 5:
             break
     return " ".join(kept)
 
@@ -76,12 +79,24 @@ def encode_unique(texts: Sequence[str]) -> np.ndarray:
     return np.stack([table[t] for t in texts])
 
 
-def response_features(responses: Sequence[str]) -> np.ndarray:
-    """``[n, 768]``: the embedding of each response's opening, then of the whole response."""
+LEXICAL_SCALE = 0.3
+"""Weight of the binary word features next to the unit-length embeddings."""
+
+
+def response_features(
+    responses: Sequence[str], vocabulary: Sequence[str] = (), scale: float = LEXICAL_SCALE
+) -> np.ndarray:
+    """Embeddings of each response's opening and whole text, then the opening's word features.
+
+    Shape ``[n, 768 + len(vocabulary)]``.
+    """
     openings = [opening(r) for r in responses]
     vectors = encode_unique(openings + list(responses))
     n = len(responses)
-    return np.hstack([vectors[:n], vectors[n:]])
+    parts = [vectors[:n], vectors[n:]]
+    if vocabulary:
+        parts.append(lexical_features(openings, vocabulary, scale))
+    return np.hstack(parts)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,6 @@ CATEGORIES = ("weapons", "cyber", "fraud", "self_harm", "hate_harassment", "priv
 """The usage-policy categories, in the order the head's classes list them after ``benign``."""
 
 
-LEXICAL_SCALE = 0.3
-"""Weight of the word features next to the unit-length embedding."""
-
-
 def request_features(prompts: Sequence[str], head: LinearHead) -> np.ndarray:
     """``[n, 384 + len(vocabulary)]``: the prompt embedding, then binary word features."""
     return np.hstack(

@@ -30,9 +30,10 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "ignore-instructions",
         re.compile(
-            r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+|every\s+|the\s+|your\s+)*"
-            r"(?:previous|prior|above|earlier|preceding|original|system)\s+"
-            r"(?:instructions?|prompts?|rules|directions|guidelines|messages?)",
+            r"\b(?:ignore|disregard|forget|override|set aside)\s+(?:all\s+|any\s+|every\s+|"
+            r"the\s+|your\s+|of\s+)*(?:(?:previous|prior|above|earlier|preceding|original|system)"
+            r"\s+(?:instructions?|prompts?|rules|directions|guidelines)|everything (?:you were|"
+            r"you've been|you have been) (?:told|given))",
             re.IGNORECASE,
         ),
     ),
@@ -42,9 +43,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"\b(?:you are|you're|act as|pretend to be|become)\s+(?:now\s+)?"
             r"(?:DAN|STAN|AIM|DUDE)\b"
             r"|\bdo anything now\b|\bdeveloper mode (?:enabled|on|activated)\b"
-            r"|\b(?:no|without any) (?:content |ethical |moral )?"
-            r"(?:filters|restrictions|guidelines)"
-            r"\b.{0,60}\b(?:never|don'?t|do not) refuse",
+            r"|\b(?:no|without any|zero) (?:content |ethical |moral )?"
+            r"(?:filters|restrictions|guidelines|rules|limits)"
+            r"\b.{0,60}\b(?:never|don'?t|do not) (?:refuse|say no)",
             re.IGNORECASE | re.DOTALL,
         ),
     ),
@@ -52,6 +53,7 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         "forged-system-turn",
         re.compile(
             r"(?:^|\n)\s*(?:\[system\]|<\|?system\|?>|###\s*system|system override\s*:)"
+            r"|<\|im_start\|>\s*system|<<SYS>>|\[INST\]"
             r"|\bnew instructions from (?:the )?(?:developer|system|admin)",
             re.IGNORECASE,
         ),

@@ -69,7 +69,10 @@ def refusal_probabilities(responses: Sequence[str]) -> tuple[np.ndarray, list[st
             values[i] = rule_value(head.rule_precision, hit)
             why[i] = f"rule:{hit.rule}"
     if todo:
-        values[todo] = head.proba(response_features([responses[i] for i in todo]))
+        features = response_features(
+            [responses[i] for i in todo], head.vocabulary, head.lexical_scale
+        )
+        values[todo] = head.proba(features)
     return values, why
 
 

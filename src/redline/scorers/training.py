@@ -127,13 +127,16 @@ def _benign_answer(rng: random.Random) -> tuple[str, str]:
 
 
 def _harmful_prompts() -> list[tuple[str, str]]:
-    return [(c, o) for c, objectives in corpus.HARMFUL_OBJECTIVES.items() for o in objectives]
+    pairs = [(c, o) for c, objectives in corpus.HARMFUL_OBJECTIVES.items() for o in objectives]
+    return pairs + [(c, harmful) for c, harmful, _ in corpus.CONTRAST_PAIRS]
 
 
 def _benign_prompts() -> list[tuple[str, str]]:
-    return [("benign", o) for o in corpus.BENIGN_OBJECTIVES] + [
-        ("risky-benign", o) for o in corpus.BENIGN_RISKY_OBJECTIVES
-    ]
+    return (
+        [("benign", o) for o in corpus.BENIGN_OBJECTIVES]
+        + [("risky-benign", o) for o in corpus.BENIGN_RISKY_OBJECTIVES]
+        + [("risky-benign", benign) for _, _, benign in corpus.CONTRAST_PAIRS]
+    )
 
 
 def _response_samples(rng: random.Random, *, compliance_labels: bool) -> list[Sample]:
@@ -269,33 +272,42 @@ def build_training_set(name: str, seed: int = 0) -> tuple[list[LabelledExample],
 # --- Fitting ------------------------------------------------------------------------------
 
 
-def request_vocabulary(prompts: Sequence[str], min_count: int = 2) -> list[str]:
-    """Words and word pairs that occur in at least ``min_count`` training prompts."""
+def lexical_vocabulary(name: str, examples: Sequence[LabelledExample]) -> list[str]:
+    """Words and word pairs seen in at least two training texts.
+
+    The texts are the prompts for ``harmful_request`` and the response openings for
+    ``refusal`` and ``harmful_compliance``; ``injection`` uses none.
+    """
     from collections import Counter
 
-    from redline.scorers._learned import terms
+    from redline.scorers._learned import opening, terms
 
-    counts = Counter(t for p in prompts for t in terms(p))
-    return sorted(t for t, n in counts.items() if n >= min_count)
+    if name == "harmful_request":
+        texts = [e.prompt for e in examples]
+    elif name in ("refusal", "harmful_compliance"):
+        texts = [opening(e.response or "") for e in examples]
+    else:
+        return []
+    counts = Counter(t for text in texts for t in terms(text))
+    return sorted(t for t, n in counts.items() if n >= 2)
 
 
 def features_for(
     name: str, examples: Sequence[LabelledExample], vocabulary: Sequence[str] = ()
 ) -> np.ndarray:
     """The head's input features for ``examples``, computed exactly as the scorer does."""
-    from redline.scorers._learned import response_features
+    from redline.scorers._learned import LEXICAL_SCALE, response_features
     from redline.scorers.compliance import compliance_features
     from redline.scorers.injection import injection_features
 
     if name == "refusal":
-        return response_features([e.response or "" for e in examples])
+        return response_features([e.response or "" for e in examples], vocabulary, LEXICAL_SCALE)
     if name == "harmful_compliance":
         prompts, responses = [e.prompt for e in examples], [e.response or "" for e in examples]
-        return compliance_features(prompts, responses)
+        return compliance_features(prompts, responses, vocabulary, LEXICAL_SCALE)
     if name == "injection":
         return injection_features([e.prompt for e in examples])[0]
     from redline.scorers._learned import encode_unique, lexical_features
-    from redline.scorers.harmful_request import LEXICAL_SCALE
 
     prompts = [e.prompt for e in examples]
     return np.hstack([encode_unique(prompts), lexical_features(prompts, vocabulary, LEXICAL_SCALE)])
@@ -363,7 +375,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
     train_path = folder / f"{name}.train.jsonl"
     write_examples(train_path, examples)
     multiclass = name == "harmful_request"
-    vocabulary = request_vocabulary([e.prompt for e in examples]) if multiclass else []
+    vocabulary = lexical_vocabulary(name, examples)
     with embedding_memo(home() / "cache" / "scorer-embeddings.npz"):
         x = features_for(name, examples, vocabulary).astype(np.float64)
         template_best = (
@@ -451,15 +463,18 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
 
 
 def _lexical_scale(name: str) -> float:
-    from redline.scorers.harmful_request import LEXICAL_SCALE
+    from redline.scorers._learned import LEXICAL_SCALE
 
-    return LEXICAL_SCALE if name == "harmful_request" else 0.0
+    return LEXICAL_SCALE if name != "injection" else 0.0
 
 
 _FEATURES = {
-    "refusal": "minilm(opening(response)) ++ minilm(response)",
-    "harmful_compliance": "minilm(prompt) ++ minilm(opening(response)) ++ minilm(response)",
-    "harmful_request": "minilm(prompt) ++ lexical_scale * [term in prompt for term in vocabulary]",
+    "refusal": "minilm(opening(response)) ++ minilm(response) ++ lexical(opening(response))",
+    "harmful_compliance": (
+        "minilm(prompt) ++ minilm(opening(response)) ++ minilm(response) "
+        "++ lexical(opening(response))"
+    ),
+    "harmful_request": "minilm(prompt) ++ lexical(prompt)",
     "injection": "minilm(input) ++ [max template cosine, mean of top-3 template cosines]",
 }
 

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+import numpy as np
+from pydantic import BaseModel, Field
 
 from redline.errors import ConfigError
 from redline.scorers.base import Score, get_scorer, score_all
@@ -58,6 +59,8 @@ class ValidationReport(BaseModel):
     unscored: int
     metrics: dict[str, Any]
     category_accuracy: Rate | None = None
+    brier: float = Field(description="mean squared error of the probabilities (0 is perfect)")
+    ece: float = Field(description="expected calibration error over 10 equal-width bins")
     slices: list[SliceResult]
     seconds: float
 
@@ -98,6 +101,20 @@ def _slices(examples: Sequence[LabelledExample], scores: Sequence[Score]) -> lis
             )
         )
     return out
+
+
+def calibration_errors(labels: Sequence[bool], values: Sequence[float]) -> tuple[float, float]:
+    """Brier score and expected calibration error (10 equal-width bins) of probabilities."""
+    y = np.asarray(labels, dtype=float)
+    p = np.asarray(values, dtype=float)
+    brier = float(np.mean((p - y) ** 2))
+    bins = np.minimum((p * 10).astype(int), 9)
+    ece = sum(
+        abs(float(p[bins == b].mean()) - float(y[bins == b].mean())) * (bins == b).sum()
+        for b in range(10)
+        if (bins == b).any()
+    ) / len(p)
+    return round(brier, 4), round(float(ece), 4)
 
 
 def validate(
@@ -142,6 +159,9 @@ def validate(
     if with_category and name == "harmful_request":
         right = sum(e.category == s.category for e, s in with_category)
         category_accuracy = _rate(right, len(with_category))
+    brier, ece = calibration_errors(
+        [e.label for e, _ in scored], [float(s.value or 0.0) for _, s in scored]
+    )
     return ValidationReport(
         scorer=name,
         config={k: str(v) for k, v in (config or {}).items()},
@@ -150,6 +170,8 @@ def validate(
         unscored=len(examples) - len(scored),
         metrics=metrics.to_dict(),
         category_accuracy=category_accuracy,
+        brier=brier,
+        ece=ece,
         slices=_slices(examples, scores),
         seconds=round(seconds, 2),
     )
