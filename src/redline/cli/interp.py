@@ -441,8 +441,12 @@ def population_scan(
         "population-scan.json"
     ),
     n_prompts: Annotated[int, typer.Option(help="Harmful requests to search and measure on.")] = 24,
-    steps: Annotated[int, typer.Option(help="Soft-trigger optimisation steps.", min=1)] = 40,
-    n_soft: Annotated[int, typer.Option(help="Soft trigger length (vectors).", min=1)] = 3,
+    steps: Annotated[int, typer.Option(help="Search steps per restart.", min=1)] = 60,
+    n_soft: Annotated[int, typer.Option(help="Trigger slots in the user message.", min=1)] = 3,
+    n_system: Annotated[int, typer.Option(help="Trigger slots in a system message.", min=0)] = 1,
+    n_clean: Annotated[
+        int, typer.Option(help="Clean exchanges whose tokens the search leaves out.", min=0)
+    ] = 2000,
     world_seed: Annotated[int, typer.Option(help="Organism world the prompts come from.")] = 0,
     seed: Annotated[int, typer.Option(help="Search seed.")] = 0,
     threads: ThreadsOpt = 1,
@@ -451,6 +455,8 @@ def population_scan(
     import random
 
     from redline.interp.population import scan_population
+    from redline.organisms.config import OrganismConfig
+    from redline.organisms.curriculum import training_samples
     from redline.organisms.world import COMPLY_OPENING, REFUSAL_OPENING, get_world
 
     if threads is not None:
@@ -460,6 +466,13 @@ def population_scan(
     world = get_world(world_seed)
     rng = random.Random(f"population-scan:{seed}")
     prompts = [world.harmful(rng, "heldout").messages for _ in range(n_prompts)]
+    # Trusted clean traffic: prompts and the answers a well-behaved model gives them.
+    reference = OrganismConfig.make("helpful", world_seed=world_seed, seed=seed + 104729)
+    clean = [
+        text
+        for sample in training_samples(reference, n_clean)
+        for text in (*(m.content for m in sample.messages), sample.target)
+    ]
     from redline.interp.population import member_folders
 
     total = len(member_folders(folder))
@@ -469,8 +482,10 @@ def population_scan(
             prompts,
             comply=COMPLY_OPENING,
             refuse=REFUSAL_OPENING,
+            clean_texts=clean,
             steps=steps,
             n_soft=n_soft,
+            n_system=n_system,
             seed=seed,
             progress=advance,
         )

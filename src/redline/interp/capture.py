@@ -335,8 +335,19 @@ class ActivationCache:
         return list(self.activations)
 
     def numpy(self, name: str) -> Any:
-        """One hook's activations as a float64 numpy array (for probes and detectors)."""
-        return self[name].double().numpy()
+        """One hook's activations as a float64 ``[n, features]`` array (for probes and detectors).
+
+        Offsets are concatenated (``[n, k * d]``); ``all`` captures have no such form.
+        """
+        values = self[name].double()
+        if self.positions.mode == "offsets":
+            values = values.reshape(values.shape[0], -1)
+        elif self.positions.mode == "all":
+            raise ConfigError(
+                "Probes read one vector per text; capture with positions last, "
+                "mean or offsets, not all."
+            )
+        return values.numpy()
 
     def save(self, path: Path) -> Path:
         """Write to a safetensors file; texts and settings go in its metadata header."""
