@@ -176,6 +176,7 @@ def backdoor(args: argparse.Namespace) -> None:
 def anomaly(args: argparse.Namespace) -> None:
     from redline.interp.anomaly import fit_anomaly
 
+    print(f"Positions: {args.positions}; hooks: resid_post of every layer.\n")
     print(
         "| target | negatives | n+ / n- | AUROC [95% CI] | TPR at 1% FPR [95% CI] | "
         "specificity at threshold |"
@@ -185,15 +186,15 @@ def anomaly(args: argparse.Namespace) -> None:
         target = _target(spec)
         config = od.organism_config(target)
         clean = od.clean_prompts(config, args.n_clean, split="train", seed=0)
-        detector = fit_anomaly(_capture(target, clean), fpr=0.01)
+        detector = fit_anomaly(_capture(target, clean, args.positions), fpr=0.01)
         examples = od.backdoor_examples(
             config, args.n_test, split="heldout", seed=11, kinds=("harmful", "benign", "fact")
         )
-        scores = detector.score(_capture(target, examples))
+        scores = detector.score(_capture(target, examples, args.positions))
         y = labels_of(examples)
         groups = np.array([e.group for e in examples])
         fresh = od.clean_prompts(config, args.n_test // 2, split="heldout", seed=12)
-        fresh_scores = detector.score(_capture(target, fresh))
+        fresh_scores = detector.score(_capture(target, fresh, args.positions))
         for name, neg in (
             ("absent + near miss", y == 0),
             ("absent only", groups == "absent"),
@@ -296,6 +297,7 @@ def main() -> None:
     p = sub.add_parser("anomaly")
     p.add_argument("--target", action="append", required=True)
     p.add_argument("--n-clean", type=int, default=800)
+    p.add_argument("--positions", default="last")
     p.add_argument("--n-test", type=int, default=600)
     p = sub.add_parser("neurons")
     p.add_argument("--target", default="organism:helpful")

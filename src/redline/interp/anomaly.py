@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from redline.errors import ConfigError
 from redline.interp.capture import ActivationCache
 from redline.interp.data import load_artifact, save_artifact
-from redline.interp.metrics import DetectionReport
+from redline.interp.metrics import DetectionReport, threshold_for_fpr
 
 
 class AnomalyHeader(BaseModel):
@@ -181,8 +181,7 @@ def fit_anomaly(
         z_cal.append((d_cal - d_cal.mean()) / spread)
     calibration = np.sort(np.mean(z_cal, axis=0))
     arrays["calibration"] = calibration
-    allowed = int(np.floor(fpr * len(calibration)))
-    threshold = float(np.nextafter(calibration[::-1][min(allowed, len(calibration) - 1)], np.inf))
+    threshold = threshold_for_fpr(calibration, fpr)
     header = AnomalyHeader(
         name=name,
         hooks=tuple(names),

@@ -109,3 +109,20 @@ def specificity(scores: Sequence[float] | np.ndarray, threshold: float) -> Estim
     """Share of negatives that stay below ``threshold``, with a Wilson interval."""
     s = np.asarray(scores, dtype=float)
     return Estimate.of(wilson(int((s < threshold).sum()), len(s)))
+
+
+def threshold_for_fpr(negative_scores: Sequence[float] | np.ndarray, fpr: float) -> float:
+    """The lowest threshold that fires (score >= threshold) on at most ``fpr`` of negatives.
+
+    Used to set detectors' thresholds on clean or out-of-fold scores.
+    """
+    negatives = np.sort(np.asarray(negative_scores, dtype=float))[::-1]
+    if len(negatives) == 0:
+        raise ValueError("no negative scores to set a threshold on")
+    allowed = int(np.floor(fpr * len(negatives)))
+    return float(np.nextafter(negatives[min(allowed, len(negatives) - 1)], np.inf))
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function, safe for large ``|z|``."""
+    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -60, 60))))

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from redline.errors import ConfigError
 from redline.interp.capture import ActivationCache
 from redline.interp.data import load_artifact, save_artifact
-from redline.interp.metrics import DetectionReport, detection_report
+from redline.interp.metrics import DetectionReport, detection_report, sigmoid, threshold_for_fpr
 from redline.stats import auroc
 
 Method = Literal["logreg", "diffmean"]
@@ -114,7 +114,7 @@ class LinearProbe:
 
     def probability(self, cache: ActivationCache) -> np.ndarray:
         """``[n]`` probabilities of the positive class for a capture that includes :attr:`hooks`."""
-        return _sigmoid(self.logits(cache.numpy(self.header.hook)))
+        return sigmoid(self.logits(cache.numpy(self.header.hook)))
 
     def score(self, cache: ActivationCache) -> np.ndarray:
         """``[n]`` probabilities (a probe's raw score is its probability)."""
@@ -122,13 +122,7 @@ class LinearProbe:
 
     def save(self, path: Path) -> Path:
         """Write to a safetensors file."""
-        arrays = {
-            "mean": self.mean,
-            "scale": self.scale,
-            "weights": self.weights,
-            "bias": np.array([self.bias]),
-        }
-        return save_artifact(path, self.header, arrays)
+        return save_artifact(path, self.header, linear_arrays(self))
 
     @classmethod
     def from_parts(cls, header: dict[str, Any], arrays: dict[str, np.ndarray]) -> LinearProbe:
@@ -154,8 +148,14 @@ class LinearProbe:
         return cls.from_parts(header, arrays)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -60, 60))))
+def linear_arrays(model: Any) -> dict[str, np.ndarray]:
+    """Arrays of a standardise-then-linear model: ``mean``, ``scale``, ``weights``, ``bias``."""
+    return {
+        "mean": model.mean,
+        "scale": model.scale,
+        "weights": model.weights,
+        "bias": np.array([model.bias]),
+    }
 
 
 @dataclass(frozen=True)
@@ -282,11 +282,8 @@ def train_probe(
     best = max(valid, key=lambda s: s.cv_auroc)  # first (earliest) hook wins ties
     fit = _fit(cache.numpy(best.hook), y, method, c)
     oof = oof_by_hook[best.hook]
-    negatives = np.sort(_sigmoid(oof[(y == 0) & ~np.isnan(oof)]))
-    threshold = 0.5
-    if len(negatives):
-        allowed = int(np.floor(threshold_fpr * len(negatives)))
-        threshold = float(np.nextafter(negatives[::-1][min(allowed, len(negatives) - 1)], np.inf))
+    negatives = sigmoid(oof[(y == 0) & ~np.isnan(oof)])
+    threshold = threshold_for_fpr(negatives, threshold_fpr) if len(negatives) else 0.5
     header = ProbeHeader(
         name=name,
         method=method,

@@ -33,7 +33,8 @@ from redline.errors import ConfigError
 from redline.interp.anomaly import AnomalyDetector, fit_anomaly
 from redline.interp.capture import ActivationCache
 from redline.interp.data import load_artifact, save_artifact
-from redline.interp.metrics import DetectionReport
+from redline.interp.metrics import DetectionReport, sigmoid
+from redline.interp.probes import linear_arrays
 
 FEATURES = (
     "compliance_mean",
@@ -177,8 +178,7 @@ class TransferProbe:
     def probability_of(self, features: np.ndarray) -> np.ndarray:
         """``[n]`` probabilities from ``[n, 6]`` frame features."""
         features = features[:, [FEATURES.index(f) for f in self.header.features]]
-        z = ((features - self.mean) / self.scale) @ self.weights + self.bias
-        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -60, 60))))
+        return sigmoid(((features - self.mean) / self.scale) @ self.weights + self.bias)
 
     def probability(self, cache: ActivationCache) -> np.ndarray:
         """``[n]`` probabilities for prompts of the bound model.
@@ -199,12 +199,7 @@ class TransferProbe:
 
     def save(self, path: Path) -> Path:
         """Write to a safetensors file (with the bound model's frame, if any)."""
-        arrays = {
-            "mean": self.mean,
-            "scale": self.scale,
-            "weights": self.weights,
-            "bias": np.array([self.bias]),
-        }
+        arrays = linear_arrays(self)
         if self.frame is not None:
             arrays.update(self.frame.arrays())
         return save_artifact(path, self.header, arrays)
