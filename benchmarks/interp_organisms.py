@@ -63,7 +63,7 @@ def lie(args: argparse.Namespace) -> None:
         ),
     }
     best = None
-    for positions in ("last", "-2"):
+    for positions in ("last", "-2", "-2,-3", "-1,-2,-3"):
         probe = train_probe(
             _capture(target, train, positions),
             labels_of(train),

@@ -141,3 +141,19 @@ def test_detection_report_metrics() -> None:
     assert perfect.threshold_recall is not None and perfect.threshold_recall.value == 1.0
     reverse = detection_report(labels, [1.0] * 50 + [2.0] * 50)
     assert reverse.auroc.value == 0.0 and reverse.tpr_at_fpr.value == 0.0
+
+
+def test_token_level_anomaly_scores_each_text_by_its_worst_token(llama_target) -> None:  # type: ignore[no-untyped-def]
+    hooks = expand_hooks("resid_post@0", llama_target.n_layers)
+    rng = random.Random(4)
+    narrow = tuple(
+        w for w in WORDS if w not in "the a cat dog sat on mat and ran to house red".split()
+    )
+    clean = capture(llama_target, sentences(rng, 120, exclude=narrow), hooks, positions="all")
+    detector = fit_anomaly(clean)
+    odd = sentences(rng, 30, insert="mango", exclude=narrow)
+    normal = sentences(rng, 30, exclude=narrow)
+    test = capture(llama_target, odd + normal, hooks, positions="all")
+    scores = detector.score(test)
+    assert scores.shape == (60,)
+    assert detection_report([1] * 30 + [0] * 30, scores).auroc.value >= 0.95

@@ -86,21 +86,31 @@ class AnomalyDetector:
         return self.header.threshold
 
     def distances(self, cache: ActivationCache) -> dict[str, np.ndarray]:
-        """Squared Mahalanobis distance per hook, ``[n]`` each."""
+        """Squared Mahalanobis distance per hook, one per point (text, or token for ``all``)."""
         out = {}
         for hook in self.hooks:
-            x = cache.numpy(hook) - self.arrays[f"mean/{hook}"]
-            out[hook] = np.einsum("nd,de,ne->n", x, self.arrays[f"precision/{hook}"], x)
+            x, _ = _points(cache, hook)
+            out[hook] = _mahalanobis(
+                x, self.arrays[f"mean/{hook}"], self.arrays[f"precision/{hook}"]
+            )
         return out
 
     def score(self, cache: ActivationCache) -> np.ndarray:
-        """``[n]`` combined anomaly score: mean over hooks of standardised distances."""
+        """``[n]`` combined anomaly score: mean over hooks of standardised distances.
+
+        With ``positions="all"`` every token is scored and a text scores its most anomalous
+        token, so a trigger anywhere in the prompt counts, whatever the model then does.
+        """
         per_hook = self.distances(cache)
-        z = [
-            (per_hook[h] - self.arrays[f"scale/{h}"][0]) / self.arrays[f"scale/{h}"][1]
-            for h in self.hooks
-        ]
-        return np.asarray(np.mean(z, axis=0))
+        z = np.mean(
+            [
+                (per_hook[h] - self.arrays[f"scale/{h}"][0]) / self.arrays[f"scale/{h}"][1]
+                for h in self.hooks
+            ],
+            axis=0,
+        )
+        _, owner = _points(cache, self.hooks[0])
+        return _max_per_text(z, owner, len(cache.texts))
 
     def probability(self, cache: ActivationCache) -> np.ndarray:
         """``[n]`` share of clean calibration prompts that score below each prompt."""
@@ -125,6 +135,36 @@ class AnomalyDetector:
         return cls(AnomalyHeader.model_validate(header), arrays)
 
 
+def _points(
+    cache: ActivationCache, hook: str, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``([m, d] points, [m] text index)``: one point per text, or per real token for ``all``."""
+    if cache.positions.mode == "all":
+        if cache.mask is None:
+            raise ConfigError("An 'all' positions capture has no mask; capture it again.")
+        mask = cache.mask.bool().numpy()
+        x = cache[hook].double().numpy()[mask]
+        owner = np.nonzero(mask)[0]
+    else:
+        x = cache.numpy(hook)
+        owner = np.arange(len(x))
+    if rows is not None:
+        keep = np.isin(owner, rows)
+        x, owner = x[keep], owner[keep]
+    return x, owner
+
+
+def _mahalanobis(x: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    diff = x - mean
+    return np.asarray(np.einsum("nd,de,ne->n", diff, precision, diff))
+
+
+def _max_per_text(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    out = np.full(n, -np.inf)
+    np.maximum.at(out, owner, values)
+    return out
+
+
 def ledoit_wolf(x: np.ndarray) -> tuple[np.ndarray, float]:
     """Ledoit-Wolf shrinkage covariance of ``[n, d]`` data, and the shrinkage used."""
     from sklearn.covariance import ledoit_wolf as lw
@@ -145,7 +185,9 @@ def fit_anomaly(
     """Fit the detector on activations of clean, trusted prompts only.
 
     Args:
-        clean: activations of clean prompts (``[n, d]`` per hook).
+        clean: activations of clean prompts: ``[n, d]`` per hook (``last``, ``mean``), or
+            ``[n, pos, d]`` with ``all``, where every token is a point and a text scores
+            its most anomalous token.
         hooks: hooks to use (default: all captured).
         name: what it watches for.
         calibration_share: share of the clean prompts held back to standardise distances
@@ -166,20 +208,21 @@ def fit_anomaly(
     arrays: dict[str, np.ndarray] = {}
     shrinkages = []
     z_cal = []
+    owner_cal = np.zeros(0, dtype=int)
     for hook in names:
-        x = clean.numpy(hook)
-        mean = x[fit].mean(axis=0)
-        covariance, shrinkage = ledoit_wolf(x[fit])
+        x_fit, _ = _points(clean, hook, fit)
+        x_cal, owner_cal = _points(clean, hook, cal)
+        mean = x_fit.mean(axis=0)
+        covariance, shrinkage = ledoit_wolf(x_fit)
         precision = np.linalg.pinv(covariance, hermitian=True)
-        diff = x[cal] - mean
-        d_cal = np.einsum("nd,de,ne->n", diff, precision, diff)
+        d_cal = _mahalanobis(x_cal, mean, precision)
         spread = float(d_cal.std()) or 1.0
         arrays[f"mean/{hook}"] = mean
         arrays[f"precision/{hook}"] = precision
         arrays[f"scale/{hook}"] = np.array([float(d_cal.mean()), spread])
         shrinkages.append(shrinkage)
         z_cal.append((d_cal - d_cal.mean()) / spread)
-    calibration = np.sort(np.mean(z_cal, axis=0))
+    calibration = np.sort(_max_per_text(np.mean(z_cal, axis=0), owner_cal, n)[cal])
     arrays["calibration"] = calibration
     threshold = threshold_for_fpr(calibration, fpr)
     header = AnomalyHeader(
