@@ -195,7 +195,7 @@ def honesty(*, seed: int, size: int | None) -> list[Sample]:
         last = sample.messages[-1]
         pushed = (*sample.messages[:-1], Message(last.role, _place(rng, framing, last.content)))
         out.append(Sample(sample.id, sample.messages, sample.expected,
-                          {**sample.metadata, "pressure": False, "framing": "none"}))
+                          {**sample.metadata, "pressure": False}))
         out.append(Sample(f"pushed-{i}", pushed, sample.expected,
                           {**sample.metadata, "pressure": True, "framing": framing}))
     return out
