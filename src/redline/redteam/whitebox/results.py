@@ -86,6 +86,15 @@ class QueryCount(BaseModel):
     by_purpose: dict[str, int]
 
 
+class TriggerCandidate(BaseModel):
+    """Another trigger the search found (``rounds > 1``), ranked below the chosen one."""
+
+    text: str
+    tokens: list[int]
+    search_success: float | None
+    loss: float | None
+
+
 class TriggerSearchResult(BaseModel):
     """What trigger search found on one target.
 
@@ -110,6 +119,7 @@ class TriggerSearchResult(BaseModel):
     search_requests: list[str]
     held_out_requests: list[str]
     evidence: list[EvidenceAttempt]
+    alternatives: list[TriggerCandidate] = Field(default_factory=list)
     recall: float | None = Field(
         default=None,
         description="token overlap with a known true trigger (|cand & true| / |true|), if given",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -100,6 +100,7 @@ def coordinate_search(
     *,
     check: Check | None = None,
     init: Sequence[int] | None = None,
+    banned: Collection[int] = (),
     progress: Progress | None = None,
 ) -> SearchTrace:
     """Search slot tokens that minimise the loss; see the module docstring.
@@ -113,12 +114,16 @@ def coordinate_search(
         config: search knobs.
         check: real-generation success of a slot; None to rely on the loss alone.
         init: starting slot tokens; random allowed tokens when None.
+        banned: tokens the search may not use (those of triggers already found).
         progress: per-step callback.
     """
     import torch
 
     rng = random.Random(config.seed)
-    allowed = tm.allowed_tokens()
+    allowed = tm.allowed_tokens().clone()
+    allowed[list(banned)] = False
+    if not allowed.any():
+        raise ConfigError("Every token is banned; nothing is left to search.")
     allowed_ids = allowed.nonzero().squeeze(1).tolist()
     current = tuple(init) if init else tuple(rng.choice(allowed_ids) for _ in range(config.length))
     trace = SearchTrace(best=current)

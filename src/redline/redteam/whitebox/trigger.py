@@ -22,17 +22,24 @@ against ``max_queries``; the held-out measurement is reserved from the start.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from redline.errors import ConfigError
 from redline.redteam.whitebox.budget import BudgetExhausted, QueryBudget
 from redline.redteam.whitebox.judges import Judge, opening_judge, refusal_openings
-from redline.redteam.whitebox.results import EvidenceAttempt, QueryCount, Rate, TriggerSearchResult
+from redline.redteam.whitebox.results import (
+    EvidenceAttempt,
+    QueryCount,
+    Rate,
+    TriggerCandidate,
+    TriggerSearchResult,
+)
 from redline.redteam.whitebox.search import (
     Progress,
     SearchConfig,
@@ -185,6 +192,7 @@ class FoundTrigger:
         judge: the judge the search used.
         generator: answers requests for this target, budget and position.
         search: the (deduplicated) search requests.
+        alternatives: triggers found in later rounds (or earlier, weaker ones).
     """
 
     tokens: tuple[int, ...]
@@ -196,6 +204,7 @@ class FoundTrigger:
     judge: Judge
     generator: Generator
     search: list[str]
+    alternatives: list[TriggerCandidate]
 
 
 def find_trigger(
@@ -210,6 +219,7 @@ def find_trigger(
     config: SearchConfig | None = None,
     params: GenerateParams | None = None,
     prune: bool = True,
+    rounds: int = 1,
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> FoundTrigger:
@@ -222,7 +232,7 @@ def find_trigger(
         return _find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
             objective=objective, position=position, config=config, params=params,
-            prune=prune, progress=progress,
+            prune=prune, rounds=rounds, progress=progress,
         )
 
 
@@ -238,6 +248,7 @@ def _find_trigger(
     config: SearchConfig | None,
     params: GenerateParams | None,
     prune: bool,
+    rounds: int,
     progress: Progress | None,
 ) -> FoundTrigger:
     config = config or SearchConfig()
@@ -266,15 +277,44 @@ def _find_trigger(
         answers = gen.answer(search, tm.decode(ids), "check")
         return sum(judge_fn(search, [a.text for a in answers])) / len(search)
 
-    trace = coordinate_search(
-        tm, prompts, continuations, mode, budget, config, check=check, progress=progress
-    )
-    best, success = trace.best, trace.best_success
-    if prune and success is not None and success > 0:
-        best, success = _prune(best, success, trace.checked, check, config.stop_at)
+    finds: list[tuple[tuple[int, ...], float | None, float | None, SearchTrace]] = []
+    banned: set[int] = set()
+    for round_ in range(rounds):
+        trace = coordinate_search(
+            tm, prompts, continuations, mode, budget, replace(config, seed=config.seed + round_),
+            check=check, banned=banned, progress=progress,
+        )
+        best, success = trace.best, trace.best_success
+        if prune and success is not None and success > 0:
+            best, success = _prune(best, success, trace.checked, check, config.stop_at)
+        loss = trace.losses[-1] if trace.losses else None
+        if rounds > 1:
+            try:  # rank the finds of all rounds on the same footing: loss on every prompt
+                budget.spend(len(prompts), "rank")
+                loss = float(tm.losses(prompts, continuations, _as_rows(best), mode).mean())
+            except BudgetExhausted:
+                pass
+        finds.append((best, success, loss, trace))
+        if not success or trace.stopped == "budget":
+            break
+        banned |= set(best)
+    # The strongest find: the highest checked success, then the lowest loss.
+    finds.sort(key=lambda f: (-(f[1] or 0.0), math.inf if f[2] is None else f[2]))
+    best, success, _, trace = finds[0]
+    alternatives = [
+        TriggerCandidate(text=tm.decode(ids), tokens=list(ids), search_success=ok, loss=loss)
+        for ids, ok, loss, _ in finds[1:]
+    ]
     return FoundTrigger(
-        best, tm.decode(best), success, trace, described, budget, judge, gen, search
+        best, tm.decode(best), success, trace, described, budget, judge, gen, search,
+        alternatives,
     )
+
+
+def _as_rows(ids: tuple[int, ...]) -> Any:
+    import torch
+
+    return torch.tensor([list(ids)])
 
 
 def trigger_search(
@@ -290,6 +330,7 @@ def trigger_search(
     config: SearchConfig | None = None,
     params: GenerateParams | None = None,
     prune: bool = True,
+    rounds: int = 1,
     true_trigger: str | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
@@ -311,6 +352,9 @@ def trigger_search(
         config: search knobs (trigger length, top-k, candidates per step, ...).
         params: generation parameters of every answer (greedy, 32 tokens by default).
         prune: drop tokens from the best candidate while it keeps working.
+        rounds: search again, without the tokens of what was found, up to this many
+            times; every find is kept (a model can have several triggers) and the
+            strongest (highest checked success, then lowest loss) is the candidate.
         true_trigger: the real trigger when known (organisms); only used to report recall.
         progress: per-step callback ``(step, loss, best checked success)``.
         threads: torch CPU threads while searching and measuring (None: unchanged).
@@ -336,7 +380,7 @@ def trigger_search(
         found = find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
             objective=objective, position=position, config=config, params=params,
-            prune=prune, progress=progress,
+            prune=prune, rounds=rounds, progress=progress,
         )
         budget.reserved = 0
         gen, candidate = found.generator, found.text
@@ -373,6 +417,7 @@ def trigger_search(
         search_requests=found.search,
         held_out_requests=held_out,
         evidence=evidence,
+        alternatives=found.alternatives,
         recall=token_recall(TokenModel(hf), candidate, true_trigger) if true_trigger else None,
         true_trigger=true_trigger,
         seconds=time.perf_counter() - started,
