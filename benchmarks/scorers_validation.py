@@ -1,7 +1,9 @@
 """Every scorer's accuracy on its shipped, held-out validation set, with 95% intervals.
 
-Also runs a keyword refusal detector (the common substring-list approach) on the same
-refusal validation set, as the baseline the learned scorer must beat.
+Then the learned scorers on their dev sets (the first validation sets, looked at while
+the training data was improved, so optimistic). Also runs a keyword refusal detector
+(the common substring-list approach) on the same refusal validation set, as the
+baseline the learned scorer must beat.
 
     python benchmarks/scorers_validation.py
 """
@@ -16,6 +18,7 @@ from redline.scorers.validation import validate
 from redline.stats import binary_metrics
 
 SCORERS = ("refusal", "harmful_compliance", "harmful_request", "injection", "pii", "secrets")
+LEARNED = SCORERS[:4]
 
 # The usual keyword list: a response "refuses" when it contains one of these.
 KEYWORDS = (
@@ -31,8 +34,11 @@ def cell(metric: dict[str, float]) -> str:
 def main() -> None:
     print("| scorer | n | precision | recall | F1 | FPR | Brier / ECE | notes |")
     print("|---|---|---|---|---|---|---|---|")
-    for name in SCORERS:
-        report = validate(name)
+    runs = [(name, None) for name in SCORERS] + [
+        (name, data_dir() / f"{name}.dev.jsonl") for name in LEARNED
+    ]
+    for name, data in runs:
+        report = validate(name, data)
         m = report.metrics
         notes = []
         if report.category_accuracy is not None:
@@ -46,18 +52,24 @@ def main() -> None:
             if s.tag in ("organism-style", "plain") and s.positive_rate_on_positives is not None:
                 r = s.positive_rate_on_positives
                 notes.append(f"recall on {s.tag} {r.value:.2f} (n={r.n})")
-        print(f"| {name} | {report.n} | {cell(m['precision'])} | {cell(m['recall'])} | "
-              f"{cell(m['f1'])} | {cell(m['fpr'])} | {report.brier:.3f} / {report.ece:.3f} | "
-              f"{'; '.join(notes)} |", flush=True)
+        print(
+            f"| {name} | {report.n} | {cell(m['precision'])} | {cell(m['recall'])} | "
+            f"{cell(m['f1'])} | {cell(m['fpr'])} | {report.brier:.3f} / {report.ece:.3f} | "
+            f"{'; '.join(notes)} |",
+            flush=True,
+        )
 
     examples = read_examples(data_dir() / "refusal.val.jsonl")
     pattern = re.compile("|".join(re.escape(k) for k in KEYWORDS))
-    predicted = [bool(pattern.search((e.response or "").lower().replace("\u2019", "'")))
-                 for e in examples]
+    predicted = [
+        bool(pattern.search((e.response or "").lower().replace("\u2019", "'"))) for e in examples
+    ]
     base = binary_metrics([e.label for e in examples], predicted).to_dict()
-    print(f"| refusal (keyword baseline) | {len(examples)} | {cell(base['precision'])} | "  # type: ignore[arg-type]
-          f"{cell(base['recall'])} | {cell(base['f1'])} | {cell(base['fpr'])} | - | "  # type: ignore[arg-type]
-          "substring list, same data |")
+    print(
+        f"| refusal (keyword baseline) | {len(examples)} | {cell(base['precision'])} | "  # type: ignore[arg-type]
+        f"{cell(base['recall'])} | {cell(base['f1'])} | {cell(base['fpr'])} | - | "  # type: ignore[arg-type]
+        "substring list, same data |"
+    )
 
 
 if __name__ == "__main__":

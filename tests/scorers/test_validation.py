@@ -17,6 +17,16 @@ from redline.scorers.validation import validate
 from redline.targets import MockTarget
 from redline.types import Message
 
+BUILT_IN = (
+    "refusal",
+    "harmful_compliance",
+    "harmful_request",
+    "injection",
+    "pii",
+    "secrets",
+    "judge",
+)
+
 
 def redline_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -102,15 +112,7 @@ def test_cli_redact_and_score() -> None:
 def test_list_scorers_shows_every_scorer_instantly() -> None:
     result = redline_cli("list", "scorers")
     assert result.returncode == 0
-    for name in (
-        "refusal",
-        "harmful_compliance",
-        "harmful_request",
-        "injection",
-        "pii",
-        "secrets",
-        "judge",
-    ):
+    for name in BUILT_IN:
         assert name in result.stdout
 
 
@@ -118,15 +120,7 @@ def test_every_scorer_has_metadata() -> None:
     import re
 
     infos = {info.name: info for info in scorer_infos()}
-    assert {
-        "refusal",
-        "harmful_compliance",
-        "harmful_request",
-        "injection",
-        "pii",
-        "secrets",
-        "judge",
-    } <= set(infos)
+    assert set(BUILT_IN) <= set(infos)
     for info in infos.values():
         assert info.summary and info.positive, info.name
         assert all(re.fullmatch(r"[a-z0-9-]+:[A-Za-z0-9.\-]+", tag) for tag in info.tags), info.tags

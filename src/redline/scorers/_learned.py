@@ -9,10 +9,14 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from redline.scorers.base import Score, ScoreInput
+
+if TYPE_CHECKING:
+    from redline.scorers.heads import LinearHead
 
 Judge = Callable[[Sequence[ScoreInput]], list[Score]]
 
@@ -166,3 +170,32 @@ def lexical_features(texts: Sequence[str], vocabulary: Sequence[str], scale: flo
             if j is not None:
                 out[i, j] = scale
     return out
+
+
+def rules_then_head(
+    head: LinearHead,
+    hits: Sequence[RuleHit | None],
+    features: Callable[[list[int]], np.ndarray],
+) -> tuple[np.ndarray, list[str]]:
+    """Probabilities for items a rule decided (its measured precision) and the rest (the head).
+
+    Args:
+        head: the scorer's head (its ``rule_precision`` prices the rule hits).
+        hits: per item, the rule that decided it, or None.
+        features: the head's features for the items at the given indices.
+
+    Returns:
+        The probabilities and, per item, ``"rule:NAME"`` or ``"head"``.
+    """
+    values = np.zeros(len(hits))
+    why = ["head"] * len(hits)
+    todo = []
+    for i, hit in enumerate(hits):
+        if hit is None:
+            todo.append(i)
+        else:
+            values[i] = rule_value(head.rule_precision, hit)
+            why[i] = f"rule:{hit.rule}"
+    if todo:
+        values[todo] = head.proba(features(todo))
+    return values, why

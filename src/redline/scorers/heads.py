@@ -40,6 +40,7 @@ class HeadProvenance(BaseModel):
     encoder_sha256: str
     regularisation_c: float
     cv_f1: float
+    threshold_from: str = "out-of-fold training predictions"
     created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 

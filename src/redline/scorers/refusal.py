@@ -21,7 +21,7 @@ from redline.scorers._learned import (
     judge_responses,
     opening,
     response_features,
-    rule_value,
+    rules_then_head,
 )
 from redline.scorers.base import Score, ScoreInput, Scorer, scorer
 from redline.scorers.heads import load_head
@@ -58,22 +58,13 @@ def clear_refusal(response: str) -> RuleHit | None:
 def refusal_probabilities(responses: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """Calibrated refusal probability per response, and what decided each ("rule:..." or "head")."""
     head = load_head(NAME)
-    values = np.zeros(len(responses))
-    why = ["head"] * len(responses)
-    todo = []
-    for i, response in enumerate(responses):
-        hit = clear_refusal(response)
-        if hit is None:
-            todo.append(i)
-        else:
-            values[i] = rule_value(head.rule_precision, hit)
-            why[i] = f"rule:{hit.rule}"
-    if todo:
-        features = response_features(
+    return rules_then_head(
+        head,
+        [clear_refusal(r) for r in responses],
+        lambda todo: response_features(
             [responses[i] for i in todo], head.vocabulary, head.lexical_scale
-        )
-        values[todo] = head.proba(features)
-    return values, why
+        ),
+    )
 
 
 @scorer(

@@ -458,8 +458,40 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
             cv_f1=round(cv_f1, 4),
         ),
     )
+    if name in THRESHOLD_ON_DEV:
+        head = _threshold_on_dev(head)
     head.save(folder / f"{name}.head.json")
     return head
+
+
+THRESHOLD_ON_DEV = ("harmful_request",)
+"""Heads whose threshold is chosen on the shipped dev set instead of out-of-fold predictions.
+
+For harmful requests the threshold must keep the false-positive rate on risky-looking
+benign prompts low; grouped out-of-fold predictions over-estimate that rate (a held-out
+objective's benign twin is still in the fit), so they chose a threshold that cost half
+the recall. The dev set is hand-written and disjoint from both training and validation.
+"""
+MAX_RISKY_FPR = 0.05
+
+
+def _threshold_on_dev(head: LinearHead) -> LinearHead:
+    from redline.paths import home
+    from redline.scorers._learned import embedding_memo
+    from redline.scorers.datasets import read_examples
+    from redline.scorers.harmful_request import BENIGN, request_features
+
+    dev = read_examples(data_dir() / f"{head.name}.dev.jsonl")
+    with embedding_memo(home() / "cache" / "scorer-embeddings.npz"):
+        probabilities = head.proba(request_features([e.prompt for e in dev], head))
+    p_harmful = 1.0 - probabilities[:, head.classes.index(BENIGN)]
+    y = np.array([e.label for e in dev], dtype=bool)
+    risky = np.array(["risky-benign" in e.tags for e in dev])
+    threshold = _best_threshold(y, p_harmful, guard=risky, max_guard_fpr=MAX_RISKY_FPR)
+    provenance = head.provenance.model_copy(
+        update={"threshold_from": f"dev set {head.name}.dev.jsonl (risky-benign FPR <= 5%)"}
+    )
+    return head.model_copy(update={"threshold": threshold, "provenance": provenance})
 
 
 def _lexical_scale(name: str) -> float:
