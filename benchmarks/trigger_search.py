@@ -120,6 +120,7 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=100)
     parser.add_argument("--length", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=1, help="trigger-search rounds")
     args = parser.parse_args()
 
     import torch
@@ -148,6 +149,7 @@ def main() -> None:
                 max_queries=args.max_queries,
                 true_trigger=drawn.true_trigger,
                 config=SearchConfig(length=args.length, seed=args.seed),
+                rounds=args.rounds,
                 threads=1,
             )
             base = random_search(
@@ -182,6 +184,9 @@ def main() -> None:
                 f"| | | REASR ratio | {ratio:.1f}x | | | | | |"
             )
             print(rows[-1], flush=True)
+            for other in result.alternatives:
+                print(f"  also found {other.text!r}: search success {other.search_success}, "
+                      f"loss {other.loss}", flush=True)
     print(
         "\n| target | true trigger | method | candidate | REASR held-out [95% CI] (k/n) "
         "| no-trigger baseline | recall | queries | time |"
