@@ -219,7 +219,15 @@ def neurons(args: argparse.Namespace) -> None:
     texts = list(dict.fromkeys(od.world_corpus(target, args.n_texts)))
     half = len(texts) // 2
     started = time.perf_counter()
-    result = explain_layer(target, texts[:half], texts[half:], args.layer, batch_size=64)
+    result = explain_layer(
+        target,
+        texts[:half],
+        texts[half:],
+        args.layer,
+        batch_size=64,
+        max_items=args.max_items,
+        max_context=args.max_context,
+    )
     seconds = time.perf_counter() - started
     if args.html:
         from pathlib import Path
@@ -304,6 +312,8 @@ def main() -> None:
     p.add_argument("--layer", type=int, default=1)
     p.add_argument("--n-texts", type=int, default=3000)
     p.add_argument("--html", default=None)
+    p.add_argument("--max-items", type=int, default=16)
+    p.add_argument("--max-context", type=int, default=16)
     p = sub.add_parser("population")
     p.add_argument("--folder", required=True)
     p.add_argument("--key", required=True)

@@ -95,3 +95,24 @@ def test_a_target_can_explain(llama_target, corpora) -> None:  # type: ignore[no
     assert "[[" in prompt and "neuron 0" in prompt
     with pytest.raises(ConfigError, match="both the explanation and the held-out"):
         explain_layer(llama_target, corpora[0][:5], corpora[0][:5], 0)
+
+
+def test_template_adds_contexts_when_the_previous_token_matters() -> None:
+    from redline.interp.neurons import TokenActivations, explain_template
+
+    rng = np.random.default_rng(0)
+    words = np.array(["the", "cat", "sat", "dog", "ran"], dtype=object)
+
+    def corpus(n: int) -> TokenActivations:
+        tokens = words[rng.integers(0, 5, n)]
+        previous = np.concatenate([[""], tokens[:-1]]).astype(object)
+        # The neuron fires on "sat" only right after "cat".
+        values = ((tokens == "sat") & (previous == "cat")).astype(float) + rng.normal(0, 0.05, n)
+        return TokenActivations(tokens, previous, np.zeros(n, int), np.arange(n), values[:, None])
+
+    seen, unseen = corpus(4000), corpus(4000)
+    with_context = explain_template(seen, 0)
+    assert '"sat" after "cat"' in with_context
+    plain = explain_template(seen, 0, max_context=0)
+    assert "after" not in plain
+    assert score_explanation(with_context, unseen, 0) > 0.9 > score_explanation(plain, unseen, 0)

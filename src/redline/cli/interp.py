@@ -323,7 +323,10 @@ def neurons(
         str | None,
         typer.Option(help="A target that writes explanations (default: the token template)."),
     ] = None,
-    max_items: Annotated[int, typer.Option(help="Most tokens per template explanation.")] = 12,
+    max_items: Annotated[int, typer.Option(help="Most tokens per template explanation.")] = 16,
+    max_context: Annotated[
+        int, typer.Option(help="Most token-after-token contexts per template explanation.")
+    ] = 16,
     limit: Annotated[int | None, typer.Option(help="Explain only the first N neurons.")] = None,
     n_texts: Annotated[int, typer.Option(help="Texts drawn when no corpus is given.")] = 2000,
     batch_size: BatchOpt = 32,
@@ -359,6 +362,7 @@ def neurons(
             explainer_name=explainer or "template",
             neurons=chosen,
             max_items=max_items,
+            max_context=max_context,
             batch_size=batch_size,
             progress=advance,
         )

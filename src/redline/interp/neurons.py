@@ -169,17 +169,24 @@ def _token_texts(tokenizer: Any, ids: np.ndarray) -> np.ndarray:
 
 
 def explain_template(
-    acts: TokenActivations, neuron: int, *, max_items: int = 12, min_count: int = 3
+    acts: TokenActivations,
+    neuron: int,
+    *,
+    max_items: int = 16,
+    max_context: int = 16,
+    min_count: int = 3,
 ) -> str:
-    """An explanation from the tokens that carry most of a neuron's variance.
+    """An explanation from the tokens (and token contexts) that carry a neuron's variance.
 
     Tokens are ranked by ``count * (mean - overall mean)^2`` (the variance between token
-    types they account for); the top ones are listed with their level on a -10..10 scale.
+    types they account for) and the top ``max_items`` listed with their level on a -10..10
+    scale. Then the contexts that matter most beyond the token itself (a token after a
+    given previous token, ranked by what they leave unexplained) are added, up to
+    ``max_context``: ``"sat" after "cat" (7)``.
     """
     values = acts.values[:, neuron]
     names, inverse, counts = np.unique(acts.tokens, return_inverse=True, return_counts=True)
-    sums = np.bincount(inverse, weights=values, minlength=len(names))
-    means = sums / counts
+    means = np.bincount(inverse, weights=values, minlength=len(names)) / counts
     centre = float(values.mean())
     weight = np.where(counts >= min_count, counts * (means - centre) ** 2, 0.0)
     chosen = [i for i in np.argsort(weight)[::-1][:max_items] if weight[i] > 0]
@@ -187,8 +194,15 @@ def explain_template(
         return "otherwise 0"
     listed = np.isin(inverse, chosen)
     base = float(values[~listed].mean()) if (~listed).any() else centre
-    span = max(abs(float(means[i]) - base) for i in chosen) or 1.0
-    items = [(str(names[i]), int(round(10 * (float(means[i]) - base) / span))) for i in chosen]
+    predicted = np.where(listed, means[inverse], base)
+    contexts = _top_contexts(acts, values, values - predicted, base, max_context, min_count)
+    levels = [float(means[i]) for i in chosen] + [m + base for _, _, m in contexts]
+    span = max(abs(v - base) for v in levels) or 1.0
+
+    def level(value: float) -> int:
+        return int(round(10 * (value - base) / span))
+
+    items = [(str(names[i]), level(float(means[i]))) for i in chosen]
     high = [f'"{_quote(t)}" ({lvl})' for t, lvl in sorted(items, key=lambda x: -x[1]) if lvl > 0]
     low = [f'"{_quote(t)}" ({lvl})' for t, lvl in sorted(items, key=lambda x: x[1]) if lvl < 0]
     parts = []
@@ -196,8 +210,41 @@ def explain_template(
         parts.append("fires on " + ", ".join(high))
     if low:
         parts.append("low on " + ", ".join(low))
+    if contexts:
+        parts.append(
+            "in context "
+            + ", ".join(
+                f'"{_quote(t)}" after "{_quote(p)}" ({level(m + base)})' for t, p, m in contexts
+            )
+        )
     parts.append("otherwise 0")
     return "; ".join(parts)
+
+
+def _top_contexts(
+    acts: TokenActivations,
+    values: np.ndarray,
+    residual: np.ndarray,
+    base: float,
+    k: int,
+    min_count: int,
+) -> list[tuple[str, str, float]]:
+    """``(token, previous, mean value - base)`` of the pairs that explain most of ``residual``."""
+    if k <= 0:
+        return []
+    pairs = np.char.add(np.char.add(acts.tokens.astype(str), "\x1f"), acts.previous.astype(str))
+    names, inverse, counts = np.unique(pairs, return_inverse=True, return_counts=True)
+    mean_residual = np.bincount(inverse, weights=residual, minlength=len(names)) / counts
+    weight = np.where(counts >= min_count, counts * mean_residual**2, 0.0)
+    out = []
+    for i in np.argsort(weight)[::-1][:k]:
+        if weight[i] <= 0:
+            break
+        token, previous = str(names[i]).split("\x1f", 1)
+        if not previous:
+            continue
+        out.append((token, previous, float(values[inverse == i].mean()) - base))
+    return out
 
 
 def _quote(token: str) -> str:
@@ -346,7 +393,8 @@ def explain_layer(
     explainer: Explainer | None = None,
     explainer_name: str = "template",
     neurons: Sequence[int] | None = None,
-    max_items: int = 12,
+    max_items: int = 16,
+    max_context: int = 16,
     n_contexts: int = 5,
     batch_size: int = 16,
     progress: Callable[[int], None] | None = None,
@@ -363,6 +411,7 @@ def explain_layer(
         explainer_name: recorded in the result.
         neurons: a subset of neurons (default all).
         max_items: most tokens a template explanation lists.
+        max_context: most token-after-token contexts it adds.
         n_contexts: top contexts kept per neuron.
         batch_size: texts per forward pass.
         progress: called with a count of finished units (texts, then neurons).
@@ -381,7 +430,7 @@ def explain_layer(
     for neuron in chosen:
         contexts = top_contexts(seen, neuron, k=n_contexts)
         if explainer is None:
-            text = explain_template(seen, neuron, max_items=max_items)
+            text = explain_template(seen, neuron, max_items=max_items, max_context=max_context)
         else:
             text = explainer(neuron, contexts)
         results.append(
