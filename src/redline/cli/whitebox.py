@@ -211,7 +211,8 @@ def gcg_command(
     max_queries: Annotated[int, typer.Option(min=1, help="Query budget.")] = 2000,
     position: PositionOpt = "suffix",
     objective: Annotated[str, typer.Option(
-        help="target:TEXT (affirmative opening), refusal, or auto (target:sure, here is).")
+        help="auto (the opening of the target's answers to benign requests, then the "
+        "request), target:TEXT, or refusal.")
     ] = "auto",
     judge: Annotated[str, typer.Option(
         help="opening, or a scorer name (harmful_compliance, refusal).")] = "opening",
@@ -222,13 +223,15 @@ def gcg_command(
 ) -> None:
     """GCG: search adversarial tokens that make TARGET comply with one harmful request."""
     from redline.redteam.whitebox.gcg import DEFAULT_CONFIG, gcg_attack
+    from redline.redteam.whitebox.organism import benign_requests_for
     from redline.targets import resolve_target
 
     hf = resolve_target(target, cache=False, **parse_options(option))
     config = replace(DEFAULT_CONFIG, length=length, seed=seed)
     with _search_progress() as progress:
         result = gcg_attack(
-            hf, request, judge=_judge(judge), max_queries=max_queries, objective=objective,
+            hf, request, benign_requests=benign_requests_for(target), judge=_judge(judge),
+            max_queries=max_queries, objective=objective,
             position=_position(position), config=config, progress=progress, threads=threads,
         )
     console.print(f"suffix: {result.suffix!r}")

@@ -129,7 +129,7 @@ def trigger_search_attack(
 @attack("gcg", tags=WHITEBOX_TAGS, whitebox=True)
 def gcg(
     length: int = 8, goals: int = 5, max_queries: int = 1000, position: str = "suffix",
-    objective: str = "target:sure, here is", threads: int = 1,
+    objective: str = "auto", threads: int = 1,
 ) -> Attack:
     """GCG: a gradient-searched adversarial suffix for each goal.
 
@@ -138,7 +138,8 @@ def gcg(
         goals: how many goals to attack (each search is costly).
         max_queries: query budget per goal.
         position: ``suffix`` or ``prefix``.
-        objective: ``target:TEXT`` (the affirmative opening) or ``refusal``.
+        objective: ``auto`` (the opening of the target's answers to benign requests, then
+            the request), ``target:TEXT`` or ``refusal``.
         threads: torch CPU threads of the search.
     """
     where = _position(position)
@@ -147,10 +148,12 @@ def gcg(
         hf = white_box(ctx.whitebox())
         loop = asyncio.get_running_loop()
         chosen = list(ctx.goals)[:goals]
+        benign = benign_requests_for(ctx.target.spec)
         specs = []
         for goal in chosen:
             result = await asyncio.to_thread(
-                gcg_attack, hf, goal.text, judge=_runner_judge(ctx, loop),
+                gcg_attack, hf, goal.text, benign_requests=benign,
+                judge=_runner_judge(ctx, loop),
                 max_queries=max_queries, objective=objective, position=where,
                 config=SearchConfig(length=length, candidates=32, eval_prompts=1,
                                     seed=ctx.seed),
