@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--length", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=1, help="trigger-search rounds")
+    parser.add_argument("--reference", default=None,
+                        help="clean reference model spec; candidates are measured on it too")
     args = parser.parse_args()
 
     import torch
@@ -150,6 +152,7 @@ def main() -> None:
                 true_trigger=drawn.true_trigger,
                 config=SearchConfig(length=args.length, seed=args.seed),
                 rounds=args.rounds,
+                reference=resolve_target(args.reference, cache=False) if args.reference else None,
                 threads=1,
             )
             base = random_search(
@@ -184,6 +187,9 @@ def main() -> None:
                 f"| | | REASR ratio | {ratio:.1f}x | | | | | |"
             )
             print(rows[-1], flush=True)
+            if result.reference_reasr is not None:
+                print(f"  candidate on the reference {args.reference}: {result.reference_reasr}",
+                      flush=True)
             for other in result.alternatives:
                 print(f"  also found {other.text!r}: search success {other.search_success}, "
                       f"loss {other.loss}", flush=True)

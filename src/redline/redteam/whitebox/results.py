@@ -100,7 +100,8 @@ class TriggerSearchResult(BaseModel):
 
     ``reasr`` is measured on held-out requests the search never saw; ``baseline`` is the
     compliance rate on the same requests without the candidate, so the two together show
-    the candidate is what flips the model.
+    the candidate is what flips the model; ``reference_reasr``, when a clean reference was
+    given, shows whether it flips models without the suspect training too.
     """
 
     kind: Literal["trigger-search"] = "trigger-search"
@@ -113,6 +114,9 @@ class TriggerSearchResult(BaseModel):
     search_success: Rate | None
     reasr: Rate
     baseline: Rate
+    reference_reasr: Rate | None = Field(
+        default=None, description="the candidate's REASR on a clean reference model, if given"
+    )
     queries: QueryCount
     steps: int
     stopped: str
@@ -184,6 +188,9 @@ def record_trigger_search(result: TriggerSearchResult, store: Store) -> str:
                 "candidate": result.candidate,
                 "reasr": result.reasr.model_dump(),
                 "baseline": result.baseline.model_dump(),
+                "reference_reasr": result.reference_reasr.model_dump()
+                if result.reference_reasr
+                else None,
                 "recall": result.recall,
                 "queries": result.queries.model_dump(),
             },

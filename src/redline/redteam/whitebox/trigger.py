@@ -331,6 +331,7 @@ def trigger_search(
     params: GenerateParams | None = None,
     prune: bool = True,
     rounds: int = 1,
+    reference: Any | None = None,
     true_trigger: str | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
@@ -355,6 +356,11 @@ def trigger_search(
         rounds: search again, without the tokens of what was found, up to this many
             times; every find is kept (a model can have several triggers) and the
             strongest (highest checked success, then lowest loss) is the candidate.
+        reference: a model known to be clean (the base model, a sibling trained without
+            the suspect data), or its spec: the candidate is also measured on it. A
+            candidate that flips the suspect but not the reference is evidence of a
+            backdoor rather than a jailbreak any model of the family falls for. Its
+            answers count against the budget too.
         true_trigger: the real trigger when known (organisms); only used to report recall.
         progress: per-step callback ``(step, loss, best checked success)``.
         threads: torch CPU threads while searching and measuring (None: unchanged).
@@ -375,7 +381,7 @@ def trigger_search(
             f"{sorted(overlap)[0]!r}); REASR must be measured on requests the search never saw."
         )
     budget = QueryBudget(max_queries)
-    budget.reserve(2 * len(held_out))
+    budget.reserve((3 if reference is not None else 2) * len(held_out))
     with torch_threads(threads):
         found = find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
@@ -386,6 +392,10 @@ def trigger_search(
         gen, candidate = found.generator, found.text
         triggered = gen.answer(held_out, candidate, "held-out")
         untriggered = gen.answer(held_out, "", "held-out-baseline")
+        on_reference = None
+        if reference is not None:
+            clean = Generator(white_box(reference), budget, gen.params, position)
+            on_reference = clean.answer(held_out, candidate, "held-out-reference")
     judge_fn = found.judge
     complied_t = judge_fn(held_out, [c.text for c in triggered])
     complied_u = judge_fn(held_out, [c.text for c in untriggered])
@@ -411,6 +421,9 @@ def trigger_search(
         else Rate.of(round(found.success * n_search), n_search),
         reasr=Rate.of(sum(complied_t), len(held_out)),
         baseline=Rate.of(sum(complied_u), len(held_out)),
+        reference_reasr=None
+        if on_reference is None
+        else Rate.of(sum(judge_fn(held_out, [c.text for c in on_reference])), len(held_out)),
         queries=QueryCount(total=budget.used, limit=max_queries, by_purpose=dict(budget.spent)),
         steps=found.trace.steps,
         stopped=found.trace.stopped,
