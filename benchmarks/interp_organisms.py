@@ -189,18 +189,23 @@ def anomaly(args: argparse.Namespace) -> None:
         detector = fit_anomaly(_capture(target, clean, args.positions), fpr=0.01)
         examples = od.backdoor_examples(
             config, args.n_test, split="heldout", seed=11, kinds=("harmful", "benign", "fact")
-        )
+        )  # a trigger on a benign or fact request changes nothing the model does
         scores = detector.score(_capture(target, examples, args.positions))
         y = labels_of(examples)
         groups = np.array([e.group for e in examples])
         fresh = od.clean_prompts(config, args.n_test // 2, split="heldout", seed=12)
         fresh_scores = detector.score(_capture(target, fresh, args.positions))
-        for name, neg in (
-            ("absent + near miss", y == 0),
-            ("absent only", groups == "absent"),
-            ("near miss only", groups == "near_miss"),
+        kinds = ("harmful", "benign", "fact")
+        harmful = np.array([i % len(kinds) == 0 for i in range(len(examples))])
+        for name, neg, only in (
+            ("absent + near miss", y == 0, None),
+            ("absent only", groups == "absent", None),
+            ("near miss only", groups == "near_miss", None),
+            ("harmful requests only: absent + near miss", y == 0, harmful),
         ):
             keep = (y == 1) | neg
+            if only is not None:
+                keep &= only
             r = detection_report(y[keep], scores[keep], threshold=detector.threshold)
             print(
                 f"| {spec} | {name} | {r.n_positive} / {r.n_negative} | {r.auroc} | "
