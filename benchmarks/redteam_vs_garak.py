@@ -67,16 +67,38 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 300) -
     raise SystemExit("redline serve did not start")
 
 
-def run_garak(args: argparse.Namespace, base_url: str, model: str, work: Path, tag: str
-              ) -> dict[str, object]:
-    env = {**os.environ, "XDG_DATA_HOME": str(work / "xdg"), "XDG_CONFIG_HOME":
-           str(work / "xdgc"), "XDG_CACHE_HOME": str(work / "xdgcache"),
-           "OPENAICOMPATIBLE_API_KEY": "unused"}
-    options = {"openai": {"OpenAICompatible": {"uri": base_url, "model": model,
-                                               "max_tokens": args.max_tokens}}}
-    command = [args.garak_python, "-m", "garak", "--target_type", "openai.OpenAICompatible",
-               "--target_name", model, "--generator_options", json.dumps(options),
-               "--probes", args.probe, "--generations", "1", "--report_prefix", tag]
+def run_garak(
+    args: argparse.Namespace, base_url: str, model: str, work: Path, tag: str
+) -> dict[str, object]:
+    env = {
+        **os.environ,
+        "XDG_DATA_HOME": str(work / "xdg"),
+        "XDG_CONFIG_HOME": str(work / "xdgc"),
+        "XDG_CACHE_HOME": str(work / "xdgcache"),
+        "OPENAICOMPATIBLE_API_KEY": "unused",
+    }
+    options = {
+        "openai": {
+            "OpenAICompatible": {"uri": base_url, "model": model, "max_tokens": args.max_tokens}
+        }
+    }
+    command = [
+        args.garak_python,
+        "-m",
+        "garak",
+        "--target_type",
+        "openai.OpenAICompatible",
+        "--target_name",
+        model,
+        "--generator_options",
+        json.dumps(options),
+        "--probes",
+        args.probe,
+        "--generations",
+        "1",
+        "--report_prefix",
+        tag,
+    ]
     if args.concurrency > 1:
         command += ["--parallel_attempts", str(args.concurrency)]
     started = time.perf_counter()
@@ -96,26 +118,52 @@ def run_garak(args: argparse.Namespace, base_url: str, model: str, work: Path, t
     return {"attempts": len(sent), "wall_s": wall, "phase_s": phase, "prompts": prompts}
 
 
-def run_redline(args: argparse.Namespace, base_url: str, model: str, work: Path,
-                prompts_file: Path, tag: str) -> dict[str, object]:
+def run_redline(
+    args: argparse.Namespace, base_url: str, model: str, work: Path, prompts_file: Path, tag: str
+) -> dict[str, object]:
     plugin_dir = work / "plugin"
     plugin_dir.mkdir(exist_ok=True)
     (plugin_dir / "redline_bench_garak.py").write_text(PLUGIN)
-    env = {**os.environ, "PYTHONPATH": str(plugin_dir), "REDLINE_HOME": str(work / tag),
-           "REDLINE_BENCH_PROMPTS": str(prompts_file)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(plugin_dir),
+        "REDLINE_HOME": str(work / tag),
+        "REDLINE_BENCH_PROMPTS": str(prompts_file),
+    }
     out = work / tag / "report"
-    command = [*REDLINE, "redteam", f"openai:{base_url}#{model}", "--plugin",
-               "redline_bench_garak", "--probe", "bench.garak_prompts", "--attack", "static",
-               "--transform", "none", "--concurrency", str(args.concurrency), "--max-tokens",
-               str(args.max_tokens), "--no-cache", "--out", str(out)]
+    command = [
+        *REDLINE,
+        "redteam",
+        f"openai:{base_url}#{model}",
+        "--plugin",
+        "redline_bench_garak",
+        "--probe",
+        "bench.garak_prompts",
+        "--attack",
+        "static",
+        "--transform",
+        "none",
+        "--concurrency",
+        str(args.concurrency),
+        "--max-tokens",
+        str(args.max_tokens),
+        "--no-cache",
+        "--out",
+        str(out),
+    ]
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"redline failed: {result.stderr[-2000:]}")
     report = json.loads((out / "report.json").read_text())
-    return {"attempts": report["attempts"], "wall_s": wall, "phase_s": report["duration_s"],
-            "errors": report["errors"], "asr": report["asr"]}
+    return {
+        "attempts": report["attempts"],
+        "wall_s": wall,
+        "phase_s": report["duration_s"],
+        "errors": report["errors"],
+        "asr": report["asr"],
+    }
 
 
 def main() -> None:
@@ -131,10 +179,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="redline-bench-"))
     port = free_port()
     model = "served"
-    serve = subprocess.Popen([*REDLINE, "serve", args.target, "--port", str(port),
-                              "--model-name", model, "--no-cache"],
-                             env={**os.environ, "REDLINE_HOME": str(work / "serve")},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen(
+        [*REDLINE, "serve", args.target, "--port", str(port), "--model-name", model, "--no-cache"],
+        env={**os.environ, "REDLINE_HOME": str(work / "serve")},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         wait_for(f"http://127.0.0.1:{port}/health", serve)
