@@ -96,3 +96,11 @@ def test_missing_extra_error_names_pip_line(tmp_path: Path) -> None:
     result = redline_cli("chat", "hf:/x", "-p", "a", env=env)
     assert result.returncode == 3
     assert "pip install 'redline[hf]'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["chat"], ["no-such-command"], ["chat", "mock", "--bogus"]])
+def test_usage_errors_are_short_and_without_traceback(args: list[str]) -> None:
+    result = redline_cli(*args)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Error:" in result.stderr and "--help" in result.stderr
