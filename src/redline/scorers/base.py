@@ -178,6 +178,14 @@ def get_scorer(name: str, **config: Any) -> Scorer:
     return info.factory(**config)
 
 
+# Scorers that live with the part whose knowledge they use; none imports torch at module level.
+_SCORERS_ELSEWHERE = (
+    "redline.evals.matching",
+    "redline.evals.builtin.world",
+    "redline.interp.integration",
+)
+
+
 def _load_builtin_scorers() -> None:
     import importlib
     import pkgutil
@@ -187,3 +195,5 @@ def _load_builtin_scorers() -> None:
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_") and module.name != "base":
             importlib.import_module(f"redline.scorers.{module.name}")
+    for name in _SCORERS_ELSEWHERE:
+        importlib.import_module(name)
