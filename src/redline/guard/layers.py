@@ -107,12 +107,20 @@ def layer_kind(name: str) -> Callable[[LayerFactory], LayerFactory]:
     return register
 
 
+# Layer kinds registered by other parts, imported only when a policy uses them.
+_KINDS_ELSEWHERE = {"probe": "redline.interp.integration"}
+
+
 def build_layer(spec: LayerSpec) -> Layer:
     """Make the layer a policy entry describes.
 
     Raises:
         ConfigError: no factory is registered for the kind, or the entry is incomplete.
     """
+    if spec.kind not in _KINDS and spec.kind in _KINDS_ELSEWHERE:
+        import importlib
+
+        importlib.import_module(_KINDS_ELSEWHERE[spec.kind])
     factory = _KINDS.get(spec.kind)
     if factory is None:
         raise ConfigError(
