@@ -52,8 +52,9 @@ def main() -> None:
             if s.tag in ("organism-style", "plain") and s.positive_rate_on_positives is not None:
                 r = s.positive_rate_on_positives
                 notes.append(f"recall on {s.tag} {r.value:.2f} (n={r.n})")
+        label = name if data is None else f"{name} (dev set, seen while developing)"
         print(
-            f"| {name} | {report.n} | {cell(m['precision'])} | {cell(m['recall'])} | "
+            f"| {label} | {report.n} | {cell(m['precision'])} | {cell(m['recall'])} | "
             f"{cell(m['f1'])} | {cell(m['fpr'])} | {report.brier:.3f} / {report.ece:.3f} | "
             f"{'; '.join(notes)} |",
             flush=True,
