@@ -85,7 +85,7 @@ def test_small_noisy_evals_do_not_flag_noise() -> None:
         accuracies = [sum(rng.random() < 0.5 for _ in range(30)) / 30 for _ in STEPS]
         false_flags += len(analyse_series(runs_from(accuracies, n=30)).jumps)
     # 200 forecasts; a 95% interval would let about 10 through by chance. The noise
-    # floor keeps it lower (1.6% over 1,000 forecasts when measured).
+    # floor keeps it lower (1.9% over 1,000 forecasts when measured).
     assert false_flags <= 6
 
 
@@ -180,3 +180,35 @@ def test_saturating_at_one_is_not_a_fall() -> None:
     assert series.jumps == []
     last = series.trends[0].points[-1]
     assert last.predicted == 1.0 and last.predicted_high == 1.0
+
+
+def test_local_window_sees_a_jump_a_global_line_hides() -> None:
+    # The shape of the shipped helpful series: a noisy S-curve with its largest step at 700.
+    accuracies = [0.0, 0.14, 0.37, 0.28, 0.37, 0.53, 0.66, 0.94, 0.99, 1.0]
+    steps = [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]
+    runs = runs_from(accuracies, n=100, steps=steps)
+    assert [j.step for j in analyse_series(runs).jumps] == [700]
+    assert analyse_series(runs, window=None).jumps == []
+    with pytest.raises(ConfigError, match="at least 3"):
+        analyse_series(runs, window=2)
+
+
+@pytest.mark.slow
+def test_shipped_series_flags_the_arithmetic_jump(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from redline.cli.app import app
+
+    try:
+        found = discover_checkpoints("organism:helpful")
+    except CheckpointError:
+        pytest.skip("the helpful organism's checkpoint series is not installed")
+    assert len(found) >= 6
+    out = tmp_path / "series"
+    done = CliRunner().invoke(app, ["eval-series", "organism:helpful", "--suite", "capability",
+                                    "--size", "200", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    series = json.loads((out / "series.json").read_text())
+    jumps = [f for f in series["flags"] if f["kind"] == "jump"]
+    assert [f["metric"] for f in jumps] == ["arithmetic_accuracy"]
+    assert 'class="point jump"' in (out / "report.html").read_text()

@@ -122,6 +122,9 @@ def eval_series_command(
     seed: SeedOpt = 0,
     axis: Annotated[str, typer.Option(help="Fit against 'step' or 'compute'.")] = "step",
     scale: Annotated[str, typer.Option(help="'log', 'linear' or 'auto' x axis.")] = "auto",
+    window: Annotated[int, typer.Option(
+        help="Fit each forecast to this many preceding checkpoints (0: all of them).",
+        min=0)] = 4,
     policy: Annotated[Path | None, typer.Option(
         help="Release policy whose alert values are watched (default: redline's).")] = None,
     spec: Annotated[str, typer.Option(
@@ -171,7 +174,10 @@ def eval_series_command(
             return await run_series(found, evaluate, on_checkpoint=lambda _: bar.advance(task))
 
     runs = run(go())
-    series = analyse_series(runs, axis=_AXES[axis], scale=_SCALES[scale], alerts=alerts)
+    if window in (1, 2):
+        raise ConfigError("--window must be 0 (all) or at least 3.")
+    series = analyse_series(runs, axis=_AXES[axis], scale=_SCALES[scale], alerts=alerts,
+                            window=window or None)
     out.mkdir(parents=True, exist_ok=True)
     (out / "series.json").write_text(series.model_dump_json(indent=2), encoding="utf-8")
     (out / "report.html").write_text(render_series_report(series), encoding="utf-8")

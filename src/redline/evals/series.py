@@ -217,28 +217,37 @@ def analyse_series(
     axis: Axis = "step",
     scale: XScale | None = None,
     min_history: int = 3,
+    window: int | None = 4,
     alerts: Sequence[Alert] = (),
     now: datetime | None = None,
 ) -> SeriesResult:
     """Fit a trend per metric and flag capability jumps and alert crossings.
 
     A checkpoint is a jump when its value falls outside the 95% prediction interval of
-    the line fitted to the earlier checkpoints (see :mod:`redline.evals.trend`); it
-    crosses an alert when its 95% interval cannot rule the alert value out.
+    the line fitted to the ``window`` checkpoints before it (see
+    :mod:`redline.evals.trend`); it crosses an alert when its 95% interval cannot rule
+    the alert value out. The fit is local because capability curves over a whole run are
+    S-shaped: one line through all of it is the wrong model, and its inflated scatter
+    hides real jumps. Four points is the smallest window that leaves two degrees of
+    freedom for the scatter.
 
     Args:
         runs: results per checkpoint, in training order.
         axis: fit against ``step`` or ``compute`` (every checkpoint needs compute then).
         scale: ``log`` or ``linear`` axis; chosen from the data when None.
         min_history: earlier checkpoints needed before a forecast is made (at least 3).
+        window: how many of the most recent earlier checkpoints the line is fitted to
+            (None: all of them).
         alerts: alert values, usually ``policy.alerts()``.
         now: the analysis time (default: now).
 
     Raises:
         ConfigError: compute is asked for but missing, or a log axis gets a zero step.
     """
-    if min_history < 3:
-        raise ConfigError("min_history must be at least 3 (a line and its scatter need 3 points).")
+    if min_history < 3 or (window is not None and window < 3):
+        raise ConfigError(
+            "min_history and window must be at least 3 (a line and its scatter need 3 points)."
+        )
     if axis == "compute" and any(r.checkpoint.compute is None for r in runs):
         raise ConfigError(
             "Fitting against compute needs a compute value for every checkpoint "
@@ -289,7 +298,7 @@ def analyse_series(
                 ))
             if i < min_history:
                 continue
-            earlier = points[:i]
+            earlier = points[:i] if window is None else points[max(0, i - window):i]
             made = forecast(
                 [p.x for p in earlier], [p.value for p in earlier],
                 [noise_sd(p.low, p.high) for p in earlier], point.x,

@@ -1,11 +1,11 @@
 """Trend fits over a checkpoint series and the one-step-ahead test that flags jumps.
 
 For each checkpoint after the first ``min_history``, a straight line is fitted (ordinary
-least squares) to the metric at the *earlier* checkpoints, against step or compute on a
-log or linear axis. The checkpoint is a **jump** when its value falls outside the 95%
-prediction interval of that line. The interval counts both the scatter about the line
-and the sampling noise of the eval itself (from each value's own 95% interval), so a
-small eval does not flag noise:
+least squares) to the metric at the *earlier* checkpoints (the last ``window`` of them),
+against step or compute on a log or linear axis. The checkpoint is a **jump** when its
+value falls outside the 95% prediction interval of that line. The interval counts both
+the scatter about the line and the sampling noise of the eval itself (from each value's
+own 95% interval), so a small eval does not flag noise:
 
     var = max(residual variance, mean earlier noise variance) * (1 + 1/n + (x0-x̄)²/Sxx)
           + noise variance of the new value
