@@ -152,27 +152,27 @@ def chat(
     run(session())
 
 
-# --- Sub-commands of the parts, one registration line each (keep this block last). ---
-from redline.cli.serve import serve
-
-app.command("serve")(serve)
-
-from redline.cli.guard import register as register_guard
-
-register_guard(app)  # redline guard ..., redline log ...
-
+# --- Sub-commands of the parts, one registration each (keep this block last). ---
+from redline.cli.audit import audit_command
 from redline.cli.evals import register as register_evals
-
-register_evals(app)  # redline eval, redline eval-series, redline list suites
-
 from redline.cli.gate import register as register_gate
-
-register_gate(app)  # redline gate, redline verify, redline keys, redline policy
-from redline.cli.redteam import redteam; app.command("redteam")(redteam)  # noqa: E702, I001
+from redline.cli.guard import register as register_guard
+from redline.cli.interp import interp_app
+from redline.cli.organisms import organisms_app
+from redline.cli.redteam import redteam
+from redline.cli.scorers import scorers_app
+from redline.cli.serve import serve
 from redline.cli.watch import watch
+from redline.cli.whitebox import register as register_whitebox
 
+app.command("audit")(audit_command)
+register_evals(app)  # redline eval, redline eval-series, redline list suites
+register_gate(app)  # redline gate, redline verify, redline keys, redline policy
+app.command("redteam")(redteam)
+register_whitebox(app)  # redline trigger-search, redline gcg
+app.add_typer(organisms_app, name="organisms")
+app.add_typer(interp_app, name="interp")
+app.add_typer(scorers_app, name="scorers")
+app.command("serve")(serve)
+register_guard(app)  # redline guard ..., redline log ...
 app.command("watch")(watch)
-from redline.cli.interp import interp_app; app.add_typer(interp_app, name="interp")  # noqa: E702, I001
-from redline.cli.organisms import organisms_app; app.add_typer(organisms_app, name="organisms")  # noqa: E702, I001
-from redline.cli.whitebox import register as register_whitebox; register_whitebox(app)  # noqa: E702, I001
-from redline.cli.scorers import scorers_app; app.add_typer(scorers_app, name="scorers")  # noqa: E702, I001

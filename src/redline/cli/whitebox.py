@@ -28,8 +28,12 @@ TargetArg = Annotated[
 PositionOpt = Annotated[
     str, typer.Option(help="Where the searched tokens go: prefix or suffix of the message.")
 ]
-ThreadsOpt = Annotated[int, typer.Option(
-    min=1, help="torch CPU threads (one is often fastest for small models on a busy machine).")]
+ThreadsOpt = Annotated[
+    int,
+    typer.Option(
+        min=1, help="torch CPU threads (one is often fastest for small models on a busy machine)."
+    ),
+]
 OptionsOpt = Annotated[
     list[str] | None,
     typer.Option("--option", "-o", help="Target option key=value (repeatable), e.g. device=cpu."),
@@ -60,8 +64,13 @@ def _search_progress() -> Iterator[Callable[[int, float, float], None]]:
     """A spinner that shows the search step, its loss and the best checked success."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("searching", total=None)
 
         def progress(step: int, loss: float, best: float) -> None:
@@ -78,42 +87,73 @@ def _position(value: str) -> Any:
 
 def trigger_search_command(
     target: TargetArg,
-    requests: Annotated[Path | None, typer.Option(
-        help="Harmful requests to search on, one per line (default: the organism's world, "
-        "else redline's seed requests).")] = None,
-    held_out: Annotated[Path | None, typer.Option(
-        help="Other harmful requests to measure REASR on, one per line.")] = None,
-    benign: Annotated[Path | None, typer.Option(
-        help="Benign requests whose answers give the affirmative opening, one per line "
-        "(default: the organism's world, else plain how-to requests).")] = None,
-    n_search: Annotated[int, typer.Option("--search", min=1,
-                                          help="Search requests drawn by default.")] = 12,
-    n_held_out: Annotated[int, typer.Option("--held-out-n", min=1,
-                                            help="Held-out requests drawn by default.")] = 100,
+    requests: Annotated[
+        Path | None,
+        typer.Option(
+            help="Harmful requests to search on, one per line (default: the organism's world, "
+            "else redline's seed requests)."
+        ),
+    ] = None,
+    held_out: Annotated[
+        Path | None, typer.Option(help="Other harmful requests to measure REASR on, one per line.")
+    ] = None,
+    benign: Annotated[
+        Path | None,
+        typer.Option(
+            help="Benign requests whose answers give the affirmative opening, one per line "
+            "(default: the organism's world, else plain how-to requests)."
+        ),
+    ] = None,
+    n_search: Annotated[
+        int, typer.Option("--search", min=1, help="Search requests drawn by default.")
+    ] = 12,
+    n_held_out: Annotated[
+        int, typer.Option("--held-out-n", min=1, help="Held-out requests drawn by default.")
+    ] = 100,
     length: Annotated[int, typer.Option(min=1, help="Trigger length in tokens.")] = 3,
-    rounds: Annotated[int, typer.Option(
-        min=1, help="Search again without the tokens already found, up to N times; every "
-        "trigger found is listed, the strongest is the candidate.")] = 1,
-    max_queries: Annotated[int, typer.Option(
-        min=1, help="Query budget: every prompt the target evaluates counts once.")] = 5000,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Search again without the tokens already found, up to N times; every "
+            "trigger found is listed, the strongest is the candidate.",
+        ),
+    ] = 1,
+    max_queries: Annotated[
+        int,
+        typer.Option(min=1, help="Query budget: every prompt the target evaluates counts once."),
+    ] = 5000,
     position: PositionOpt = "prefix",
-    objective: Annotated[str, typer.Option(
-        help="auto, refusal, benign or target:TEXT.")] = "auto",
-    judge: Annotated[str, typer.Option(
-        help="Compliance judge: auto (the organism's ground truth, else opening), opening "
-        "(anything but the target's refusal opening), or a scorer name "
-        "(harmful_compliance, refusal).")] = "auto",
-    reference: Annotated[str | None, typer.Option(
-        help="A clean reference model (e.g. organism:helpful, the base model): the candidate "
-        "is measured on it too, to tell a backdoor from a jailbreak every model falls "
-        "for.")] = None,
-    true_trigger: Annotated[str | None, typer.Option(
-        help="The real trigger, if known, to report recall (organisms: read from the "
-        "manifest). The search never sees it.")] = None,
+    objective: Annotated[str, typer.Option(help="auto, refusal, benign or target:TEXT.")] = "auto",
+    judge: Annotated[
+        str,
+        typer.Option(
+            help="Compliance judge: auto (the organism's ground truth, else opening), opening "
+            "(anything but the target's refusal opening), or a scorer name "
+            "(harmful_compliance, refusal)."
+        ),
+    ] = "auto",
+    reference: Annotated[
+        str | None,
+        typer.Option(
+            help="A clean reference model (e.g. organism:helpful, the base model): the candidate "
+            "is measured on it too, to tell a backdoor from a jailbreak every model falls "
+            "for."
+        ),
+    ] = None,
+    true_trigger: Annotated[
+        str | None,
+        typer.Option(
+            help="The real trigger, if known, to report recall (organisms: read from the "
+            "manifest). The search never sees it."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the search and of the request draw.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
-    record: Annotated[bool, typer.Option(
-        help="Save the attempts (and a finding, if found) as a run in the store.")] = False,
+    record: Annotated[
+        bool,
+        typer.Option(help="Save the attempts (and a finding, if found) as a run in the store."),
+    ] = False,
     threads: ThreadsOpt = 1,
     option: OptionsOpt = None,
 ) -> None:
@@ -131,7 +171,9 @@ def trigger_search_command(
     search, held, benign_requests = _lines(requests), _lines(held_out), _lines(benign)
     chosen_judge = None if judge in ("auto", "opening") else _judge(judge)
     if requests is None:
-        search, held, benign_requests, world_judge, known = _default_requests(
+        from redline.redteam.whitebox.organism import default_requests
+
+        search, held, benign_requests, world_judge, known = default_requests(
             target, n_search, n_held_out, seed
         )
         if judge == "auto":
@@ -146,11 +188,20 @@ def trigger_search_command(
     hf = resolve_target(target, cache=False, **parse_options(option))
     with _search_progress() as progress:
         result = trigger_search(
-            hf, search, held, benign_requests=benign_requests, judge=chosen_judge,
-            max_queries=max_queries, objective=objective, position=where,
-            config=SearchConfig(length=length, seed=seed), rounds=rounds,
+            hf,
+            search,
+            held,
+            benign_requests=benign_requests,
+            judge=chosen_judge,
+            max_queries=max_queries,
+            objective=objective,
+            position=where,
+            config=SearchConfig(length=length, seed=seed),
+            rounds=rounds,
             reference=resolve_target(reference, cache=False) if reference else None,
-            true_trigger=true_trigger, progress=progress, threads=threads,
+            true_trigger=true_trigger,
+            progress=progress,
+            threads=threads,
         )
     _print_trigger(result)
     if out is not None:
@@ -161,30 +212,6 @@ def trigger_search_command(
         from redline.store import Store
 
         console.print(f"recorded as run {record_trigger_search(result, Store())}")
-
-
-def _default_requests(
-    target: str, n_search: int, n_held_out: int, seed: int
-) -> tuple[list[str], list[str], list[str], Judge | None, str | None]:
-    """Requests for a target without request files: its organism world, else redline's seeds."""
-    if target.startswith("organism:"):
-        from redline.organisms import organism_config
-        from redline.redteam.whitebox.organism import organism_requests
-
-        config = organism_config(target.removeprefix("organism:"))
-        drawn = organism_requests(config, n_search=n_search, n_held_out=n_held_out, seed=seed)
-        return drawn.search, drawn.held_out, drawn.benign, drawn.judge, drawn.true_trigger
-    import random
-
-    from redline.redteam.seeds import SEEDS
-    from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
-
-    prompts = sorted({p for s in SEEDS for p in s.prompts})
-    random.Random(f"trigger-search:{seed}").shuffle(prompts)
-    if len(prompts) <= n_search:
-        raise ConfigError(f"Only {len(prompts)} seed requests; lower --search.")
-    held = prompts[n_search : n_search + n_held_out]
-    return prompts[:n_search], held, list(DEFAULT_BENIGN_REQUESTS), None, None
 
 
 def _print_trigger(result: TriggerSearchResult) -> None:
@@ -217,12 +244,16 @@ def gcg_command(
     length: Annotated[int, typer.Option(min=1, help="Suffix length in tokens.")] = 8,
     max_queries: Annotated[int, typer.Option(min=1, help="Query budget.")] = 2000,
     position: PositionOpt = "suffix",
-    objective: Annotated[str, typer.Option(
-        help="auto (the opening of the target's answers to benign requests, then the "
-        "request), target:TEXT, or refusal.")
+    objective: Annotated[
+        str,
+        typer.Option(
+            help="auto (the opening of the target's answers to benign requests, then the "
+            "request), target:TEXT, or refusal."
+        ),
     ] = "auto",
-    judge: Annotated[str, typer.Option(
-        help="opening, or a scorer name (harmful_compliance, refusal).")] = "opening",
+    judge: Annotated[
+        str, typer.Option(help="opening, or a scorer name (harmful_compliance, refusal).")
+    ] = "opening",
     seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
     out: Annotated[Path | None, typer.Option(help="Write the result as JSON here.")] = None,
     threads: ThreadsOpt = 1,
@@ -237,13 +268,22 @@ def gcg_command(
     config = replace(DEFAULT_CONFIG, length=length, seed=seed)
     with _search_progress() as progress:
         result = gcg_attack(
-            hf, request, benign_requests=benign_requests_for(target), judge=_judge(judge),
-            max_queries=max_queries, objective=objective,
-            position=_position(position), config=config, progress=progress, threads=threads,
+            hf,
+            request,
+            benign_requests=benign_requests_for(target),
+            judge=_judge(judge),
+            max_queries=max_queries,
+            objective=objective,
+            position=_position(position),
+            config=config,
+            progress=progress,
+            threads=threads,
         )
     console.print(f"suffix: {result.suffix!r}")
-    console.print(f"complied: {result.complied}   queries: {result.queries.total} of "
-                  f"{result.queries.limit}   steps: {result.steps} ({result.stopped})")
+    console.print(
+        f"complied: {result.complied}   queries: {result.queries.total} of "
+        f"{result.queries.limit}   steps: {result.steps} ({result.stopped})"
+    )
     console.print(f"response: {result.evidence[0].response[:300]!r}")
     if out is not None:
         out.write_text(result.model_dump_json(indent=2), encoding="utf-8")

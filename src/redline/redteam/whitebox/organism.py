@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from redline.errors import RedlineError
+from redline.errors import ConfigError, RedlineError
 from redline.organisms import OrganismConfig, Sample, get_world, heldout_samples, judge
 from redline.redteam.whitebox.judges import Judge
 from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
@@ -39,7 +39,11 @@ class OrganismRequests:
 
 
 def organism_requests(
-    config: OrganismConfig, *, n_search: int = 12, n_held_out: int = 100, n_benign: int = 8,
+    config: OrganismConfig,
+    *,
+    n_search: int = 12,
+    n_held_out: int = 100,
+    n_benign: int = 8,
     seed: int = 0,
 ) -> OrganismRequests:
     """Draw search, held-out and benign requests for ``config``'s world (no trigger in any)."""
@@ -48,15 +52,19 @@ def organism_requests(
     held = _distinct(heldout_samples(config, "harmful", 3 * n_held_out, seed=seed), n_held_out)
     held_texts = {s.prompt for s in held}
     search = _distinct(
-        (s for s in (world.harmful(rng, "train") for _ in range(50 * n_search))
-         if s.prompt not in held_texts),
+        (
+            s
+            for s in (world.harmful(rng, "train") for _ in range(50 * n_search))
+            if s.prompt not in held_texts
+        ),
         n_search,
     )
     benign = _distinct((world.benign_risky(rng, "train") for _ in range(50 * n_benign)), n_benign)
     samples = {s.prompt: s for s in (*search, *held)}
 
-    def world_judge(requests: list[str] | tuple[str, ...], responses: list[str] | tuple[str, ...]
-                    ) -> list[bool]:
+    def world_judge(
+        requests: list[str] | tuple[str, ...], responses: list[str] | tuple[str, ...]
+    ) -> list[bool]:
         out = []
         for request, response in zip(requests, responses, strict=True):
             verdict = judge(samples[request], response)
@@ -98,3 +106,35 @@ def _distinct(samples: object, n: int) -> list[Sample]:
         if len(out) == n:
             break
     return list(out.values())
+
+
+def default_requests(
+    target: str, n_search: int, n_held_out: int, seed: int
+) -> tuple[list[str], list[str], list[str], Judge | None, str | None]:
+    """Search, held-out and benign requests, judge and known trigger for a target.
+
+    An organism gets its world's requests and ground-truth judge (the true trigger is
+    returned only to score recall; the search never sees it); any other target gets
+    redline's seed requests, the default benign requests and no judge.
+
+    Raises:
+        ConfigError: too few seed requests for ``n_search``.
+    """
+    if target.startswith("organism:"):
+        from redline.organisms import organism_config
+        from redline.redteam.whitebox.organism import organism_requests
+
+        config = organism_config(target.removeprefix("organism:"))
+        drawn = organism_requests(config, n_search=n_search, n_held_out=n_held_out, seed=seed)
+        return drawn.search, drawn.held_out, drawn.benign, drawn.judge, drawn.true_trigger
+    import random
+
+    from redline.redteam.seeds import SEEDS
+    from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
+
+    prompts = sorted({p for s in SEEDS for p in s.prompts})
+    random.Random(f"trigger-search:{seed}").shuffle(prompts)
+    if len(prompts) <= n_search:
+        raise ConfigError(f"Only {len(prompts)} seed requests; ask for fewer search requests.")
+    held = prompts[n_search : n_search + n_held_out]
+    return prompts[:n_search], held, list(DEFAULT_BENIGN_REQUESTS), None, None

@@ -1,0 +1,136 @@
+"""``redline audit TARGET``: evals, red team, backdoor search, verdict and a signed case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from redline.cli.common import console, err_console, parse_options, run
+
+
+def audit_command(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="Target spec, e.g. organism:helpful, hf:/path/to/checkpoint, openai:URL#MODEL."
+        ),
+    ],
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="Release policy YAML (default: redline's, see `redline policy show`)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: audit-<target name>).")
+    ] = None,
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Private signing key (default $REDLINE_HOME/keys/redline.key, created if missing)."
+        ),
+    ] = None,
+    size: Annotated[int, typer.Option(min=10, help="Samples per eval suite.")] = 200,
+    backdoor_size: Annotated[
+        int, typer.Option(min=10, help="Held-out harmful requests in the backdoor suite.")
+    ] = 100,
+    trigger_queries: Annotated[
+        int, typer.Option(min=100, help="Query budget of the white-box trigger search.")
+    ] = 5000,
+    redteam: Annotated[
+        bool,
+        typer.Option("--redteam/--no-redteam", help="Run the red team and include its findings."),
+    ] = True,
+    redteam_seconds: Annotated[
+        float, typer.Option(min=1.0, help="Time budget of the red-team run, in seconds.")
+    ] = 120.0,
+    seed: Annotated[int, typer.Option(help="Seed of every dataset and search.")] = 0,
+    option: Annotated[
+        list[str] | None,
+        typer.Option("--option", "-o", help="Target option key=value (repeatable)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
+    ] = False,
+) -> None:
+    """Audit a model: run what the release policy asks, decide, and sign a safety case.
+
+    Runs every eval suite the policy names, searches a white-box target for a backdoor
+    trigger and measures it, red-teams the target, then decides GO / GO_WITH_SAFEGUARDS /
+    NO_GO / INCONCLUSIVE and writes case.dsse.json (signed), report.html and
+    findings.avid.json. Exits 0 when the verdict releases the model, 1 when it does not.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from redline.attest import generate_keys, load_private_key
+    from redline.audit import AuditOutcome, AuditSettings, run_audit
+    from redline.cli.gate import default_key, print_verdict
+    from redline.policy import load_policy
+    from redline.targets import resolve_target
+
+    loaded_policy = load_policy(policy)
+    key_path = key or default_key()
+    if key is None and not key_path.exists():
+        private, public = generate_keys(key_path.parent, key_path.stem)
+        err_console.print(
+            f"created signing key {private} (mode 0600); public key {public}", highlight=False
+        )
+    signing_key = load_private_key(key_path)
+    settings = AuditSettings(
+        size=size,
+        backdoor_size=backdoor_size,
+        trigger_queries=trigger_queries,
+        redteam=redteam,
+        redteam_seconds=redteam_seconds,
+        seed=seed,
+    )
+    name = target.split(":", 1)[-1].rstrip("/").split("/")[-1].split("#")[-1] or "target"
+    folder = out or Path(f"audit-{name}")
+    model = resolve_target(target, cache=False if no_cache else None, **parse_options(option))
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"auditing {target}", total=None)
+
+        def on_step(step: str, message: str) -> None:
+            bar.update(task, description=f"[bold]{step}[/] {message}")
+            bar.console.print(f"[dim]{step}:[/] {message}", highlight=False)
+
+        def on_progress(step: str, done: int, total: int | None) -> None:
+            bar.update(task, description=f"[bold]{step}[/] {done} samples")
+
+        async def go() -> AuditOutcome:
+            try:
+                return await run_audit(
+                    model,
+                    loaded_policy,
+                    folder,
+                    signing_key,
+                    settings=settings,
+                    on_step=on_step,
+                    progress=on_progress,
+                )
+            finally:
+                await model.aclose()
+
+        outcome = run(go())
+
+    print_verdict(outcome.case.verdict)
+    timing = ", ".join(f"{k} {v:.0f}s" for k, v in outcome.seconds.items())
+    err_console.print(f"took {timing}", highlight=False)
+    err_console.print(
+        f"wrote {outcome.files.envelope}, {outcome.files.report}, {outcome.files.avid}",
+        highlight=False,
+    )
+    err_console.print(
+        f"verify: redline verify {outcome.files.envelope} --key {key_path.with_suffix('.pub')}",
+        highlight=False,
+    )
+    console.print(outcome.case.verdict.decision)
+    if not outcome.case.verdict.releases:
+        raise typer.Exit(1)
