@@ -118,3 +118,13 @@ def test_corrupt_weights_raise_checkpoint_error(tiny_gpt2: Path, tmp_path: Path)
     next(broken.glob("*.safetensors")).write_bytes(b"not a safetensors file")
     with pytest.raises(CheckpointError, match="Cannot load checkpoint"):
         resolve_target(f"hf:{broken}")
+
+
+def test_over_long_prompts_keep_their_end_and_leave_room_for_the_answer(target: HFTarget) -> None:
+    long = [Message("user", " ".join(["cat"] * 400) + " hello how are you")]
+    params = GenerateParams(max_tokens=8)
+    (completion,) = target.generate_sync([long], params)
+    assert completion.prompt_tokens == target.max_positions - 8
+    out = target.forward(["dog " * 300 + "red"])
+    assert out.input_ids.shape[1] == target.max_positions
+    assert target.tokenizer.decode(out.input_ids[0, -1:]) == "red"

@@ -65,7 +65,13 @@ class HFTarget:
         self, path: Path, *, spec: str | None = None, device: str = "cpu", batch_size: int = 32
     ) -> None:
         import torch
+        import transformers
         from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        # Loading bars and length warnings would interleave with redline's own output;
+        # over-long prompts are truncated below instead.
+        transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         self.path = path
         self._spec = spec or f"hf:{path}"
@@ -74,18 +80,22 @@ class HFTarget:
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
         _check_checkpoint(path)
+        # Typed Any: transformers' own stubs do not describe the loaded classes usefully.
+        tokenizer: Any
+        model: Any
         try:
-            # Typed Any: transformers' own stubs do not describe the loaded classes usefully.
-            self.tokenizer: Any = AutoTokenizer.from_pretrained(str(path))
-            self.model: Any = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
+            tokenizer = AutoTokenizer.from_pretrained(str(path))
+            model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32)
         except Exception as exc:  # noqa: BLE001 - any load failure means an unreadable checkpoint
             raise CheckpointError(
                 f"Cannot load checkpoint {path}: {type(exc).__name__}: {str(exc)[:200]}. "
                 "It must be a transformers "
                 "causal-LM folder (config.json, weights, tokenizer files)."
             ) from exc
-        self.model = self.model.to(self.device)
-        self.model.eval()
+        self.tokenizer: Any = tokenizer
+        self.model: Any = model.to(self.device).eval()
+        # Over-long inputs keep their end: the question and where the answer starts.
+        self.tokenizer.truncation_side = "left"
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self._model_lock = threading.Lock()
@@ -102,6 +112,15 @@ class HFTarget:
     def fingerprint(self) -> str:
         """sha256 over the checkpoint's file names, sizes and modification times."""
         return self._fingerprint
+
+    @property
+    def max_positions(self) -> int:
+        """Longest sequence the model takes (prompt plus answer)."""
+        config = self.model.config
+        limit = getattr(config, "max_position_embeddings", None) or getattr(
+            config, "n_positions", None
+        )
+        return int(limit or self.tokenizer.model_max_length)
 
     @property
     def n_layers(self) -> int:
@@ -144,6 +163,9 @@ class HFTarget:
             return_tensors="pt",
             padding=True,
             padding_side="left",
+            # Over-long prompts keep their end, leaving room for the answer.
+            truncation=True,
+            max_length=max(1, self.max_positions - params.max_tokens),
             add_special_tokens=False,
         ).to(self.device)
         sampled = params.temperature > 0
@@ -244,6 +266,8 @@ class HFTarget:
             return_tensors="pt",
             padding=True,
             padding_side="right",
+            truncation=True,
+            max_length=self.max_positions,
             add_special_tokens=False,
         ).to(self.device)
         with self._model_lock, torch.inference_mode():
