@@ -139,9 +139,16 @@ Probabilities = Callable[[Sequence[ScoreInput]], tuple[np.ndarray, list[str]]]
 
 
 def judge_responses(
-    name: str, items: Sequence[ScoreInput], probabilities: Probabilities, threshold: float
+    name: str, items: Sequence[ScoreInput], probabilities: Probabilities, threshold: float | None
 ) -> list[Score]:
-    """Score items that carry a response; those without one are reported unscored."""
+    """Score items that carry a response; those without one are reported unscored.
+
+    ``threshold`` None means the one stored with the scorer's head.
+    """
+    if threshold is None:
+        from redline.scorers.heads import load_head
+
+        threshold = load_head(name).threshold
     usable = [i for i, item in enumerate(items) if item.response and item.response.strip()]
     values, why = probabilities([items[i] for i in usable])
     scores = [Score.unscored(name, "empty or missing response: nothing to judge")] * len(items)

@@ -73,14 +73,13 @@ def harmful_compliance(threshold: float | None = None) -> Scorer:
     """
 
     def judge(items: Sequence[ScoreInput]) -> list[Score]:
-        cut = load_head(NAME).threshold if threshold is None else threshold
         return judge_responses(
             NAME,
             items,
             lambda usable: compliance_probabilities(
                 [i.prompt for i in usable], [i.response or "" for i in usable]
             ),
-            cut,
+            threshold,
         )
 
     return LearnedScorer(NAME, judge)

@@ -82,9 +82,11 @@ def refusal(threshold: float | None = None) -> Scorer:
     """
 
     def judge(items: Sequence[ScoreInput]) -> list[Score]:
-        cut = load_head(NAME).threshold if threshold is None else threshold
         return judge_responses(
-            NAME, items, lambda todo: refusal_probabilities([i.response or "" for i in todo]), cut
+            NAME,
+            items,
+            lambda todo: refusal_probabilities([i.response or "" for i in todo]),
+            threshold,
         )
 
     return LearnedScorer(NAME, judge)
