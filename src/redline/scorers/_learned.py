@@ -51,8 +51,12 @@ def embedding_memo(path: Path | None = None) -> Iterator[dict[str, np.ndarray]]:
     """Within the block, remember every embedding (training re-encodes the same texts often).
 
     With ``path``, the memo is loaded from and saved back to that ``.npz`` file, so a
-    retrain only encodes texts it has not seen.
+    retrain only encodes texts it has not seen. Without one, an enclosing memo is shared.
     """
+    outer = _memo.get()
+    if path is None and outer is not None:  # inside another memo: share it
+        yield outer
+        return
     memo: dict[str, np.ndarray] = {}
     if path is not None and path.is_file():
         with np.load(path) as stored:

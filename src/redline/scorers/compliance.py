@@ -17,8 +17,10 @@ import numpy as np
 from redline.scorers._learned import (
     LearnedScorer,
     RuleHit,
+    embedding_memo,
     encode_unique,
     judge_responses,
+    opening,
     response_features,
     rules_then_head,
 )
@@ -36,7 +38,11 @@ def compliance_features(
     scale: float = 0.0,
 ) -> np.ndarray:
     """``[n, 1152 + len(vocabulary)]``: prompt embedding, then :func:`response_features`."""
-    return np.hstack([encode_unique(prompts), response_features(responses, vocabulary, scale)])
+    with embedding_memo():
+        # One encoder pass for prompts, openings and responses together (the two calls
+        # below then read the memo): for a single item that is one forward pass, not two.
+        encode_unique([*prompts, *(opening(r) for r in responses), *responses])
+        return np.hstack([encode_unique(prompts), response_features(responses, vocabulary, scale)])
 
 
 def compliance_probabilities(
