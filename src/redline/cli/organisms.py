@@ -128,7 +128,18 @@ def eval_command(
     """Measure behaviour rates on freshly generated held-out samples, with 95% Wilson intervals."""
     import torch
 
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(max(1, threads))
+    try:
+        _evaluate_and_print(name, n, seed, only, batch_size, json_out)
+    finally:
+        torch.set_num_threads(previous_threads)
+
+
+def _evaluate_and_print(
+    name: str, n: int, seed: int, only: list[str] | None, batch_size: int,
+    json_out: Path | None,
+) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
