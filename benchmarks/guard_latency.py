@@ -48,8 +48,11 @@ async def load(url: str, n: int, concurrency: int) -> tuple[np.ndarray, float]:
 
         async def worker() -> None:
             for i in counter:
-                body = {"model": "m", "max_tokens": 64,
-                        "messages": [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}]}
+                body = {
+                    "model": "m",
+                    "max_tokens": 64,
+                    "messages": [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}],
+                }
                 start = time.perf_counter()
                 response = await client.post(url, json=body)
                 latencies.append((time.perf_counter() - start) * 1000)
@@ -75,19 +78,24 @@ def measure(direct: str, guarded: str, n: int, concurrency: int, rounds: int) ->
         g_tp.append(tp)
     d, g = np.concatenate(d_lat), np.concatenate(g_lat)
     return {
-        "direct_p50": float(np.percentile(d, 50)), "direct_p99": float(np.percentile(d, 99)),
-        "guard_p50": float(np.percentile(g, 50)), "guard_p99": float(np.percentile(g, 99)),
-        "direct_rps": float(np.mean(d_tp)), "guard_rps": float(np.mean(g_tp)),
+        "direct_p50": float(np.percentile(d, 50)),
+        "direct_p99": float(np.percentile(d, 99)),
+        "guard_p50": float(np.percentile(g, 50)),
+        "guard_p99": float(np.percentile(g, 99)),
+        "direct_rps": float(np.mean(d_tp)),
+        "guard_rps": float(np.mean(g_tp)),
     }
 
 
 def report(name: str, m: dict[str, float]) -> None:
-    print(f"{name}: direct p50 {m['direct_p50']:.1f} ms p99 {m['direct_p99']:.1f} ms "
-          f"{m['direct_rps']:.0f} req/s | guard p50 {m['guard_p50']:.1f} ms p99 "
-          f"{m['guard_p99']:.1f} ms {m['guard_rps']:.0f} req/s | added p50 "
-          f"{m['guard_p50'] - m['direct_p50']:+.1f} ms, "
-          f"p99 {m['guard_p99'] - m['direct_p99']:+.1f} ms, "
-          f"throughput ratio {m['guard_rps'] / m['direct_rps']:.2f}")
+    print(
+        f"{name}: direct p50 {m['direct_p50']:.1f} ms p99 {m['direct_p99']:.1f} ms "
+        f"{m['direct_rps']:.0f} req/s | guard p50 {m['guard_p50']:.1f} ms p99 "
+        f"{m['guard_p99']:.1f} ms {m['guard_rps']:.0f} req/s | added p50 "
+        f"{m['guard_p50'] - m['direct_p50']:+.1f} ms, "
+        f"p99 {m['guard_p99'] - m['direct_p99']:+.1f} ms, "
+        f"throughput ratio {m['guard_rps'] / m['direct_rps']:.2f}"
+    )
 
 
 def main() -> int:
@@ -99,12 +107,26 @@ def main() -> int:
     parser.add_argument("--encoder", action="store_true", help="also measure the encoder layer")
     args = parser.parse_args()
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "REDLINE_BENCH_UPSTREAM_DELAY": str(args.upstream_delay)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{HERE}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        "REDLINE_BENCH_UPSTREAM_DELAY": str(args.upstream_delay),
+    }
     upstream = subprocess.Popen(
-        [sys.executable, "-c", "from redline.cli import main; main()", "serve",
-         "python:guard_upstream_stub:answer", "--no-cache", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-c",
+            "from redline.cli import main; main()",
+            "serve",
+            "python:guard_upstream_stub:answer",
+            "--no-cache",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     direct = f"http://127.0.0.1:{port}/v1"
     try:
         _wait(direct)
@@ -121,19 +143,40 @@ def main() -> int:
                 path.write_text(yaml.safe_dump(policy))
                 guard_port = free_port()
                 guard = GuardProcess(
-                    ["--upstream", f"openai:{direct}#m", "--policy", str(path), "--no-auth",
-                     "--db", f"sqlite:///{folder}/{name}.db", "--log", f"{folder}/{name}.log",
-                     "--signing-key", f"{folder}/k.key", "-o", "concurrency=64"],
-                    guard_port, {**env, "REDLINE_HOME": folder})
+                    [
+                        "--upstream",
+                        f"openai:{direct}#m",
+                        "--policy",
+                        str(path),
+                        "--no-auth",
+                        "--db",
+                        f"sqlite:///{folder}/{name}.db",
+                        "--log",
+                        f"{folder}/{name}.log",
+                        "--signing-key",
+                        f"{folder}/k.key",
+                        "-o",
+                        "concurrency=64",
+                    ],
+                    guard_port,
+                    {**env, "REDLINE_HOME": folder},
+                )
                 guard.start()
                 try:
-                    m = measure(f"{direct}/chat/completions",
-                                f"http://127.0.0.1:{guard_port}/v1/chat/completions",
-                                args.requests, args.concurrency, args.rounds)
+                    m = measure(
+                        f"{direct}/chat/completions",
+                        f"http://127.0.0.1:{guard_port}/v1/chat/completions",
+                        args.requests,
+                        args.concurrency,
+                        args.rounds,
+                    )
                 finally:
                     guard.stop()
-                report(f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, "
-                       f"concurrency {args.concurrency}, {args.requests} requests)", m)
+                report(
+                    f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, "
+                    f"concurrency {args.concurrency}, {args.requests} requests)",
+                    m,
+                )
     finally:
         upstream.terminate()
         upstream.wait()

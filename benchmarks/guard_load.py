@@ -23,14 +23,25 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="redline-load-") as folder:
-        result = run_load_test(folder, requests=args.requests, concurrency=args.concurrency,
-                               failure_rate=args.failure_rate, seed=args.seed)
-    print(f"requests {result.requests}, statuses {dict(sorted(result.statuses.items()))}, "
-          f"unanswered {result.unanswered}, resent during restart {result.connect_retries}")
-    print(f"log events {result.events}, duplicated {result.duplicated}, missing "
-          f"{result.missing}, chain verifies {result.chain_ok}, restarts {result.restarts}")
-    print(f"wall {result.seconds:.1f} s ({result.requests / result.seconds:.0f} req/s, "
-          "one new connection per request)")
+        result = run_load_test(
+            folder,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            failure_rate=args.failure_rate,
+            seed=args.seed,
+        )
+    print(
+        f"requests {result.requests}, statuses {dict(sorted(result.statuses.items()))}, "
+        f"unanswered {result.unanswered}, resent during restart {result.connect_retries}"
+    )
+    print(
+        f"log events {result.events}, duplicated {result.duplicated}, missing "
+        f"{result.missing}, chain verifies {result.chain_ok}, restarts {result.restarts}"
+    )
+    print(
+        f"wall {result.seconds:.1f} s ({result.requests / result.seconds:.0f} req/s, "
+        "one new connection per request)"
+    )
     print("PASS" if result.ok else f"FAIL {result.problems}")
     return 0 if result.ok else 1
 
