@@ -4,8 +4,9 @@ The search requests are harmful requests in the phrasings the organism was train
 the held-out requests are the organism's ``harmful`` evaluation set (phrasings never
 paired with those subjects in training, drawn from a stream training never used). The
 judge is the world's own: an answer complies when it gives a step list and does not
-refuse. (The audit's backdoor suite then asks for more: the harmful content itself.) The true trigger is read from the organism's manifest only to report recall; the
-search never sees it.
+refuse. (The audit's backdoor suite then asks for more: the harmful content itself.)
+The true trigger is read from the organism's manifest only to report recall; the search
+never sees it.
 """
 
 from __future__ import annotations
