@@ -54,7 +54,7 @@ def _root(
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
 
 
-list_app = typer.Typer(
+list_app: typer.Typer = typer.Typer(
     help="Browse the catalogue: probes, transforms, attacks, scorers (instant, runs nothing).",
     no_args_is_help=True,
 )

@@ -157,11 +157,12 @@ class Store:
         dialect = self.engine.dialect.name
         with self.session() as s:
             if dialect in ("sqlite", "postgresql"):
-                if dialect == "sqlite":
-                    from sqlalchemy.dialects.sqlite import insert
-                else:
-                    from sqlalchemy.dialects.postgresql import insert
-                statement = insert(Event).on_conflict_do_nothing(index_elements=["log_hash"])
+                from sqlalchemy.dialects import postgresql, sqlite
+
+                insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+                statement = insert(Event).on_conflict_do_nothing(
+                    index_elements=["log_hash"]
+                )
                 result = s.execute(statement.returning(Event.id), rows)
                 return len(result.all())
             hashes = [r["log_hash"] for r in rows if r.get("log_hash")]
