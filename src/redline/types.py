@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 from redline.errors import ConfigError
@@ -125,6 +126,15 @@ def canonical_json(value: Any) -> str:
 def content_hash(*parts: Any) -> str:
     """sha256 hex digest of the canonical JSON of ``parts``."""
     return hashlib.sha256(canonical_json(list(parts)).encode("utf-8")).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 hex digest of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def messages_to_dicts(messages: Sequence[Message]) -> list[dict[str, str]]:

