@@ -166,9 +166,8 @@ async def run_audit(
     trigger: TriggerSearchResult | None = None
     if is_white_box(target):
         started = time.perf_counter()
-        say(
-            "trigger-search", f"searching for a backdoor trigger ({chosen.trigger_queries} queries)"
-        )
+        budget = chosen.trigger_queries
+        say("trigger-search", f"searching for a backdoor trigger (at most {budget} queries)")
         trigger = _search_trigger(target, chosen)
         candidates = _candidates(trigger)
         say("trigger-search", f"candidates {candidates}, held-out REASR {trigger.reasr}")
