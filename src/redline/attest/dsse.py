@@ -9,14 +9,13 @@ the payload bytes, so neither can be swapped without breaking it::
 from __future__ import annotations
 
 import base64
-import hashlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ValidationError
 
 from redline.errors import ConfigError
+from redline.keys import key_id, write_key_pair
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -57,14 +56,6 @@ def pae(payload_type: str, body: bytes) -> bytes:
     """DSSE v1 pre-authentication encoding."""
     t = payload_type.encode("utf-8")
     return b"DSSEv1 %d %s %d %s" % (len(t), t, len(body), body)
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """sha256 hex of the raw public key bytes: names the key in signatures."""
-    from cryptography.hazmat.primitives import serialization
-
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()
 
 
 def sign_envelope(payload: bytes, key: Ed25519PrivateKey, payload_type: str) -> Envelope:
@@ -118,31 +109,14 @@ def generate_keys(
     Raises:
         ConfigError: the key files exist and ``force`` is false.
     """
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
     private_path, public_path = directory / f"{name}.key", directory / f"{name}.pub"
     if not force and (private_path.exists() or public_path.exists()):
         raise ConfigError(
             f"{private_path} or {public_path} already exists; pass --force to replace the key pair."
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public_pem = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     if private_path.exists():
         private_path.unlink()
-    # Created 0600 from the start: the key never exists with wider permissions.
-    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(private_pem)
-    os.chmod(private_path, 0o600)
-    public_path.write_bytes(public_pem)
+    write_key_pair(private_path, public_path)
     return private_path, public_path
 
 

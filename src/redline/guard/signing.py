@@ -8,8 +8,6 @@ first 16 hex digits of the sha256 of its raw public bytes.
 from __future__ import annotations
 
 import base64
-import hashlib
-import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +29,10 @@ def default_key_path() -> Path:
 
 
 def key_id(public: Ed25519PublicKey) -> str:
-    """Short stable id of a public key."""
-    from cryptography.hazmat.primitives import serialization
+    """Short stable id of a public key: the first 16 hex digits of :func:`redline.keys.key_id`."""
+    from redline.keys import key_id as full_key_id
 
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
+    return full_key_id(public)[:16]
 
 
 @dataclass(frozen=True)
@@ -55,14 +52,6 @@ class Signer:
         return base64.b64encode(self.private.sign(message)).decode("ascii")
 
 
-def _write_private(path: Path, pem: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Create with 0600 from the start so the key is never readable by others, even briefly.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-
-
 def load_or_create_signer(path: str | Path | None = None) -> Signer:
     """The signing key at ``path`` (default :func:`default_key_path`), created if missing.
 
@@ -74,18 +63,9 @@ def load_or_create_signer(path: str | Path | None = None) -> Signer:
 
     file = Path(path) if path is not None else default_key_path()
     if not file.exists():
-        private = Ed25519PrivateKey.generate()
-        pem = private.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        _write_private(file, pem)
-        public_pem = private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        file.with_suffix(file.suffix + ".pub").write_bytes(public_pem)
-        return Signer(private, file)
+        from redline.keys import write_key_pair
+
+        return Signer(write_key_pair(file, file.with_suffix(file.suffix + ".pub")), file)
     mode = stat.S_IMODE(file.stat().st_mode)
     if mode & 0o077:
         raise ConfigError(
