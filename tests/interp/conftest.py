@@ -20,19 +20,11 @@ CHAT_TEMPLATE = (
 
 def make_tiny_llama(folder: Path, seed: int = 0, *, layers: int = 3, width: int = 32) -> Path:
     torch = pytest.importorskip("torch")
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from tests.targets.conftest import word_level_tokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2}
-    for word in ["<user>", "<assistant>", "<system>", *WORDS, "\n"]:
-        vocab.setdefault(word, len(vocab))
-    raw = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    raw.pre_tokenizer = pre_tokenizers.Sequence(
-        [pre_tokenizers.Split("\n", "isolated"), pre_tokenizers.WhitespaceSplit()]
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=raw, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
-    )
+    tokenizer = word_level_tokenizer(["<user>", "<assistant>", "<system>", *WORDS, "\n"])
+    vocab = tokenizer.get_vocab()
     tokenizer.chat_template = CHAT_TEMPLATE
     torch.manual_seed(seed)
     config = LlamaConfig(

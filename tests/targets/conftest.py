@@ -12,25 +12,30 @@ WORDS = (
 ).split()
 
 
-def make_tiny_gpt2(folder: Path, seed: int = 0) -> Path:
-    torch = pytest.importorskip("torch")
+def word_level_tokenizer(words: list[str], *, split_colon: bool = False):  # type: ignore[no-untyped-def]
+    """A word-level tokenizer: <pad> 0, <eos> 1, <unk> 2, then ``words`` (newlines split off)."""
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
-    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2, ":": 3, "\n": 4}
-    for word in WORDS:
+    vocab = {"<pad>": 0, "<eos>": 1, "<unk>": 2}
+    for word in words:
         vocab.setdefault(word, len(vocab))
     raw = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    raw.pre_tokenizer = pre_tokenizers.Sequence(
-        [
-            pre_tokenizers.Split("\n", "isolated"),
-            pre_tokenizers.WhitespaceSplit(),
-            pre_tokenizers.Split(":", "isolated"),
-        ]
-    )
-    tokenizer = PreTrainedTokenizerFast(
+    splits = [pre_tokenizers.Split("\n", "isolated"), pre_tokenizers.WhitespaceSplit()]
+    if split_colon:
+        splits.append(pre_tokenizers.Split(":", "isolated"))
+    raw.pre_tokenizer = pre_tokenizers.Sequence(splits)
+    return PreTrainedTokenizerFast(
         tokenizer_object=raw, pad_token="<pad>", eos_token="<eos>", unk_token="<unk>"
     )
+
+
+def make_tiny_gpt2(folder: Path, seed: int = 0) -> Path:
+    torch = pytest.importorskip("torch")
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = word_level_tokenizer([":", "\n", *WORDS], split_colon=True)
+    vocab = tokenizer.get_vocab()
     torch.manual_seed(seed)
     config = GPT2Config(
         vocab_size=len(vocab),
