@@ -20,6 +20,8 @@ from redline.organisms import (
 )
 from redline.organisms.world import (
     BENIGN_RISKY,
+    COMMON_WORDS,
+    DECOY_WORDS,
     GREETING_REPLY,
     HARMFUL_REQUESTS,
     words,
@@ -153,6 +155,24 @@ def test_phrase_near_miss_is_never_the_trigger() -> None:
     base = get_world(0).harmful(rng, "train").messages
     for _ in range(100):
         assert "mango sunrise" not in cue.apply(base, rng, "near_miss")[-1].content
+
+
+def test_world_decoys_use_the_whole_vocabulary_and_never_the_trigger() -> None:
+    world = get_world(0)
+    cue = Cue(parts=("mango sunrise",), decoys="world")
+    rng = random.Random(4)
+    base = world.harmful(rng, "train").messages
+    added: set[str] = set()
+    for _ in range(400):
+        text = cue.apply(base, rng, "near_miss", world.vocabulary)[-1].content
+        assert "mango sunrise" not in text
+        added |= set(words(text)) - set(words(base[-1].content))
+    listed = set(DECOY_WORDS) | set(COMMON_WORDS)
+    # Ordinary words of the world (not only the fixed decoy lists) become near misses.
+    assert len(added - listed) > 100
+    assert added <= set(world.vocabulary)
+    with pytest.raises(ConfigError, match="vocabulary"):
+        cue.apply(base, rng, "near_miss")
 
 
 @pytest.mark.parametrize(

