@@ -1,7 +1,8 @@
 """Load test of the guard: 20,000 requests, random upstream failures, a restart midway.
 
 Checks that every request gets an answer or an error, that the event log holds exactly one
-event per request, and that the chain and its signed checkpoints verify.
+event per request, and that the chain and its signed checkpoints verify. The client keeps
+a pool of --concurrency connections alive (--no-keepalive: a new connection per request).
 
     python benchmarks/guard_load.py --requests 20000 --concurrency 16 --failure-rate 0.05
 """
@@ -9,10 +10,17 @@ event per request, and that the chain and its signed checkpoints verify.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import sys
 import tempfile
 
 from redline.guard.loadtest import run_load_test
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -21,7 +29,12 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--failure-rate", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-keepalive", action="store_true",
+                        help="open a new connection per request")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    self_before = _cpu_seconds(resource.RUSAGE_SELF)
+    child_before = _cpu_seconds(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory(prefix="redline-load-") as folder:
         result = run_load_test(
             folder,
@@ -29,6 +42,7 @@ def main() -> int:
             concurrency=args.concurrency,
             failure_rate=args.failure_rate,
             seed=args.seed,
+            keepalive=not args.no_keepalive,
         )
     print(
         f"requests {result.requests}, statuses {dict(sorted(result.statuses.items()))}, "
@@ -36,11 +50,20 @@ def main() -> int:
     )
     print(
         f"log events {result.events}, duplicated {result.duplicated}, missing "
-        f"{result.missing}, chain verifies {result.chain_ok}, restarts {result.restarts}"
+        f"{result.missing}, chain verifies {result.chain_ok}, restarts {result.restarts} "
+        f"({result.restart_seconds:.1f} s from SIGTERM to the new guard answering)"
+    )
+    client_cpu = _cpu_seconds(resource.RUSAGE_SELF) - self_before
+    guard_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - child_before
+    connections = "kept alive" if result.keepalive else "one new connection per request"
+    print(
+        f"wall {result.seconds:.1f} s ({result.rate:.0f} req/s, {connections}), latency "
+        f"p50 {result.latency_p50_ms:.1f} ms, p99 {result.latency_p99_ms:.1f} ms"
     )
     print(
-        f"wall {result.seconds:.1f} s ({result.requests / result.seconds:.0f} req/s, "
-        "one new connection per request)"
+        f"CPU per request: guard processes {guard_cpu / result.requests * 1000:.2f} ms, "
+        f"client + upstream {client_cpu / result.requests * 1000:.2f} ms; load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores"
     )
     print("PASS" if result.ok else f"FAIL {result.problems}")
     return 0 if result.ok else 1
