@@ -91,10 +91,15 @@ class OpenAITarget:
             key = os.environ.get(self.api_key_env)
             if key:
                 headers["Authorization"] = f"Bearer {key}"
+            from redline.targets.http1 import lean_transport_for
+
+            # Plain http (a local model server, the guard's upstream): the lean transport
+            # costs a fifth of httpx's default per request; https keeps httpx's own.
             client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout),
                 limits=httpx.Limits(max_connections=self._concurrency),
+                transport=lean_transport_for(self.base_url, max_idle=self._concurrency),
             )
             self._clients[loop_id] = client
         return client
