@@ -7,8 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from redline.errors import ConfigError
-from redline.guard.eventlog import EventLog, LogRecord, iter_events, verify_log
+from redline.guard.eventlog import EventLog, LogRecord, iter_events, record_line, verify_log
 from redline.guard.signing import Signer, load_or_create_signer, load_public_key
+from redline.types import canonical_json
 
 
 def write_log(path: Path, signer: Signer, n: int, every: int = 4) -> None:
@@ -158,3 +159,17 @@ def test_cli_verify_exit_codes(logged: Path, signer: Signer) -> None:
     logged.write_text("".join(content))
     bad = runner.invoke(app, ["log", "verify", str(logged)])
     assert bad.exit_code == 1
+
+
+@pytest.mark.parametrize("body", [
+    {},
+    {"kind": "request", "n": 1, "ms": 0.1 + 0.2, "big": 1e300, "neg": -0.0, "none": None},
+    {"text": "caf\u00e9 \u2603 \"quoted\" \\ back\nslash \U0001f600", "z": [1, {"b": 2, "a": 1}]},
+    {"\u00e9t\u00e9": True, "A": False, "a": [], "nested": {"deep": {"er": ["x", 2.5]}}},
+])
+def test_record_line_is_the_canonical_json_of_the_record(body: dict) -> None:
+    ts = "2026-11-21T22:00:00.123456+00:00"
+    digest, line = record_line(7, "ab" * 32, ts, "event", body)
+    record = LogRecord(seq=7, prev="ab" * 32, ts=ts, type="event", body=body, hash=digest)
+    assert digest == LogRecord.digest(7, "ab" * 32, ts, "event", body)
+    assert line == (canonical_json(record.model_dump()) + "\n").encode("utf-8")

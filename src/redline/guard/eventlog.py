@@ -59,6 +59,22 @@ class LogRecord(BaseModel):
         return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
+def record_line(
+    seq: int, prev: str, ts: str, type_: str, body: dict[str, Any]
+) -> tuple[str, bytes]:
+    """The hash of a record and its line: ``canonical_json`` of the record, plus a newline.
+
+    The same bytes as ``canonical_json(LogRecord(...).model_dump())``, with the body
+    serialised once instead of twice (the record's keys sort as body, hash, prev, seq, ts,
+    type; the other fields are hex, ISO time and a fixed word, which JSON leaves as they
+    are). On the guard's request path; a test checks the two agree.
+    """
+    head = '{"body":' + canonical_json(body)
+    tail = f',"prev":"{prev}","seq":{seq},"ts":"{ts}","type":"{type_}"}}'
+    digest = hashlib.sha256((head + tail).encode("utf-8")).hexdigest()
+    return digest, f'{head},"hash":"{digest}"{tail}\n'.encode()
+
+
 def checkpoint_message(seq: int, head: str, events: int) -> bytes:
     """The bytes a checkpoint signs: the chain head it vouches for."""
     return canonical_json({"events": events, "head": head, "seq": seq}).encode("utf-8")
@@ -156,14 +172,12 @@ class EventLog:
         self.close()
 
     def _append(self, type_: RecordType, body: dict[str, Any]) -> LogRecord:
-        seq = self._seq + 1
-        ts = _now()
-        digest = LogRecord.digest(seq, self._head, ts, type_, body)
-        record = LogRecord(seq=seq, prev=self._head, ts=ts, type=type_, body=body, hash=digest)
-        line = canonical_json(record.model_dump()) + "\n"
-        os.write(self._fd, line.encode("utf-8"))
+        seq, prev, ts = self._seq + 1, self._head, _now()
+        digest, line = record_line(seq, prev, ts, type_, body)
+        os.write(self._fd, line)
         self._seq, self._head = seq, digest
-        return record
+        return LogRecord.model_construct(seq=seq, prev=prev, ts=ts, type=type_, body=body,
+                                         hash=digest)
 
     def _checkpoint(self) -> None:
         seq = self._seq + 1
@@ -406,6 +420,7 @@ def _public_from_open(record: LogRecord) -> Ed25519PublicKey | None:
 
 __all__ = [
     "GENESIS",
+    "record_line",
     "EventLog",
     "LogRecord",
     "VerifyReport",
