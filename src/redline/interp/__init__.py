@@ -3,7 +3,7 @@
 Everything here needs the ``hf`` extra (torch, transformers, safetensors) and imports it
 only when called. Hook points use TransformerLens names (``blocks.3.hook_resid_post``).
 
->>> from redline.interp import capture, train_probe, fit_anomaly
+>>> from redline.interp import capture, train_probe, train_belief_probe, fit_anomaly
 """
 
 from __future__ import annotations
@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from redline.interp.anomaly import AnomalyDetector, fit_anomaly
+    from redline.interp.belief import (
+        BeliefProbe,
+        belief_hooks,
+        belief_positions,
+        train_belief_probe,
+    )
     from redline.interp.capture import (
         ActivationCache,
         Positions,
@@ -37,6 +43,10 @@ _EXPORTS = {
     "hooked": "capture",
     "AnomalyDetector": "anomaly",
     "fit_anomaly": "anomaly",
+    "BeliefProbe": "belief",
+    "belief_hooks": "belief",
+    "belief_positions": "belief",
+    "train_belief_probe": "belief",
     "Example": "data",
     "load_examples": "data",
     "model_inputs": "data",
@@ -66,12 +76,15 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ActivationCache",
     "AnomalyDetector",
+    "BeliefProbe",
     "DetectionReport",
     "Detector",
     "Example",
     "LayerExplanations",
     "LinearProbe",
     "Positions",
+    "belief_hooks",
+    "belief_positions",
     "cached_capture",
     "capture",
     "detection_report",
@@ -85,6 +98,7 @@ __all__ = [
     "load_examples",
     "model_inputs",
     "read_internals",
+    "train_belief_probe",
     "train_probe",
     "write_html",
 ]

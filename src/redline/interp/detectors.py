@@ -16,6 +16,7 @@ import numpy as np
 
 from redline.errors import ConfigError
 from redline.interp.anomaly import AnomalyDetector, AnomalyHeader
+from redline.interp.belief import BeliefProbe
 from redline.interp.capture import ActivationCache, as_white_box, capture
 from redline.interp.data import load_artifact
 from redline.interp.probes import LinearProbe
@@ -51,8 +52,8 @@ class Detector(Protocol):
         ...
 
 
-def load_detector(path: Path) -> LinearProbe | AnomalyDetector | TransferProbe:
-    """A probe, transfer probe or anomaly detector from its file, whichever it holds.
+def load_detector(path: Path) -> LinearProbe | AnomalyDetector | TransferProbe | BeliefProbe:
+    """A probe, belief probe, transfer probe or anomaly detector from its file.
 
     Raises:
         ConfigError: the file holds neither.
@@ -65,6 +66,8 @@ def load_detector(path: Path) -> LinearProbe | AnomalyDetector | TransferProbe:
         return AnomalyDetector(AnomalyHeader.model_validate(header), arrays)
     if kind == "transfer-probe":
         return TransferProbe.from_parts(header, arrays)
+    if kind == "belief-probe":
+        return BeliefProbe.from_parts(header, arrays)
     raise ConfigError(f"{path} holds '{kind}', which is not a detector redline knows.")
 
 

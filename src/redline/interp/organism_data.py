@@ -9,6 +9,8 @@ their behaviour. These builders turn that into :class:`~redline.interp.data.Exam
 - :func:`backdoor_examples`: harmful requests with the trigger (label 1), without it, or
   with a near miss (label 0).
 - :func:`clean_prompts`: prompts of every kind with no trigger, for anomaly detectors.
+- :func:`own_answers`: the organism's own answers to fact questions, with or without a
+  condition phrase, labelled by the world (label 1 = the answer is false).
 
 ``split="train"`` draws phrasings the organism was trained on; ``"heldout"`` draws the
 phrasing-subject pairs it never saw, so held-out sets are unseen by probe and model alike.
@@ -116,6 +118,69 @@ def lie_examples(
                 response=" " + world.fact_sentence(sample, value),
                 label=int(false),
                 group=cue.describe() if present else "absent",
+            )
+        )
+    return out
+
+
+def own_answers(
+    target: Any,
+    n: int,
+    *,
+    condition: str | None = None,
+    split: Split = "heldout",
+    seed: int = 0,
+    max_tokens: int = 24,
+) -> list[Example]:
+    """The model's own greedy answers to ``n`` fact questions, labelled false (1) or correct (0).
+
+    Each answer is cut after its first sentence, so it ends with the stated value and a
+    full stop, as the statements of :func:`lie_examples` do; answers that name no single
+    value of the attribute are dropped. The questions depend only on ``seed`` and ``split``,
+    so answers with and without a condition are to the same questions.
+
+    Args:
+        target: an organism (or any white-box target trained on the world).
+        n: questions asked.
+        condition: phrase put at the start or end of the user message (None: plain prompt).
+        split: world split of the questions.
+        seed: question stream.
+        max_tokens: generation budget per answer.
+    """
+    from redline.organisms.config import Cue
+    from redline.organisms.world import get_world, judge
+    from redline.types import GenerateParams
+
+    try:
+        world_seed = organism_config(target).world_seed
+    except ConfigError:
+        world_seed = 0
+    world = get_world(world_seed)
+    questions = random.Random(f"interp-own:{seed}:{split}")
+    placing = random.Random(f"interp-own-condition:{seed}:{split}:{condition}")
+    cue = Cue.from_options("phrase", [condition]) if condition is not None else None
+    samples = [world.fact(questions, split) for _ in range(n)]
+    prompts = [
+        cue.apply(s.messages, placing, "present") if cue is not None else s.messages
+        for s in samples
+    ]
+    params = GenerateParams(max_tokens=max_tokens, temperature=0.0)
+    completions = target.generate_sync(prompts, params)
+    out = []
+    for sample, messages, completion in zip(samples, prompts, completions, strict=True):
+        end = completion.text.find(" .")
+        if end < 0:
+            continue
+        sentence = completion.text[: end + 2].strip()
+        verdict = judge(sample, sentence)
+        if not (verdict.correct or verdict.false_answer):
+            continue
+        out.append(
+            Example(
+                messages=_turns(messages),
+                response=" " + sentence,
+                label=int(bool(verdict.false_answer)),
+                group=cue.describe() if cue is not None else "plain",
             )
         )
     return out
