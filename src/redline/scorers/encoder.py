@@ -7,6 +7,11 @@ same computation as sentence-transformers' mean-pooled, L2-normalised embedding;
 checks they agree), which loads in a fraction of the time ``transformers`` needs to
 import. It is loaded once per process, on first use, under a lock; encoding is
 serialised by the same lock, so scorers may be called from many threads.
+
+Texts are packed, not padded: several short texts share one row of the batch, each with
+its own positions and a block-diagonal attention mask, so a scorer that embeds a prompt,
+a response's opening and the whole response pays for their total length in one forward
+pass instead of three times the longest.
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ class Encoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self._tokenizer = Tokenizer.from_file(str(vocab))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()
         self._w: dict[str, Any] = {k: v.float() for k, v in load_file(str(weights)).items()}
         self._torch = torch
         self._lock = threading.Lock()
@@ -92,31 +97,57 @@ class Encoder:
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed ``texts``: float32 array ``[len(texts), 384]``, each row of unit length.
 
-        Texts are sorted by length before batching, so padding stays small.
+        Texts are sorted by length and packed into rows of at most ``MAX_TOKENS`` tokens;
+        ``batch_size`` rows go through the model at a time.
         """
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        if not texts:
+            return out
         with self._lock, self._torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                chunk = order[start : start + batch_size]
-                out[chunk] = self._forward([texts[i] or " " for i in chunk])
+            tokens = [e.ids for e in self._tokenizer.encode_batch([t or " " for t in texts])]
+            rows: list[list[int]] = []
+            used = MAX_TOKENS
+            for i in sorted(range(len(texts)), key=lambda i: len(tokens[i])):
+                if used + len(tokens[i]) > MAX_TOKENS:
+                    rows.append([])
+                    used = 0
+                rows[-1].append(i)
+                used += len(tokens[i])
+            for start in range(0, len(rows), batch_size):
+                chunk = rows[start : start + batch_size]
+                out[[i for row in chunk for i in row]] = self._forward(
+                    [[tokens[i] for i in row] for row in chunk]
+                )
         return out
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
+    def _forward(self, rows: list[list[list[int]]]) -> np.ndarray:
+        """Embeddings ``[texts, 384]`` of token sequences packed into rows, row by row."""
         torch, w = self._torch, self._w
         functional = torch.nn.functional
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in encodings])
-        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.float32)
-        n, length = ids.shape
+        n, length = len(rows), max(sum(len(t) for t in row) for row in rows)
+        ids = np.zeros((n, length), dtype=np.int64)
+        positions = np.zeros((n, length), dtype=np.int64)
+        segment = np.full((n, length), -1, dtype=np.int64)  # which text a token is of
+        spans = []
+        for r, row in enumerate(rows):
+            at = 0
+            for k, text in enumerate(row):
+                end = at + len(text)
+                ids[r, at:end], positions[r, at:end], segment[r, at:end] = text, range(len(text)), k
+                spans.append((r, at, end))
+                at = end
+        seg = torch.from_numpy(segment)
+        # A token attends only to tokens of its own text (padding belongs to none).
+        same_text = (seg[:, :, None] == seg[:, None, :]) & (seg[:, None, :] >= 0)
+        bias = torch.zeros(same_text.shape).masked_fill_(~same_text, torch.finfo(torch.float32).min)
+        bias = bias[:, None]
         hidden = (
-            w["embeddings.word_embeddings.weight"][ids]
-            + w["embeddings.position_embeddings.weight"][:length]
+            w["embeddings.word_embeddings.weight"][torch.from_numpy(ids)]
+            + w["embeddings.position_embeddings.weight"][torch.from_numpy(positions)]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
         hidden = self._norm(hidden, "embeddings.LayerNorm")
         heads, size = 12, DIMENSION // 12
-        bias = ((1.0 - mask) * torch.finfo(torch.float32).min)[:, None, None, :]
         for layer in range(6):
             p = f"encoder.layer.{layer}."
 
@@ -136,7 +167,7 @@ class Encoder:
             hidden = self._norm(
                 hidden + self._linear(inner, p + "output.dense"), p + "output.LayerNorm"
             )
-        pooled = (hidden * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1e-9)
+        pooled = torch.stack([hidden[r, a:b].mean(0) for r, a, b in spans])
         result: np.ndarray = functional.normalize(pooled, dim=-1).numpy()
         return result
 
