@@ -133,3 +133,49 @@ async def test_batcher_passes_failures_to_every_caller() -> None:
     batcher: Batcher[int, int] = Batcher(run)
     results = await asyncio.gather(*(batcher(i) for i in range(3)), return_exceptions=True)
     assert all(isinstance(r, ValueError) for r in results)
+
+
+async def test_learned_scorers_share_one_encoder_pass_per_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+
+    from redline.guard.layers import build_layer
+    from redline.scorers._learned import LearnedScorer, encode_unique
+    from redline.scorers.base import Score, ScoreInput
+
+    encoded: list[list[str]] = []
+
+    def fake_encode(texts: list[str]) -> np.ndarray:
+        encoded.append(list(texts))
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    def scorer(name: str, text_of: object) -> LearnedScorer:
+        def judge(items: list[ScoreInput]) -> list[Score]:
+            vectors = encode_unique([text_of(i) for i in items])  # type: ignore[operator]
+            return [Score(float(v[0]) / 100, bool(v[0] > 20), scorer=name) for v in vectors]
+
+        return LearnedScorer(name, judge)
+
+    made = {"on_prompt": scorer("on_prompt", lambda i: i.prompt),
+            "on_turns": scorer("on_turns", lambda i: "\n".join(m.content for m in i.messages))}
+    monkeypatch.setattr("redline.scorers.encoder.encode", fake_encode)
+    monkeypatch.setattr("redline.scorers.base.get_scorer", lambda name, **_: made[name])
+    layer = build_layer(LayerSpec(
+        name="encoder", kind="classifier", stages=("input",), options={"embed_prompts": True},
+        scorers=({"name": "on_prompt", "category": "long"},  # type: ignore[arg-type]
+                 {"name": "on_turns", "category": "wordy"})))
+    prompts = [f"prompt number {i}" + " more" * i for i in range(12)]
+    first = asyncio.ensure_future(layer(CheckInput("input", (Message("user", prompts[0]),))))
+    await asyncio.sleep(0.01)  # the first runs alone; the other eleven queue as one batch
+    results = await asyncio.gather(first, *(
+        layer(CheckInput("input", (Message("user", p),))) for p in prompts[1:]))
+    assert encoded == [prompts[:1], prompts[1:]]  # each text encoded once, for all three uses
+    for prompt, result in zip(prompts, results, strict=True):
+        value = round(len(prompt) / 100, 6)
+        assert result.scores == {"on_prompt": value, "on_turns": value}  # in policy order
+        assert [h.category for h in result.hits] == (["long", "wordy"] if len(prompt) > 20
+                                                      else [])
+        assert result.embedding is not None and result.embedding[0] == len(prompt)
+    output = await layer(CheckInput("output", (Message("user", "hi"),), response="answer"))
+    assert output.embedding is None  # prompts are embedded on input only

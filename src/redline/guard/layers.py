@@ -222,38 +222,59 @@ class Batcher(Generic[T, R]):
 class ScorerSet:
     """Runs a layer's registered scorers on one stage and maps positives to categories.
 
-    Scorers that judge in bulk (``batch``) are called through a :class:`Batcher`, so
-    concurrent requests share encoder passes. With ``options: {embed_prompts: true}`` the
-    set also embeds the last user message with the scorers' encoder, for drift in watch.
+    The learned scorers that run in this process on the shared sentence encoder
+    (``harmful_request``, ``injection``, ...) run together: one :class:`Batcher` gathers
+    concurrent requests, and one worker thread judges the batch with every such scorer
+    under one embedding memo, so each distinct text goes through the encoder once per
+    batch, however many scorers read it (a one-turn prompt is the same text for
+    ``harmful_request``, ``injection`` and the drift embedding). Other scorers that judge
+    in bulk get a :class:`Batcher` each; the rest are called per request. With
+    ``options: {embed_prompts: true}`` the set also embeds the last user message with the
+    encoder, for drift in watch.
     """
 
     def __init__(self, spec: LayerSpec) -> None:
+        from redline.scorers._learned import LearnedScorer
         from redline.scorers.base import BatchScorer, get_scorer
 
         self.spec = spec
-        self._scorers: list[tuple[ScorerRef, Callable[[ScoreInput], Awaitable[Score]]]] = []
-        for ref in spec.scorers:
+        self._refs: list[ScorerRef] = list(spec.scorers)
+        self._alone: list[tuple[int, Callable[[ScoreInput], Awaitable[Score]]]] = []
+        self._together: list[tuple[int, Callable[[Sequence[ScoreInput]], list[Score]]]] = []
+        for index, ref in enumerate(self._refs):
             made = get_scorer(ref.name, **ref.options)
-            call = Batcher(made.batch) if isinstance(made, BatchScorer) else made
-            self._scorers.append((ref, call))
-        self._embed: Batcher[str, Any] | None = None
-        if spec.options.get("embed_prompts"):
-            self._embed = Batcher(_embed_texts)
+            if isinstance(made, LearnedScorer):
+                self._together.append((index, made.judge))
+            else:
+                call = Batcher(made.batch) if isinstance(made, BatchScorer) else made
+                self._alone.append((index, call))
+        self._embed_prompts = bool(spec.options.get("embed_prompts"))
+        self._pass: Batcher[tuple[ScoreInput, bool], _PassResult] | None = None
+        if self._together or self._embed_prompts:
+            self._pass = Batcher(self._run_pass)
 
     async def __call__(self, item: CheckInput) -> LayerResult:
         """Score the stage with every scorer at once."""
-        if not self._scorers and self._embed is None:
+        embed = self._embed_prompts and item.stage == "input"
+        if not self._alone and not self._together and not embed:
             return LayerResult()
         score_input = ScoreInput(item.messages, item.response if item.stage == "output" else None)
-        jobs: list[Awaitable[Any]] = [call(score_input) for _, call in self._scorers]
-        if self._embed is not None and item.stage == "input":
-            jobs.append(self._embed(score_input.prompt))
+        jobs: list[Awaitable[Any]] = [call(score_input) for _, call in self._alone]
+        if self._pass is not None and (self._together or embed):
+            jobs.append(self._pass((score_input, embed)))
         results = await asyncio.gather(*jobs)
-        embedding = results[len(self._scorers)] if len(results) > len(self._scorers) else None
+        scores: list[Score | None] = [None] * len(self._refs)
+        for (index, _), score in zip(self._alone, results, strict=False):
+            scores[index] = score
+        embedding = None
+        if len(results) > len(self._alone):
+            together, embedding = results[-1]
+            for (index, _), score in zip(self._together, together, strict=True):
+                scores[index] = score
         hits: list[Hit] = []
         values: dict[str, float] = {}
-        for (ref, _), score in zip(self._scorers, results, strict=False):
-            if not score.scored or score.value is None:
+        for ref, score in zip(self._refs, scores, strict=True):
+            if score is None or not score.scored or score.value is None:
                 continue  # the scorer had nothing to judge (an empty answer): no finding
             values[ref.name] = round(float(score.value), 6)
             fired = score.label if ref.threshold is None else score.value >= ref.threshold
@@ -263,11 +284,27 @@ class ScorerSet:
                                 _spans_of(score, item.stage)))
         return LayerResult(tuple(hits), values, embedding)
 
+    async def _run_pass(self, batch: list[tuple[ScoreInput, bool]]) -> list[_PassResult]:
+        return await asyncio.to_thread(self._judge_together, batch)
 
-async def _embed_texts(texts: list[str]) -> Any:
-    from redline.scorers.encoder import encode
+    def _judge_together(self, batch: list[tuple[ScoreInput, bool]]) -> list[_PassResult]:
+        """In a worker thread: every in-process scorer on the batch, then the embeddings."""
+        from redline.scorers._learned import embedding_memo, encode_unique
 
-    return list(await asyncio.to_thread(encode, texts))
+        inputs = [score_input for score_input, _ in batch]
+        wanted = [k for k, (_, embed) in enumerate(batch) if embed]
+        with embedding_memo():
+            per_scorer = [judge(inputs) for _, judge in self._together]
+            vectors = encode_unique([inputs[k].prompt for k in wanted]) if wanted else None
+        embeddings: list[Any] = [None] * len(batch)
+        if vectors is not None:
+            for row, k in enumerate(wanted):
+                embeddings[k] = vectors[row]
+        return [([scores[k] for scores in per_scorer], embeddings[k]) for k in range(len(batch))]
+
+
+_PassResult = tuple[list[Score], Any]
+"""Per request of a shared pass: each together-scorer's score (in order), the embedding."""
 
 
 def _spans_of(score: Score, stage: Stage) -> tuple[tuple[int, int, int], ...]:
