@@ -1,7 +1,8 @@
 """Load test of the guard: 20,000 requests, random upstream failures, a restart midway.
 
 Checks that every request gets an answer or an error, that the event log holds exactly one
-event per request, and that the chain and its signed checkpoints verify. The client keeps
+event per request, and that the chain and its signed checkpoints verify (in process, and
+with `redline log verify --public-key` on the log). The client keeps
 a pool of --concurrency connections alive (--no-keepalive: a new connection per request).
 
     python benchmarks/guard_load.py --requests 20000 --concurrency 16 --failure-rate 0.05
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 
@@ -44,6 +46,12 @@ def main() -> int:
             seed=args.seed,
             keepalive=not args.no_keepalive,
         )
+        guard_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - child_before
+        # The CLI a user would run, pinned to the key the guard signed with.
+        cli = subprocess.run(
+            [sys.executable, "-c", "from redline.cli import main; main()", "log", "verify",
+             f"{folder}/events.log", "--public-key", f"{folder}/signing.key.pub"],
+            capture_output=True, text=True, check=False)
     print(
         f"requests {result.requests}, statuses {dict(sorted(result.statuses.items()))}, "
         f"unanswered {result.unanswered}, resent during restart {result.connect_retries}"
@@ -54,7 +62,6 @@ def main() -> int:
         f"({result.restart_seconds:.1f} s from SIGTERM to the new guard answering)"
     )
     client_cpu = _cpu_seconds(resource.RUSAGE_SELF) - self_before
-    guard_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - child_before
     connections = "kept alive" if result.keepalive else "one new connection per request"
     print(
         f"wall {result.seconds:.1f} s ({result.rate:.0f} req/s, {connections}), latency "
@@ -65,8 +72,11 @@ def main() -> int:
         f"client + upstream {client_cpu / result.requests * 1000:.2f} ms; load average "
         f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after on {os.cpu_count()} cores"
     )
-    print("PASS" if result.ok else f"FAIL {result.problems}")
-    return 0 if result.ok else 1
+    print(f"`redline log verify --public-key` exit {cli.returncode}: "
+          f"{' '.join(cli.stdout.split())[:300]}")
+    ok = result.ok and cli.returncode == 0
+    print("PASS" if ok else f"FAIL {result.problems}")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

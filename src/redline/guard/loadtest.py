@@ -117,8 +117,11 @@ class GuardProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start it and wait until ``/health`` answers."""
-        import httpx
+        self.launch()
+        self.wait_ready(timeout)
 
+    def launch(self) -> None:
+        """Start the process without waiting (then :meth:`wait_ready`)."""
         command = [sys.executable, "-c", "from redline.cli import main; main()", self.command,
                    *self.args, "--port", str(self.port)]
         # stderr goes to a file, not a pipe: a pipe nobody reads would block the child
@@ -126,6 +129,16 @@ class GuardProcess:
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL,
                                         stderr=self._stderr)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until ``/health`` answers.
+
+        Raises:
+            RedlineError: the process exited, or did not answer within ``timeout`` s.
+        """
+        import httpx
+
+        assert self.process is not None, "launch() first"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
