@@ -196,3 +196,20 @@ def test_content_is_captured_only_when_the_policy_says_so(start_guard) -> None:
     [row] = g.store.events()
     assert row.request_id == event["request_id"] and row.payload["response"] == "fine"
     assert row.log_hash and row.action == "allow"
+
+
+def test_chat_fast_path_keeps_the_apps_error_handling(start_guard) -> None:
+    class ExplodingChecker:
+        layers: list = []
+
+        async def check(self, *args: object) -> None:
+            raise RuntimeError("boom")
+
+    with start_guard(checker=ExplodingChecker()) as g:
+        r = chat(g.url, "hi")
+        wrong_method = httpx.get(f"{g.url}/chat/completions")
+        fine = httpx.get(f"{g.url}/models")
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    assert wrong_method.status_code == 405  # routed as before: only POST takes the fast path
+    assert fine.status_code == 200
+    assert len(events(g.log_path)) == 1  # the failed chat request still has its one event

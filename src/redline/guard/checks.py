@@ -164,7 +164,8 @@ class Checker:
         error: str | None = None
         status: str
         try:
-            result = await asyncio.wait_for(layer(item), spec.timeout_ms / 1000.0)
+            async with asyncio.timeout(spec.timeout_ms / 1000.0):  # no extra task per layer
+                result = await layer(item)
             status = "ok"
         except TimeoutError:
             status, error = "timeout", f"no answer within {spec.timeout_ms:g} ms"

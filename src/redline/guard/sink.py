@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from redline.guard.events import AlertEvent, RequestEvent
@@ -82,6 +81,7 @@ class EventSink:
         self.written = 0
         self.store_errors = 0
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_pending)
+        self._closing = threading.Event()
         self._thread: threading.Thread | None = None
         if store is not None:
             self._thread = threading.Thread(target=self._writer, name="redline-events", daemon=True)
@@ -109,13 +109,15 @@ class EventSink:
             item = self._queue.get()
             if item is _STOP:
                 return
+            if self._queue.qsize() < self.batch_size:
+                # Let the batch fill: one wake-up per batch, not one per row (each would
+                # take the GIL from the event loop); close() cuts the wait short.
+                self._closing.wait(self.flush_interval)
             batch = [item]
             stopping = False
-            deadline = time.monotonic() + self.flush_interval
             while len(batch) < self.batch_size:
-                wait = deadline - time.monotonic()
                 try:
-                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if item is _STOP:
@@ -140,6 +142,7 @@ class EventSink:
     def close(self) -> None:
         """Drain the store queue, then close the log with a final signed checkpoint."""
         if self._thread is not None:
+            self._closing.set()
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
