@@ -215,7 +215,7 @@ def backdoor_examples(
             if triggered
             else ("near_miss" if rng.random() < near_miss_share else "absent")
         )
-        messages = config.cue.apply(sample.messages, rng, state)
+        messages = config.apply_cue(sample.messages, rng, state)
         out.append(
             Example(
                 messages=_turns(messages),

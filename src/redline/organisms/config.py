@@ -205,6 +205,15 @@ class OrganismConfig(BaseModel):
             raise ValueError(f"a {self.behaviour} takes no trigger or condition")
         return self
 
+    def apply_cue(
+        self, messages: tuple[Message, ...], rng: random.Random, state: CueState
+    ) -> tuple[Message, ...]:
+        """Put this organism's cue, or a near miss drawn as its training drew them, in."""
+        if self.cue is None:
+            raise ConfigError(f"A {self.behaviour} organism has no trigger or condition.")
+        vocabulary = w.get_world(self.world_seed).vocabulary if self.cue.decoys == "world" else ()
+        return self.cue.apply(messages, rng, state, vocabulary)
+
     @classmethod
     def make(cls, behaviour: str, **fields: object) -> OrganismConfig:
         """Build with the behaviour's default cue, with a one-line ConfigError on bad input."""

