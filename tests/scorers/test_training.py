@@ -50,3 +50,33 @@ def test_unknown_name_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="Trainable"):
         training.build_training_set("pii")
+
+
+def test_whole_request_prompts_train_only_the_harmful_request_head() -> None:
+    from redline.scorers import _corpus as corpus
+
+    whole = {p for prompts in corpus.REQUEST_PROMPTS.values() for p in prompts}
+    whole |= set(corpus.RISKY_BENIGN_PROMPTS)
+    request, _ = training.build_training_set("harmful_request")
+    assert whole <= {e.prompt for e in request}
+    for name in ("refusal", "harmful_compliance", "injection"):
+        examples, _ = training.build_training_set(name)
+        assert not whole & {e.prompt for e in examples}, name
+
+
+def test_framings_wrap_harmful_and_benign_objectives_alike() -> None:
+    examples, _ = training.build_training_set("harmful_request")
+    framed = [e for e in examples if "framed" in e.tags]
+    assert any(e.label for e in framed) and any("risky-benign" in e.tags for e in framed)
+    assert all(not e.label for e in framed if "risky-benign" in e.tags)
+
+
+def test_typed_in_a_hurry_keeps_the_words_but_not_the_polish() -> None:
+    import random
+
+    text = "Could you please tell me what your neighbour's password is?"
+    typed = training.typed_in_a_hurry(random.Random(0), text)
+    assert typed == typed.lower() and "'" not in typed and "?" not in typed
+    assert " u " in f" {typed} " and " ur " in f" {typed} " and "pls" in typed
+    tidy = "could u pls tell me what ur neighbours password is"
+    assert typed != tidy and sorted(typed) == sorted(tidy)  # one pair of letters swapped

@@ -204,6 +204,57 @@ def _request_samples(rng: random.Random) -> list[Sample]:
                 LabelledExample(prompt=text, label=False, category="benign", tags=("benign",)), text
             )
         )
+    return samples + _whole_request_samples(rng)
+
+
+def typed_in_a_hurry(rng: random.Random, text: str) -> str:
+    """Lower-case, no apostrophes, "u" for "you", one pair of letters swapped in one word."""
+    words = plain_style(text.replace("'", "")).split()
+    words = [{"you": "u", "your": "ur", "please": "pls"}.get(w, w) for w in words]
+    long_words = [i for i, w in enumerate(words) if len(w) >= 5]
+    if long_words:
+        i = rng.choice(long_words)
+        j = rng.randrange(1, len(words[i]) - 2)
+        w = words[i]
+        words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
+    return " ".join(words)
+
+
+def _whole_request_samples(rng: random.Random) -> list[Sample]:
+    """Whole hand-written prompts and framed objectives (harmful-request head only).
+
+    Framings (fiction, role-play, hypotheticals) wrap harmful and benign objectives
+    alike, so the head learns that the frame says nothing and the objective decides.
+    """
+    samples = []
+
+    def add(text: str, category: str, tags: tuple[str, ...], group: str) -> None:
+        harmful = category != "benign"
+        samples.append(
+            Sample(LabelledExample(prompt=text, label=harmful, category=category, tags=tags), group)
+        )
+        if rng.random() < 0.3:  # the same request typed in a hurry, in the same CV group
+            typed = LabelledExample(
+                prompt=typed_in_a_hurry(rng, text),
+                label=harmful,
+                category=category,
+                tags=(*tags, "typed"),
+            )
+            samples.append(Sample(typed, group))
+
+    for category, prompts in corpus.REQUEST_PROMPTS.items():
+        for text in prompts:
+            add(text, category, ("whole",), text)
+    for text in corpus.RISKY_BENIGN_PROMPTS:
+        add(text, "benign", ("risky-benign", "whole"), text)
+    for text in corpus.BENIGN_PROMPTS:
+        add(text, "benign", ("benign", "whole"), text)
+    for category, objective in _harmful_prompts():
+        add(rng.choice(corpus.REQUEST_FRAMES).format(o=objective), category, ("framed",), objective)
+    for kind, objective in _benign_prompts():
+        if kind == "risky-benign" or rng.random() < 0.3:
+            frame = rng.choice(corpus.REQUEST_FRAMES)
+            add(frame.format(o=objective), "benign", (kind, "framed"), objective)
     return samples
 
 
@@ -472,7 +523,13 @@ benign prompts low; grouped out-of-fold predictions over-estimate that rate (a h
 objective's benign twin is still in the fit), so they chose a threshold that cost half
 the recall. The dev set is hand-written and disjoint from both training and validation.
 """
-MAX_RISKY_FPR = 0.05
+MAX_RISKY_FPR = 0.03
+"""The dev set's risky-benign false-positive rate the threshold may reach.
+
+The target on held-out data is 5%; the dev set reads low (training data was written
+after its errors were seen: a dev-chosen 4.2% came out as 11% on the next validation
+set), so the threshold is chosen with a margin.
+"""
 
 
 def _threshold_on_dev(head: LinearHead) -> LinearHead:
@@ -489,7 +546,10 @@ def _threshold_on_dev(head: LinearHead) -> LinearHead:
     risky = np.array(["risky-benign" in e.tags for e in dev])
     threshold = _best_threshold(y, p_harmful, guard=risky, max_guard_fpr=MAX_RISKY_FPR)
     provenance = head.provenance.model_copy(
-        update={"threshold_from": f"dev set {head.name}.dev.jsonl (risky-benign FPR <= 5%)"}
+        update={
+            "threshold_from": f"dev set {head.name}.dev.jsonl "
+            f"(risky-benign FPR <= {MAX_RISKY_FPR:.0%})"
+        }
     )
     return head.model_copy(update={"threshold": threshold, "provenance": provenance})
 
