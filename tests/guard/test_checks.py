@@ -179,3 +179,15 @@ async def test_learned_scorers_share_one_encoder_pass_per_batch(
         assert result.embedding is not None and result.embedding[0] == len(prompt)
     output = await layer(CheckInput("output", (Message("user", "hi"),), response="answer"))
     assert output.embedding is None  # prompts are embedded on input only
+
+
+def test_encoder_pass_runs_on_the_layers_torch_threads() -> None:
+    torch = pytest.importorskip("torch")
+    from redline.guard.layers import _torch_threads
+
+    before = torch.get_num_threads()
+    with _torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with _torch_threads(None):
+        assert torch.get_num_threads() == before
