@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from redline.store import Store
 from redline.targets import MockTarget
 from redline.types import Message
 
-from .fixtures_plugin import COMPLY, REFUSE, make_config
+from .fixtures_plugin import COMPLY, REFUSE, make_config, weak_model
 
 
 def test_every_attack_is_documented_and_tagged() -> None:
@@ -191,3 +192,31 @@ async def test_whitebox_attacks_plug_in_and_need_a_whitebox_target(
     report = await run_redteam(WhiteBox(responder=weak_target._responder, spec="mock:weak"),
                                config, store=store)
     assert seen == ["hidden states of ['x']"] and report.attempts == 2
+
+
+async def test_resume_with_retry_errors_sends_errored_attempts_again(store: Store) -> None:
+    """A target that was down for some prompts: --retry-errors fills those gaps, once each."""
+    config = make_config(probes=["seed.weapons", "seed.fraud"], limit=3,
+                         transforms=["none", "base64"])
+    down = {"on": True}
+
+    def flaky(messages: Sequence[Message]) -> str:
+        if down["on"] and zlib.crc32(messages[-1].content.encode()) % 3 == 0:
+            raise ConnectionError("upstream down")
+        return weak_model(messages)
+
+    target = MockTarget(responder=flaky, spec="mock:flaky")
+    first = await run_redteam(target, config, store=store)
+    assert first.attempts == 12 and 0 < first.errors < 12
+
+    down["on"] = False
+    replayed = await run_redteam(target, config, store=store, run_id=first.run_id, resume=True)
+    assert replayed.errors == first.errors  # a plain resume replays the errors
+
+    retried = await run_redteam(target, config, store=store, run_id=first.run_id, resume=True,
+                                retry_errors=True)
+    keys = [a.key for a in store.attempts(first.run_id)]
+    assert retried.errors == 0 and retried.attempts == 12
+    assert len(keys) == len(set(keys)) == 12  # replaced, not duplicated
+    assert retried.replayed == 12 - first.errors
+    assert any("sent again" in note for note in retried.notes)

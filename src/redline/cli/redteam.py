@@ -43,6 +43,9 @@ def redteam(
         help="Budget: stop starting attempts after S seconds.", min=0.1)] = None,
     resume: Annotated[str | None, typer.Option(
         help="Continue run RUN: skip its finished attempts, use its saved plan.")] = None,
+    retry_errors: Annotated[bool, typer.Option(
+        help="With --resume: send the attempts that errored (target down, timeouts) again.")
+    ] = False,
     run_id: Annotated[str | None, typer.Option(help="Id for a new run (default random).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Folder for report.json and report.html (default .redline/redteam/RUN).")] = None,
@@ -78,6 +81,8 @@ def redteam(
     )
     from redline.store import Store
 
+    if retry_errors and not resume:
+        raise ConfigError("--retry-errors works with --resume RUN; a new run has no errors yet.")
     load_plugins(list(plugin or []))
     store = Store()
     if resume:
@@ -98,8 +103,8 @@ def redteam(
             plugins=list(plugin or []),
         )
     report = run(_run(config, store, run_id=resume or run_id, resume=bool(resume),
-                      options=parse_options(option), no_cache=no_cache,
-                      total=estimate_attempts(config)))
+                      retry_errors=retry_errors, options=parse_options(option),
+                      no_cache=no_cache, total=estimate_attempts(config)))
     from redline import paths
     from redline.redteam.report import write_report
 
@@ -109,6 +114,9 @@ def redteam(
     console.print(f"report: {html_path}  json: {json_path}", highlight=False)
     if report.status != "finished":
         console.print(f"resume with: redline redteam --resume {report.run_id}", highlight=False)
+    elif report.errors:
+        console.print(f"send the {report.errors} errored attempts again with: redline redteam "
+                      f"--resume {report.run_id} --retry-errors", highlight=False)
 
 
 async def _run(
@@ -117,6 +125,7 @@ async def _run(
     *,
     run_id: str | None,
     resume: bool,
+    retry_errors: bool,
     options: dict[str, str],
     no_cache: bool,
     total: int | None,
@@ -151,6 +160,7 @@ async def _run(
         with progress:
             return await run_redteam(
                 target, config, store=store, run_id=run_id, resume=resume,
+                retry_errors=retry_errors,
                 attacker=attacker, judge=judge, on_record=on_record,
             )
     finally:

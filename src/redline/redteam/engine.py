@@ -144,6 +144,7 @@ async def run_redteam(
     store: Store,
     run_id: str | None = None,
     resume: bool = False,
+    retry_errors: bool = False,
     attacker: Target | None = None,
     judge: Target | None = None,
     on_record: Callable[[AttemptRecord], None] | None = None,
@@ -156,6 +157,8 @@ async def run_redteam(
         store: where the run, its attempts and findings are kept.
         run_id: the run's id (new runs get a random one when None).
         resume: continue ``run_id``, replaying the attempts it already has.
+        retry_errors: on resume, send the attempts that errored (target down, timeouts)
+            again instead of replaying their errors; their error records are replaced.
         attacker: model that writes attack prompts (pair, tap, crescendo).
         judge: model that rates answers (pair, tap).
         on_record: called for every settled attempt (progress).
@@ -165,6 +168,7 @@ async def run_redteam(
             attack on a target without internals.
     """
     started = time.monotonic()
+    retried = 0
     load_plugins(config.plugins)
     probe_patterns, attack_specs, transform_specs, limit = config.plan()
     probes = select_probes(probe_patterns)
@@ -180,6 +184,11 @@ async def run_redteam(
             raise ConfigError(f"No run '{run_id}' in the store to resume; check --resume and "
                               "REDLINE_DB.")
         stored = stored_records(store, run_id)
+        if retry_errors:
+            errored = [key for key, record in stored.items() if record.error is not None]
+            store.forget_attempts(run_id, errored)
+            stored = {k: r for k, r in stored.items() if r.error is None}
+            retried = len(errored)
     else:
         run_id = store.create_run("redteam", config.target, config.model_dump(mode="json"),
                                   run_id=run_id).id
@@ -187,6 +196,8 @@ async def run_redteam(
 
     goals, failed = load_goals(probes, limit, config.categories)
     notes = [f"probe {p.name} not run: {why}" for p, why in failed]
+    if retried:
+        notes.append(f"{retried} errored attempts of the earlier part were sent again")
     if failed:
         write_attempts(store, run_id, [_probe_error(p, why) for p, why in failed])
     if not goals:

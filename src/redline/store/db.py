@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, delete, event, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -116,6 +116,16 @@ class Store:
         """Keys of every attempt already recorded for a run (for resuming)."""
         with self.session() as s:
             return set(s.scalars(select(Attempt.key).where(Attempt.run_id == run_id)))
+
+    def forget_attempts(self, run_id: str, keys: Collection[str]) -> int:
+        """Delete these attempts of a run (to send them again); returns how many went."""
+        if not keys:
+            return 0
+        with self.session() as s:
+            result = s.execute(
+                delete(Attempt).where(Attempt.run_id == run_id, Attempt.key.in_(list(keys)))
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def attempts(self, run_id: str) -> Sequence[Attempt]:
         """Every attempt of a run, in the order recorded."""
