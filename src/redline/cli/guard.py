@@ -117,6 +117,11 @@ def guard(
         f"Auth: {'off' if auth is None else f'{len(key_file.keys)} client key(s)'}. Ctrl-C stops.",
         highlight=False,
     )
+    import gc
+
+    # Startup's objects (FastAPI's routes, pydantic schemas, the policy) leave the cyclic
+    # collector's scans: a full collection over them paused requests for tens of ms.
+    gc.freeze()
     run_server(app, host=host, port=port, log_level="warning")
 
 
