@@ -39,6 +39,8 @@ from redline.types import Completion, FinishReason, GenerateParams, Message, mes
 if TYPE_CHECKING:
     import httpx
 
+    from redline.targets.http1 import LeanTransport
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -69,6 +71,7 @@ class OpenAITarget:
         self._concurrency = concurrency
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
+        self._lean: dict[int, LeanTransport | None] = {}
 
     @property
     def spec(self) -> str:
@@ -95,14 +98,28 @@ class OpenAITarget:
 
             # Plain http (a local model server, the guard's upstream): the lean transport
             # costs a fifth of httpx's default per request; https keeps httpx's own.
+            lean = lean_transport_for(self.base_url, max_idle=self._concurrency)
             client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout),
                 limits=httpx.Limits(max_connections=self._concurrency),
-                transport=lean_transport_for(self.base_url, max_idle=self._concurrency),
+                transport=lean,
             )
             self._clients[loop_id] = client
+            self._lean[loop_id] = lean
         return client
+
+    async def _post(self, client: httpx.AsyncClient, url: str, payload: Any) -> httpx.Response:
+        """Send the POST; on the lean transport, past the client's cookie and redirect hooks."""
+        import httpx
+
+        lean = self._lean.get(id(asyncio.get_running_loop()))
+        if lean is None:
+            return await client.send(client.build_request("POST", url, json=payload),
+                                     stream=True)
+        request = httpx.Request("POST", url, json=payload, headers=client.headers,
+                                extensions={"timeout": client.timeout.as_dict()})
+        return await lean.handle_async_request(request)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop_id = id(asyncio.get_running_loop())
@@ -146,8 +163,7 @@ class OpenAITarget:
         for attempt in range(self.max_retries + 1):
             retry_after: str | None = None
             try:
-                request = client.build_request("POST", url, json=payload)
-                response = await client.send(request, stream=True)
+                response = await self._post(client, url, payload)
             except httpx.TimeoutException:
                 last_problem = f"no answer within {self.timeout:g} s"
             except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
@@ -237,7 +253,7 @@ class OpenAITarget:
 
     async def aclose(self) -> None:
         """Close the HTTP clients."""
-        clients, self._clients = list(self._clients.values()), {}
+        clients, self._clients, self._lean = list(self._clients.values()), {}, {}
         for client in clients:
             try:
                 await client.aclose()
