@@ -178,3 +178,28 @@ def test_errors_are_one_line(tmp_path: Path, tiny_llama: Path) -> None:
         "interp", "neurons", f"hf:{tiny_llama}", "--layer", "9", "--corpus", str(data)
     )
     assert result.returncode == 2 and "layers 0..2" in result.stderr
+
+
+@pytest.mark.slow
+def test_belief_probe_trains_and_evaluates_from_the_cli(tmp_path: Path) -> None:
+    """A user's lie probe on the shipped liar: dataset, train --method belief, eval."""
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    probe = tmp_path / "lie.safetensors"
+    for args in (
+        ("interp", "dataset", "lie", "organism:liar", "--n", "300", "--out", str(train)),
+        ("interp", "dataset", "lie", "organism:liar", "--n", "120", "--split", "heldout",
+         "--seed", "1", "--out", str(test)),
+        ("interp", "probe", "train", "organism:liar", "--data", str(train), "--method",
+         "belief", "--name", "lie", "--fpr", "0.05", "--out", str(probe), "--threads", "1"),
+    ):
+        result = redline_cli(*args)
+        assert result.returncode == 0, result.stderr
+    assert "lie probe (belief)" in result.stdout and "<- chosen" in result.stdout
+    result = redline_cli("interp", "probe", "eval", "organism:liar", "--probe", str(probe),
+                         "--data", str(test), "--json", "--threads", "1")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["auroc"]["value"] >= 0.95
+    bad = redline_cli("interp", "probe", "train", "organism:liar", "--data", str(train),
+                      "--method", "nope", "--out", str(probe))
+    assert bad.returncode == 2 and "Use logreg, diffmean or belief" in bad.stderr

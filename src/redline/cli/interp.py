@@ -22,7 +22,9 @@ interp_app = typer.Typer(
     "detection, backdoor population scans, neuron explanations.",
     no_args_is_help=True,
 )
-probe_app = typer.Typer(help="Supervised linear probes (lie, backdoor, ...).", no_args_is_help=True)
+probe_app = typer.Typer(
+    help="Supervised probes: linear (lie, backdoor, ...) and belief (lies).", no_args_is_help=True
+)
 anomaly_app = typer.Typer(
     help="Trigger-agnostic anomaly detection fit on clean prompts only.", no_args_is_help=True
 )
@@ -158,36 +160,50 @@ def probe_train(
     name: Annotated[
         str, typer.Option(help="What the probe detects (lie, backdoor, ...).")
     ] = "probe",
-    method: Annotated[str, typer.Option(help="logreg or diffmean.")] = "logreg",
+    method: Annotated[
+        str,
+        typer.Option(
+            help="logreg or diffmean (a linear probe at --hooks/--positions), or belief "
+            "(lies: what the model holds before the stated value against the value stated; "
+            "statements end '... VALUE .', hooks and positions are its own)."
+        ),
+    ] = "logreg",
     hooks: HooksOpt = "resid_post",
     positions: PositionsOpt = "last",
-    c: Annotated[float, typer.Option("--c", help="Inverse L2 strength (logreg).", min=0)] = 1.0,
+    c: Annotated[float, typer.Option("--c", help="Inverse L2 strength.", min=0)] = 1.0,
     fpr: Annotated[float, typer.Option(help="Out-of-fold FPR the threshold aims for.")] = 0.01,
     batch_size: BatchOpt = 16,
     threads: ThreadsOpt = None,
     option: OptionOpt = None,
 ) -> None:
     """Train a probe: sweep hooks, pick by cross-validated AUROC (grouped by 'group')."""
+    from redline.interp.belief import belief_hooks, belief_positions, train_belief_probe
     from redline.interp.probes import train_probe
 
+    if method not in ("logreg", "diffmean", "belief"):
+        raise ConfigError(f"Unknown probe method '{method}'. Use logreg, diffmean or belief.")
     model = _load_target(target, option, threads)
+    if method == "belief":
+        hooks = ",".join(belief_hooks(len(_blocks(model))))
+        positions = belief_positions()
     cache, labels, groups = _capture_examples(model, data, hooks, positions, batch_size)
-    probe = train_probe(
-        cache,
-        labels,
-        name=name,
-        method=method,  # type: ignore[arg-type]
-        groups=groups if any(groups) else None,
-        c=c,
-        threshold_fpr=fpr,
-    )
-    probe.save(out)
-    for layer in probe.header.sweep:
-        mark = "  <- chosen" if layer.hook == probe.header.hook else ""
+    grouped = groups if any(groups) else None
+    if method == "belief":
+        found: Any = train_belief_probe(
+            cache, labels, name=name, groups=grouped, c=c, threshold_fpr=fpr
+        )
+    else:
+        found = train_probe(
+            cache, labels, name=name, method=method,  # type: ignore[arg-type]
+            groups=grouped, c=c, threshold_fpr=fpr,
+        )
+    found.save(out)
+    for layer in found.header.sweep:
+        mark = "  <- chosen" if layer.hook == found.header.hook else ""
         console.print(f"  {layer.hook:<28} cv AUROC {layer.cv_auroc:.3f}{mark}", highlight=False)
     console.print(
-        f"Wrote {out}: {name} probe ({method}) at {probe.header.hook}, "
-        f"threshold {probe.threshold:.3f}",
+        f"Wrote {out}: {name} probe ({method}) at {found.header.hook}, "
+        f"threshold {found.threshold:.3f}",
         highlight=False,
     )
 
