@@ -7,11 +7,13 @@ in alternating rounds so both see the same machine load. Reports p50/p99 latency
 throughput of each and the guard's additions and ratio, for the rule layers (the default
 policy) and, with --encoder, the encoder classifier layer too.
 
-The client sends through redline's lean HTTP/1.1 transport (the one the guard uses for
-its upstream), the same for both paths: httpx's default transport costs the client about
-2 ms of CPU per request, which on a small machine competes with the guard and the
-upstream for the same cores. The load average before each run is printed, since
-absolute numbers on a shared machine depend on it.
+Every request's prompt is distinct (a numbered question), so the encoder layer cannot
+save work by meeting the same text twice in one batch. The client sends through
+redline's lean HTTP/1.1 transport (the one the guard uses for its upstream), the same for
+both paths: httpx's default transport costs the client about 2 ms of CPU per request,
+which on a small machine competes with the guard and the upstream for the same cores.
+The load average before each run is printed, since absolute numbers on a shared machine
+depend on it.
 
     python benchmarks/guard_latency.py --requests 1500 --concurrency 16 --encoder
 """
@@ -45,6 +47,11 @@ PROMPTS = [
 ]
 
 
+def prompt(i: int) -> str:
+    """A distinct prompt per request: repeated texts would share one encoder pass."""
+    return f"{PROMPTS[i % len(PROMPTS)]} (Question {i}.)"
+
+
 async def load(url: str, n: int, concurrency: int) -> tuple[np.ndarray, float]:
     import httpx
 
@@ -59,7 +66,7 @@ async def load(url: str, n: int, concurrency: int) -> tuple[np.ndarray, float]:
                 body = {
                     "model": "m",
                     "max_tokens": 64,
-                    "messages": [{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}],
+                    "messages": [{"role": "user", "content": prompt(i)}],
                 }
                 start = time.perf_counter()
                 response = await client.post(url, json=body)
