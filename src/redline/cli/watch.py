@@ -29,7 +29,7 @@ def watch(
         "--alert-log", help="Hash-chained log of alerts (default "
         "$REDLINE_HOME/watch/alerts.log).")] = None,
     reference: Annotated[int, typer.Option(
-        help="Requests that form the baseline; no alerts during it.", min=10)] = 1000,
+        help="Requests that form the baseline; no alerts during it.", min=10)] = 2000,
     detector: Annotated[str, typer.Option(help="Change detector: cusum or ewma.")] = "cusum",
     arl0: Annotated[float, typer.Option(
         help="CUSUM: about this many clean requests between false alarms per metric.",

@@ -50,7 +50,7 @@ class WatchConfig:
         drift_alpha: p-value at or below which a test counts as significant.
     """
 
-    reference: int = 1000
+    reference: int = 2000
     detector: Literal["cusum", "ewma"] = "cusum"
     arl0: float = 1e6
     ratio: float = 3.0
