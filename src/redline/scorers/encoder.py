@@ -91,6 +91,12 @@ class Encoder:
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
         self._w: dict[str, Any] = {k: v.float() for k, v in load_file(str(weights)).items()}
+        for layer in range(6):  # one matmul for query, key and value instead of three
+            p = f"encoder.layer.{layer}.attention.self."
+            for part in ("weight", "bias"):
+                self._w[f"{p}qkv.{part}"] = torch.cat(
+                    [self._w[f"{p}{name}.{part}"] for name in ("query", "key", "value")]
+                )
         self._torch = torch
         self._lock = threading.Lock()
 
@@ -154,9 +160,7 @@ class Encoder:
             def split(x: Any) -> Any:
                 return x.view(n, length, heads, size).transpose(1, 2)
 
-            q = split(self._linear(hidden, p + "attention.self.query"))
-            k = split(self._linear(hidden, p + "attention.self.key"))
-            v = split(self._linear(hidden, p + "attention.self.value"))
+            q, k, v = map(split, self._linear(hidden, p + "attention.self.qkv").chunk(3, dim=-1))
             attended = functional.scaled_dot_product_attention(q, k, v, attn_mask=bias)
             attended = attended.transpose(1, 2).reshape(n, length, DIMENSION)
             hidden = self._norm(
