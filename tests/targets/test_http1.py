@@ -190,6 +190,27 @@ async def test_concurrent_requests_each_get_their_own_answer(client: httpx.Async
         assert server.connections <= 20
 
 
+async def test_head_and_no_content_answers_have_no_body(client: httpx.AsyncClient) -> None:
+    async def bodiless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            server.requests += 1
+            if server.requests == 1:  # HEAD: the length of the body it would have sent
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+            elif server.requests == 2:
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            else:
+                writer.write(reply(b"after"))
+
+    async with Server(bodiless) as server:
+        head = await client.head(server.url)
+        empty = await client.get(server.url)
+        after = await client.get(server.url)
+    assert (head.status_code, head.content) == (200, b"")
+    assert (empty.status_code, empty.content) == (204, b"")
+    assert after.content == b"after" and server.connections == 1
+
+
 def test_only_plain_http_without_a_proxy_gets_the_lean_transport(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -2,9 +2,9 @@
 
 The log is written in the request's own path, one ``write`` per event, so an answered
 request always has its record; that costs about 0.05 ms. Store rows go through a bounded
-queue to one background thread that waits up to ``flush_interval`` to fill a batch and
-inserts it in one transaction (a row alone costs the database ten times what it costs in
-a batch of 30), so a slow database adds no latency. The rows carry the hash of their log
+queue to one background thread that, once a row arrives, waits ``flush_interval`` and
+inserts what has come in one transaction (a row alone costs the database ten times what
+it costs in a batch of 30), so a slow database adds no latency. The rows carry the hash of their log
 record, so a batch written twice is stored once, and rows the full queue could not take
 are counted in ``store_errors`` and can be copied in later from the log (``redline log
 ingest``). ``close`` drains the queue, then closes the log.

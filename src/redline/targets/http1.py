@@ -54,7 +54,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
             if connection is None:
                 connection = await _connect(address, timeouts.get("connect"))
             try:
-                return await self._exchange(connection, address, head + body, timeouts)
+                return await self._exchange(connection, address, head + body, timeouts,
+                                            request.method.encode("ascii"))
             except _StaleConnection:
                 _close(connection)
                 if not reused:
@@ -71,6 +72,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         address: tuple[str, int],
         data: bytes,
         timeouts: dict[str, float | None],
+        method: bytes,
     ) -> httpx.Response:
         reader, writer = connection
         try:
@@ -102,7 +104,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 chunked = b"chunked" in value.lower()
             elif key == b"connection":
                 keep_alive = b"close" not in value.lower()
-        if status in _NO_BODY_STATUSES or 100 <= status < 200:
+        if status in _NO_BODY_STATUSES or 100 <= status < 200 or method == b"HEAD":
             length, chunked = 0, False
         body = _Body(self, connection, address, length=length, chunked=chunked,
                      keep_alive=keep_alive, read_timeout=timeouts.get("read"))
