@@ -9,7 +9,7 @@ policy) and, with --encoder, the encoder classifier layer too.
 
 Every request's prompt is distinct (a numbered question), so the encoder layer cannot
 save work by meeting the same text twice in one batch. The client sends through
-redline's lean HTTP/1.1 transport (the one the guard uses for its upstream), the same for
+aiohttp's client, the transport the guard uses for its upstream, the same for
 both paths: httpx's default transport costs the client about 2 ms of CPU per request,
 which on a small machine competes with the guard and the upstream for the same cores.
 The load average before each run is printed, since absolute numbers on a shared machine
@@ -34,7 +34,7 @@ import yaml
 
 from redline.guard.loadtest import GuardProcess, free_port
 from redline.guard.policy import DEFAULT_POLICY
-from redline.targets.http1 import LeanTransport
+from redline.targets.transport import fast_transport_for
 
 HERE = Path(__file__).parent
 PROMPTS = [
@@ -58,7 +58,7 @@ async def load(url: str, n: int, concurrency: int) -> tuple[np.ndarray, float]:
     latencies: list[float] = []
     counter = iter(range(n))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    transport = LeanTransport(max_idle=concurrency)
+    transport = fast_transport_for(url, max_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits, transport=transport) as client:
 
         async def worker() -> None:

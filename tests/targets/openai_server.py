@@ -44,7 +44,8 @@ class ScriptedServer:
                     server.requests.append(
                         {
                             "path": self.path,
-                            "headers": dict(self.headers),
+                            # HTTP header names are case-insensitive; compare in lower case.
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
                             "body": body,
                             "time": time.monotonic(),
                         }

@@ -49,7 +49,7 @@ async def test_success_sends_openai_payload_and_parses_usage(
     assert (completion.prompt_tokens, completion.completion_tokens) == (3, 4)
     request = server.requests[0]
     assert request["path"] == "/v1/chat/completions"
-    assert request["headers"]["Authorization"] == "Bearer sk-secret"
+    assert request["headers"]["authorization"] == "Bearer sk-secret"
     assert request["body"]["model"] == "test-model"
     assert request["body"]["messages"] == [{"role": "user", "content": "hello"}]
     assert request["body"]["seed"] == 3 and request["body"]["stop"] == ["\n"]

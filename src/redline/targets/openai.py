@@ -39,8 +39,6 @@ from redline.types import Completion, FinishReason, GenerateParams, Message, mes
 if TYPE_CHECKING:
     import httpx
 
-    from redline.targets.http1 import LeanTransport
-
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -71,7 +69,7 @@ class OpenAITarget:
         self._concurrency = concurrency
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
-        self._lean: dict[int, LeanTransport | None] = {}
+        self._fast: dict[int, httpx.AsyncBaseTransport | None] = {}
 
     @property
     def spec(self) -> str:
@@ -94,32 +92,32 @@ class OpenAITarget:
             key = os.environ.get(self.api_key_env)
             if key:
                 headers["Authorization"] = f"Bearer {key}"
-            from redline.targets.http1 import lean_transport_for
+            from redline.targets.transport import fast_transport_for
 
-            # Plain http (a local model server, the guard's upstream): the lean transport
+            # Plain http (a local model server, the guard's upstream): aiohttp's client
             # costs a fifth of httpx's default per request; https keeps httpx's own.
-            lean = lean_transport_for(self.base_url, max_idle=self._concurrency)
+            fast = fast_transport_for(self.base_url, max_connections=self._concurrency)
             client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout),
                 limits=httpx.Limits(max_connections=self._concurrency),
-                transport=lean,
+                transport=fast,
             )
             self._clients[loop_id] = client
-            self._lean[loop_id] = lean
+            self._fast[loop_id] = fast
         return client
 
     async def _post(self, client: httpx.AsyncClient, url: str, payload: Any) -> httpx.Response:
-        """Send the POST; on the lean transport, past the client's cookie and redirect hooks."""
+        """Send the POST; on the fast transport, past the client's cookie and redirect hooks."""
         import httpx
 
-        lean = self._lean.get(id(asyncio.get_running_loop()))
-        if lean is None:
+        fast = self._fast.get(id(asyncio.get_running_loop()))
+        if fast is None:
             return await client.send(client.build_request("POST", url, json=payload),
                                      stream=True)
         request = httpx.Request("POST", url, json=payload, headers=client.headers,
                                 extensions={"timeout": client.timeout.as_dict()})
-        return await lean.handle_async_request(request)
+        return await fast.handle_async_request(request)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop_id = id(asyncio.get_running_loop())
@@ -253,7 +251,7 @@ class OpenAITarget:
 
     async def aclose(self) -> None:
         """Close the HTTP clients."""
-        clients, self._clients, self._lean = list(self._clients.values()), {}, {}
+        clients, self._clients, self._fast = list(self._clients.values()), {}, {}
         for client in clients:
             try:
                 await client.aclose()

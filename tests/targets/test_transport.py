@@ -1,4 +1,4 @@
-"""The lean HTTP/1.1 transport against a scripted asyncio server on 127.0.0.1."""
+"""The fast (aiohttp) transport against a scripted asyncio server on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
-from redline.targets.http1 import LeanTransport, lean_transport_for
+from redline.targets.transport import fast_transport_for
+
+pytest.importorskip("httpx_aiohttp")
+
+
+def transport() -> httpx.AsyncBaseTransport:
+    found = fast_transport_for("http://127.0.0.1:1/", max_connections=16)
+    assert found is not None
+    return found
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 
@@ -59,7 +67,7 @@ def reply(body: bytes, extra: bytes = b"") -> bytes:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=LeanTransport(), timeout=2.0) as c:
+    async with httpx.AsyncClient(transport=transport(), timeout=2.0) as c:
         yield c
 
 
@@ -159,7 +167,7 @@ async def test_read_timeout_raises_httpx_read_timeout() -> None:
         await asyncio.sleep(5)
 
     async with Server(silent) as server:
-        async with httpx.AsyncClient(transport=LeanTransport(), timeout=0.2) as client:
+        async with httpx.AsyncClient(transport=transport(), timeout=0.2) as client:
             with pytest.raises(httpx.ReadTimeout):
                 await client.post(server.url, content=b"x")
 
@@ -211,12 +219,12 @@ async def test_head_and_no_content_answers_have_no_body(client: httpx.AsyncClien
     assert after.content == b"after" and server.connections == 1
 
 
-def test_only_plain_http_without_a_proxy_gets_the_lean_transport(
+def test_only_plain_http_without_a_proxy_gets_the_fast_transport(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"):
         monkeypatch.delenv(name, raising=False)
-    assert isinstance(lean_transport_for("http://127.0.0.1:8000/v1"), LeanTransport)
-    assert lean_transport_for("https://api.example.com/v1") is None
+    assert fast_transport_for("http://127.0.0.1:8000/v1", max_connections=4) is not None
+    assert fast_transport_for("https://api.example.com/v1", max_connections=4) is None
     monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
-    assert lean_transport_for("http://10.0.0.5:8000/v1") is None
+    assert fast_transport_for("http://10.0.0.5:8000/v1", max_connections=4) is None
