@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from redline.errors import ConfigError
 from redline.guard.checks import GUARD_FAILURE, Checker
 from redline.guard.layers import Batcher, CheckInput, Hit, LayerResult
 from redline.guard.policy import LayerSpec, parse_policy
@@ -191,3 +192,12 @@ def test_encoder_pass_runs_on_the_layers_torch_threads() -> None:
     assert torch.get_num_threads() == before
     with _torch_threads(None):
         assert torch.get_num_threads() == before
+
+
+def test_encoder_layer_precision_is_checked() -> None:
+    from redline.guard.layers import build_layer
+
+    with pytest.raises(ConfigError, match="precision must be auto, float32 or bfloat16"):
+        build_layer(LayerSpec(
+            name="encoder", kind="classifier", options={"precision": "fp8"},
+            scorers=({"name": "pii", "category": "pii"},)))  # type: ignore[arg-type]

@@ -69,6 +69,18 @@ def test_concurrent_threads_get_the_same_embeddings(encoder_available: None) -> 
     assert np.allclose(np.stack(results), expected, atol=1e-5)
 
 
+def test_bfloat16_is_opt_in_and_close_to_float32(encoder_available: None) -> None:
+    texts = [f"message number {i}: how do I keep basil alive indoors?" for i in range(8)]
+    exact = get_encoder().encode(texts)
+    with encoder_module.encoder_precision("bfloat16") as chosen:
+        assert chosen == "bfloat16"
+        fast = get_encoder().encode(texts)
+    assert fast.dtype == np.float32
+    assert float((exact * fast).sum(axis=1).min()) > 0.999  # same direction, within rounding
+    # Outside the block (and by default) scores stay float32, reproducible across machines.
+    assert np.array_equal(get_encoder().encode(texts), exact)
+
+
 @pytest.mark.slow
 def test_matches_sentence_transformers(encoder_available: None) -> None:
     sentence_transformers = pytest.importorskip("sentence_transformers")
