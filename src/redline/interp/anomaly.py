@@ -129,9 +129,7 @@ class AnomalyDetector:
         Raises:
             ConfigError: the file holds something else.
         """
-        header, arrays = load_artifact(path)
-        if header.get("kind") != "anomaly":
-            raise ConfigError(f"{path} holds a {header.get('kind')}, not an anomaly detector.")
+        header, arrays = load_artifact(path, "anomaly", "an anomaly detector")
         return cls(AnomalyHeader.model_validate(header), arrays)
 
 

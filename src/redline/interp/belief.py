@@ -242,9 +242,7 @@ class BeliefProbe:
         Raises:
             ConfigError: the file holds something else.
         """
-        header, arrays = load_artifact(path)
-        if header.get("kind") != "belief-probe":
-            raise ConfigError(f"{path} holds a {header.get('kind')}, not a belief probe.")
+        header, arrays = load_artifact(path, "belief-probe", "a belief probe")
         return cls.from_parts(header, arrays)
 
 

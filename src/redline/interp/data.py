@@ -138,11 +138,15 @@ def save_artifact(path: Path, header: BaseModel, arrays: dict[str, np.ndarray]) 
     return path
 
 
-def load_artifact(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def load_artifact(
+    path: Path, kind: str | None = None, noun: str = "detector"
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Read a file written by :func:`save_artifact`: the header as a dict, and the arrays.
 
+    With ``kind``, the header must say it (``noun`` names that kind in the error).
+
     Raises:
-        ConfigError: the file is missing or was not written by redline.
+        ConfigError: the file is missing, was not written by redline, or holds another kind.
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
@@ -158,4 +162,6 @@ def load_artifact(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = load_file(str(path))
     except (KeyError, ValueError, OSError, SafetensorError) as exc:
         raise ConfigError(f"{path} is not a redline detector file ({exc}).") from exc
+    if kind is not None and header.get("kind") != kind:
+        raise ConfigError(f"{path} holds a {header.get('kind')}, not {noun}.")
     return header, arrays

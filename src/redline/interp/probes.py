@@ -142,9 +142,7 @@ class LinearProbe:
         Raises:
             ConfigError: the file is not a linear probe.
         """
-        header, arrays = load_artifact(path)
-        if header.get("kind") != "linear-probe":
-            raise ConfigError(f"{path} holds a {header.get('kind')}, not a linear probe.")
+        header, arrays = load_artifact(path, "linear-probe", "a linear probe")
         return cls.from_parts(header, arrays)
 
 

@@ -239,9 +239,7 @@ class TransferProbe:
     @classmethod
     def load(cls, path: Path) -> TransferProbe:
         """Read a transfer probe file."""
-        header, arrays = load_artifact(path)
-        if header.get("kind") != "transfer-probe":
-            raise ConfigError(f"{path} holds a {header.get('kind')}, not a transfer probe.")
+        header, arrays = load_artifact(path, "transfer-probe", "a transfer probe")
         return cls.from_parts(header, arrays)
 
 
