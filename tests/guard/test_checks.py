@@ -184,7 +184,7 @@ async def test_learned_scorers_share_one_encoder_pass_per_batch(
 
 def test_encoder_pass_runs_on_the_layers_torch_threads() -> None:
     torch = pytest.importorskip("torch")
-    from redline.guard.layers import _torch_threads
+    from redline.threads import torch_threads as _torch_threads
 
     before = torch.get_num_threads()
     with _torch_threads(1):

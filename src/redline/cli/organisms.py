@@ -126,14 +126,10 @@ def eval_command(
     ] = 1,
 ) -> None:
     """Measure behaviour rates on freshly generated held-out samples, with 95% Wilson intervals."""
-    import torch
+    from redline.threads import torch_threads
 
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, threads))
-    try:
+    with torch_threads(max(1, threads)):
         _evaluate_and_print(name, n, seed, only, batch_size, json_out)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _evaluate_and_print(

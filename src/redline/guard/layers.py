@@ -13,9 +13,8 @@ target in :class:`CheckInput` (an :class:`~redline.targets.hf.HFTarget` gives ac
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -23,6 +22,7 @@ from redline.errors import ConfigError
 from redline.guard.policy import LayerSpec, ScorerRef, Stage
 from redline.scorers.base import Score, ScoreInput
 from redline.targets.base import Target
+from redline.threads import torch_threads
 from redline.types import Message
 
 
@@ -305,7 +305,7 @@ class ScorerSet:
         inputs = [score_input for score_input, _ in batch]
         wanted = [k for k, (_, embed) in enumerate(batch) if embed]
         precision = encoder_precision(self._precision)  # type: ignore[arg-type]
-        with embedding_memo(), _torch_threads(self._threads), precision:
+        with embedding_memo(), torch_threads(self._threads), precision:
             per_scorer = [judge(inputs) for _, judge in self._together]
             vectors = encode_unique([inputs[k].prompt for k in wanted]) if wanted else None
         embeddings: list[Any] = [None] * len(batch)
@@ -313,31 +313,6 @@ class ScorerSet:
             for row, k in enumerate(wanted):
                 embeddings[k] = vectors[row]
         return [([scores[k] for scores in per_scorer], embeddings[k]) for k in range(len(batch))]
-
-
-@contextlib.contextmanager
-def _torch_threads(count: int | None) -> Iterator[None]:
-    """Within the block, torch runs on ``count`` intra-op threads (None: as it is).
-
-    The guard's encoder pass defaults to one: more threads make one small batch only a
-    little faster, and their spinning takes the cores the event loop (and, on a small
-    machine, the upstream) needs; the layer option ``threads`` raises it.
-    """
-    torch: Any = None
-    if count is not None:
-        with contextlib.suppress(ImportError):  # the scorers will say which extra is missing
-            import torch as torch_module
-
-            torch = torch_module
-    if torch is None or torch.get_num_threads() == count:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 _PassResult = tuple[list[Score], Any]

@@ -24,6 +24,7 @@ from redline.organisms.curriculum import training_samples
 from redline.organisms.manifest import Manifest, write_manifest
 from redline.organisms.tokenizer import build_tokenizer, render_chat
 from redline.organisms.world import Sample, get_world
+from redline.threads import torch_threads
 
 if TYPE_CHECKING:
     import torch
@@ -177,17 +178,11 @@ def train_organism(
     Raises:
         ConfigError: ``out`` already holds an organism.
     """
-    import torch
-
     if (out / "manifest.json").exists():
         raise ConfigError(f"{out} already holds an organism; choose another --out folder.")
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(max(1, threads))
-    try:
+    with torch_threads(max(1, threads)):
         return _train(config, out, name, command, summary, threads, checkpoint_every, on_step,
                       sealed)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _train(

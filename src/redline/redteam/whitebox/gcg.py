@@ -17,7 +17,7 @@ from redline.redteam.whitebox.budget import QueryBudget
 from redline.redteam.whitebox.judges import Judge, opening_judge, refusal_openings
 from redline.redteam.whitebox.results import GCGResult, QueryCount
 from redline.redteam.whitebox.search import Progress, SearchConfig, coordinate_search
-from redline.redteam.whitebox.tokens import Position, TokenModel, torch_threads
+from redline.redteam.whitebox.tokens import Position, TokenModel
 from redline.redteam.whitebox.trigger import (
     REFUSAL_TOKENS,
     Generator,
@@ -25,6 +25,7 @@ from redline.redteam.whitebox.trigger import (
     objective_continuations,
     white_box,
 )
+from redline.threads import torch_threads
 from redline.types import GenerateParams
 
 if TYPE_CHECKING:

@@ -33,28 +33,6 @@ LossMode = Literal["avoid", "reach"]
 _MARKER = "\u2063redline-slot\u2063"
 
 
-@contextmanager
-def torch_threads(n: int | None) -> Iterator[None]:
-    """Run torch on ``n`` CPU threads inside the block (in the calling thread); None: as is.
-
-    Small models searched on a busy machine run many times faster on one thread than on
-    an oversubscribed pool.
-    """
-    if n is None:
-        yield
-        return
-    import torch
-
-    if n < 1:
-        raise ConfigError(f"threads must be at least 1, got {n}.")
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def with_trigger(request: str, trigger: str, position: Position) -> str:
     """The user message with ``trigger`` placed before or after the request."""
     if not trigger:

@@ -50,9 +50,9 @@ from redline.redteam.whitebox.tokens import (
     LossMode,
     Position,
     TokenModel,
-    torch_threads,
     with_trigger,
 )
+from redline.threads import torch_threads
 from redline.types import Completion, GenerateParams, Message
 
 if TYPE_CHECKING:
