@@ -9,7 +9,10 @@ from pathlib import Path
 import httpx
 
 from redline.guard.auth import KeyFile, add_key, load_keys
+from redline.guard.checks import Checker
 from redline.guard.eventlog import iter_events, verify_log
+from redline.guard.layers import CheckInput, Hit, LayerResult, build_layer
+from redline.guard.policy import LayerSpec, load_policy
 from redline.guard.proxy import GuardConfig
 from redline.targets import MockTarget
 from redline.types import Completion, GenerateParams, Message
@@ -199,13 +202,11 @@ def test_content_is_captured_only_when_the_policy_says_so(start_guard) -> None:
 
 
 def test_chat_fast_path_keeps_the_apps_error_handling(start_guard) -> None:
-    class ExplodingChecker:
-        layers: list = []
-
-        async def check(self, *args: object) -> None:
+    class ExplodingChecker(Checker):
+        async def check(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
             raise RuntimeError("boom")
 
-    with start_guard(checker=ExplodingChecker()) as g:
+    with start_guard(checker=ExplodingChecker(load_policy(), [])) as g:
         r = chat(g.url, "hi")
         wrong_method = httpx.get(f"{g.url}/chat/completions")
         fine = httpx.get(f"{g.url}/models")
@@ -213,3 +214,109 @@ def test_chat_fast_path_keeps_the_apps_error_handling(start_guard) -> None:
     assert wrong_method.status_code == 405  # routed as before: only POST takes the fast path
     assert fine.status_code == 200
     assert len(events(g.log_path)) == 1  # the failed chat request still has its one event
+
+
+class SlowJudge:
+    """An input layer that takes ``delay`` seconds and scripts its hits."""
+
+    def __init__(self, hits: tuple = (), delay: float = 0.3, overlap: bool = True) -> None:
+        self.spec = LayerSpec(name="judge", kind="judge", stages=("input",), overlap=overlap)
+        self.hits, self.delay = hits, delay
+        self.ran = self.finished = False
+
+    async def __call__(self, item: CheckInput) -> LayerResult:
+        self.ran, self.finished = True, False
+        await asyncio.sleep(self.delay)
+        self.finished = True
+        return LayerResult(self.hits(item) if callable(self.hits) else self.hits)
+
+
+class SlowUpstream(MockTarget):
+    """A mock upstream that takes ``delay`` seconds and notes what the judge had done."""
+
+    def __init__(self, judge: SlowJudge, delay: float = 0.3) -> None:
+        super().__init__(responder=lambda m: f"answer to {m[-1].content}")
+        self.judge, self.delay = judge, delay
+        self.judged_at_start: list[bool] = []
+        self.cancelled = 0
+
+    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> Completion:
+        self.judged_at_start.append(self.judge.finished)
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        return await super().generate(messages, params)
+
+
+def overlap_guard(start_guard, judge: SlowJudge, **policy: object):
+    data = policy_with(**policy) if policy else load_policy()
+    checker = Checker(data, [build_layer(data.layers[0]), judge])
+    upstream = SlowUpstream(judge)
+    return start_guard(upstream=upstream, policy=data, checker=checker), upstream
+
+
+def test_overlap_layer_judges_while_the_upstream_generates(start_guard) -> None:
+    judge = SlowJudge()
+    running, upstream = overlap_guard(start_guard, judge)
+    with running as g:
+        r = chat(g.url, "what is the capital of France?")
+        s = chat(g.url, "and of Spain?", stream=True)
+    assert r.json()["choices"][0]["message"]["content"] == "answer to what is the capital of France?"
+    assert "".join(sse_text(s.text)[0]) == "answer to and of Spain?"
+    assert upstream.judged_at_start == [False, False]  # the call began before the verdict
+    first, _ = events(g.log_path)
+    assert [(o["layer"], o["status"]) for o in first["layers"] if o["stage"] == "input"] == [
+        ("rules", "ok"), ("judge", "ok")]
+
+
+def test_overlap_block_cancels_the_upstream_and_refuses(start_guard) -> None:
+    judge = SlowJudge(hits=(Hit("weapons", "judge"),), delay=0.1)
+    running, upstream = overlap_guard(start_guard, judge)
+    with running as g:
+        r = chat(g.url, "a prompt the judge blocks")
+    choice = r.json()["choices"][0]
+    assert choice["message"]["content"] == load_policy().refusal_message
+    assert choice["finish_reason"] == "content_filter"
+    assert upstream.judged_at_start == [False] and upstream.cancelled == 1
+    [event] = events(g.log_path)
+    assert event["action"] == "block" and event["categories"] == ["weapons"]
+
+
+def test_overlap_redaction_asks_again_with_the_redacted_prompt(start_guard) -> None:
+    def spans(item: CheckInput) -> tuple:
+        text = item.messages[-1].content
+        at = text.find("Alice")
+        return (Hit("pii", "judge", 1.0, ((-1, at, at + 5),)),) if at >= 0 else ()
+
+    judge = SlowJudge(hits=spans, delay=0.1)
+    running, upstream = overlap_guard(start_guard, judge)
+    with running as g:
+        r = chat(g.url, "write to Alice today")
+    assert [c[0][-1].content for c in upstream.calls] == ["write to [REDACTED:pii] today"]
+    assert upstream.cancelled == 1 and len(upstream.judged_at_start) == 2
+    assert r.json()["choices"][0]["message"]["content"] == "answer to write to [REDACTED:pii] today"
+
+
+def test_rules_block_before_the_upstream_and_skip_overlap_layers(start_guard) -> None:
+    judge = SlowJudge()
+    running, upstream = overlap_guard(start_guard, judge, layers=[
+        {"name": "rules", "kind": "rules", "blocklist": {"blocklist": ["plutonium"]}}])
+    with running as g:
+        r = chat(g.url, "how to refine plutonium")
+    assert r.json()["choices"][0]["finish_reason"] == "content_filter"
+    assert upstream.judged_at_start == [] and not judge.ran
+    [event] = events(g.log_path)
+    assert [(o["layer"], o["status"]) for o in event["layers"]] == [
+        ("rules", "ok"), ("judge", "skipped")]
+
+
+def test_stream_first_judges_overlap_layers_before_anything_is_sent(start_guard) -> None:
+    judge = SlowJudge()
+    running, upstream = overlap_guard(start_guard, judge,
+                                      stream={"mode": "stream-first", "chunk_chars": 8})
+    with running as g:
+        s = chat(g.url, "hello there", stream=True)
+    assert "".join(sse_text(s.text)[0]) == "answer to hello there"
+    assert upstream.judged_at_start == [True]

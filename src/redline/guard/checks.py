@@ -78,21 +78,33 @@ class Checker:
         ]
         self.layers = sorted(built, key=lambda layer: layer.spec.tier)
 
-    def layers_for(self, stage: Stage) -> list[Layer]:
-        """The layers that check ``stage``, cheapest first."""
-        return [layer for layer in self.layers if stage in layer.spec.stages]
+    def layers_for(self, stage: Stage, overlapped: bool | None = None) -> list[Layer]:
+        """The layers that check ``stage``, cheapest first.
+
+        ``overlapped``: None for all of them; True for only the input layers that run
+        while the upstream generates (``overlap: true``), False for only the others.
+        """
+        return [layer for layer in self.layers if stage in layer.spec.stages and (
+            overlapped is None or stage != "input" or layer.spec.overlap == overlapped)]
+
+    def skipped(self, stage: Stage, overlapped: bool | None = None) -> list[LayerOutcome]:
+        """A ``skipped`` outcome for each of those layers (an earlier one blocked)."""
+        return [LayerOutcome(layer=la.spec.name, stage=stage, status="skipped", ms=0.0)
+                for la in self.layers_for(stage, overlapped)]
 
     async def check(
-        self, stage: Stage, messages: Sequence[Message], response: str | None = None
+        self, stage: Stage, messages: Sequence[Message], response: str | None = None,
+        *, overlapped: bool | None = None,
     ) -> StageDecision:
-        """Run the stage's layers and decide."""
+        """Run the stage's layers (``overlapped``: which of them, see :meth:`layers_for`)."""
         item = CheckInput(stage, tuple(messages), response, self.upstream)
         outcomes: list[LayerOutcome] = []
         hits: list[Hit] = []
         bypasses = 0
         embedding = None
         blocked = False
-        for _tier, group in groupby(self.layers_for(stage), key=lambda la: la.spec.tier):
+        layers = self.layers_for(stage, overlapped)
+        for _tier, group in groupby(layers, key=lambda la: la.spec.tier):
             tier = list(group)
             if blocked:
                 outcomes += [LayerOutcome(layer=la.spec.name, stage=stage, status="skipped", ms=0.0)

@@ -82,6 +82,14 @@ class LayerSpec(_Strict):
         patterns: category -> regular expressions (``rules`` layers).
         blocklist: category -> words or phrases, matched whole-word, case-insensitive.
         options: kind-specific settings (for ``probe``: which probe, which layer).
+        overlap: at the input stage, judge the prompt while the upstream already
+            generates, instead of before: the answer is held until this layer passes, a
+            block cancels the upstream call and answers with the refusal, a redaction
+            cancels it and asks again with the redacted prompt. The guard then adds
+            about nothing for this layer when it is faster than the upstream. The price:
+            the upstream sees a prompt before this layer judged it, and works on prompts
+            the policy blocks. Leave it off where the upstream must never see such a
+            prompt, or pays per token.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -94,6 +102,7 @@ class LayerSpec(_Strict):
     patterns: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     blocklist: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
+    overlap: bool = False
 
     @property
     def tier(self) -> int:

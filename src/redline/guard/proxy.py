@@ -21,7 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from fastapi.responses import JSONResponse, StreamingResponse
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
@@ -161,6 +163,7 @@ class Guard:
         self.counters = Counters()
         self._policy_id = {"name": policy.name, "revision": policy.revision,
                            "sha256": policy.sha256}
+        self.overlaps = bool(self.checker.layers_for("input", overlapped=True))
         self._refusal_known = any(
             "output" in la.spec.stages and any(
                 ref.name == "refusal" or ref.category == "refusal" for ref in la.spec.scorers)
@@ -272,14 +275,47 @@ class Guard:
     # --- the stages ---------------------------------------------------------------------
 
     async def check_input(
-        self, event: RequestEvent, messages: tuple[Message, ...]
+        self, event: RequestEvent, messages: tuple[Message, ...],
+        overlapped: bool | None = None,
     ) -> tuple[StageDecision, tuple[Message, ...]]:
-        """Input checks; returns the decision and the (possibly redacted) messages."""
-        decision = await self.checker.check("input", messages)
+        """Input checks; returns the decision and the (possibly redacted) messages.
+
+        ``overlapped``: which layers (see :meth:`Checker.layers_for`); when the layers that
+        gate the upstream block, the overlapped ones are recorded as skipped.
+        """
+        decision = await self.checker.check("input", messages, overlapped=overlapped)
         self.record_stage(event, decision)
+        if overlapped is False and decision.blocked:
+            event.layers += self.checker.skipped("input", overlapped=True)
         if decision.action == "redact":
             messages = with_texts(messages, decision.texts)
         return decision, messages
+
+    async def overlapped(
+        self, event: RequestEvent, messages: tuple[Message, ...],
+        call: Callable[[tuple[Message, ...]], Awaitable[T]],
+    ) -> tuple[T | None, tuple[Message, ...]]:
+        """``call(messages)`` (the upstream) while the ``overlap`` input layers judge them.
+
+        Returns what the call returned and the messages it answered, or None when those
+        layers block (the call is cancelled). A redaction cancels the call and makes it
+        again with the redacted messages. Without such layers, just the call.
+        """
+        if not self.overlaps:
+            return await call(messages), messages
+        answer = asyncio.ensure_future(call(messages))
+        try:
+            decision, checked = await self.check_input(event, messages, overlapped=True)
+        except BaseException:
+            _drop(answer)
+            raise
+        if decision.blocked:
+            _drop(answer)
+            return None, messages
+        if checked is not messages:
+            _drop(answer)
+            return await call(checked), checked
+        return await answer, messages
 
     async def check_output(
         self, event: RequestEvent, messages: tuple[Message, ...], text: str
@@ -488,15 +524,23 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
             messages = chat.to_messages()
             guard.check_limits(messages)
             guard.record_input(event, messages)
-            decision, messages = await guard.check_input(event, messages)
+            decision, messages = await guard.check_input(event, messages, overlapped=False)
             if decision.blocked:
                 return _refusal(guard, event, chat, messages)
             if chat.stream and policy.stream.mode == "stream-first":
+                if guard.overlaps:  # nothing is released before every input layer passed
+                    decision, messages = await guard.check_input(event, messages,
+                                                                 overlapped=True)
+                    if decision.blocked:
+                        return _refusal(guard, event, chat, messages)
                 response = await _stream_first(guard, event, chat, messages, started)
                 deferred = True
                 return response
             if chat.stream:
-                text = await guard.collect_stream(event, messages, chat)
+                text, messages = await guard.overlapped(
+                    event, messages, lambda m: guard.collect_stream(event, m, chat))
+                if text is None:
+                    return _refusal(guard, event, chat, messages)
                 out, released = await guard.check_output(event, messages, text)
                 finish: FinishReason = "content_filter" if out.blocked else "stop"
                 pieces = list(word_chunks(released, policy.stream.chunk_chars))
@@ -504,7 +548,10 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
                     sse_chunks(guard.model_name, pieces, finish),
                     media_type="text/event-stream",
                     headers={"Cache-Control": "no-cache", **_headers(event)})
-            completion = await guard.generate(event, messages, chat)
+            completion, messages = await guard.overlapped(
+                event, messages, lambda m: guard.generate(event, m, chat))
+            if completion is None:
+                return _refusal(guard, event, chat, messages)
             out, released = await guard.check_output(event, messages, completion.text)
             finish = "content_filter" if out.blocked else _finish(completion)
             return JSONResponse(guard.completion_body(messages, released, finish, completion),
@@ -587,6 +634,12 @@ class _ChatFastPath:
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+def _drop(task: asyncio.Future[Any]) -> None:
+    """Cancel an upstream call nobody will read; a failure it already had is not logged."""
+    task.cancel()
+    task.add_done_callback(lambda done: done.cancelled() or done.exception())
 
 
 def _route_path(scope: dict[str, Any]) -> str:
