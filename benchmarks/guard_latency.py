@@ -5,12 +5,20 @@ seconds, in its own process) is called at --concurrency by a client in this proc
 directly and through `redline guard` (its own process, event log and SQLite store on),
 in alternating rounds so both see the same machine load. Reports p50/p99 latency and
 throughput of each and the guard's additions and ratio, for the rule layers (the default
-policy) and, with --encoder, the encoder classifier layer too.
+policy) and, with --encoder, the encoder classifier layer too: checked before the upstream
+call, and with ``overlap: true`` (checked while the upstream generates).
 
 Every request's prompt is distinct (a numbered question), so the encoder layer cannot
-save work by meeting the same text twice in one batch. The client sends through
-aiohttp's client, the transport the guard uses for its upstream, the same for
-both paths: httpx's default transport costs the client about 2 ms of CPU per request,
+save work by meeting the same text twice in one batch. Each path has one client for the
+whole run (its connections stay open between rounds, as a real client's do), and the
+--concurrency workers start spread over one upstream delay, so requests arrive the way
+steady traffic at that concurrency does. With --burst they all start at once at the start
+of every round instead: a wave of simultaneous requests that the upstream's fixed delay
+keeps in step for several round trips, which measures how the guard takes a sudden
+burst (its CPU per request times the wave's size) rather than steady traffic.
+
+The client sends through aiohttp's client, the transport the guard uses for its upstream,
+the same for both paths: httpx's default transport costs the client about 2 ms of CPU per request,
 which on a small machine competes with the guard and the upstream for the same cores.
 The load average before each run is printed, since absolute numbers on a shared machine
 depend on it.
@@ -28,9 +36,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
+
+if TYPE_CHECKING:
+    import httpx
 
 from redline.guard.loadtest import GuardProcess, free_port
 from redline.guard.policy import DEFAULT_POLICY
@@ -52,45 +64,58 @@ def prompt(i: int) -> str:
     return f"{PROMPTS[i % len(PROMPTS)]} (Question {i}.)"
 
 
-async def load(url: str, n: int, concurrency: int) -> tuple[np.ndarray, float]:
-    import httpx
-
+async def load(
+    client: httpx.AsyncClient, url: str, first: int, n: int, concurrency: int, spread: float
+) -> tuple[np.ndarray, float]:
+    """Send requests ``first .. first + n - 1``; worker k starts ``k * spread / concurrency``
+    seconds in. Returns the latencies (ms) and the requests per second."""
     latencies: list[float] = []
-    counter = iter(range(n))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    transport = fast_transport_for(url, max_connections=concurrency)
-    async with httpx.AsyncClient(timeout=60, limits=limits, transport=transport) as client:
+    counter = iter(range(first, first + n))
 
-        async def worker() -> None:
-            for i in counter:
-                body = {
-                    "model": "m",
-                    "max_tokens": 64,
-                    "messages": [{"role": "user", "content": prompt(i)}],
-                }
-                start = time.perf_counter()
-                response = await client.post(url, json=body)
-                latencies.append((time.perf_counter() - start) * 1000)
-                if response.status_code != 200:
-                    raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+    async def worker(k: int) -> None:
+        await asyncio.sleep(k * spread / concurrency)
+        for i in counter:
+            body = {
+                "model": "m",
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": prompt(i)}],
+            }
+            start = time.perf_counter()
+            response = await client.post(url, json=body)
+            latencies.append((time.perf_counter() - start) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        wall = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(worker(k) for k in range(concurrency)))
+    wall = time.perf_counter() - start
     return np.asarray(latencies), n / wall
 
 
-def measure(direct: str, guarded: str, n: int, concurrency: int, rounds: int) -> dict[str, float]:
-    asyncio.run(load(direct, 64, concurrency))  # warm both paths up
-    asyncio.run(load(guarded, 64, concurrency))
+async def measure(
+    direct: str, guarded: str, n: int, concurrency: int, rounds: int, spread: float
+) -> dict[str, float]:
+    import httpx
+
+    def client(url: str) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=concurrency,
+                              max_keepalive_connections=concurrency)
+        transport = fast_transport_for(url, max_connections=concurrency)
+        return httpx.AsyncClient(timeout=60, limits=limits, transport=transport)
+
     d_lat, g_lat, d_tp, g_tp = [], [], [], []
-    for _ in range(rounds):
-        lat, tp = asyncio.run(load(direct, n // rounds, concurrency))
-        d_lat.append(lat)
-        d_tp.append(tp)
-        lat, tp = asyncio.run(load(guarded, n // rounds, concurrency))
-        g_lat.append(lat)
-        g_tp.append(tp)
+    async with client(direct) as to_direct, client(guarded) as to_guard:
+        await load(to_direct, direct, 0, 64, concurrency, spread)  # warm both paths up
+        await load(to_guard, guarded, 0, 64, concurrency, spread)
+        per_round = n // rounds
+        for r in range(rounds):
+            first = 64 + r * per_round  # each prompt is sent once on each path
+            lat, tp = await load(to_direct, direct, first, per_round, concurrency, spread)
+            d_lat.append(lat)
+            d_tp.append(tp)
+            lat, tp = await load(to_guard, guarded, first, per_round, concurrency, spread)
+            g_lat.append(lat)
+            g_tp.append(tp)
     d, g = np.concatenate(d_lat), np.concatenate(g_lat)
     return {
         "direct_p50": float(np.percentile(d, 50)),
@@ -119,7 +144,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--upstream-delay", type=float, default=0.1)
-    parser.add_argument("--encoder", action="store_true", help="also measure the encoder layer")
+    parser.add_argument("--encoder", action="store_true",
+                        help="also measure the encoder layer, checked before the upstream "
+                        "call and overlapped with it (overlap: true)")
+    parser.add_argument("--burst", action="store_true",
+                        help="start all workers at once each round (see above)")
     args = parser.parse_args()
     port = free_port()
     env = {
@@ -152,9 +181,14 @@ def main() -> int:
                 if layer["name"] == "encoder":
                     layer["enabled"] = True
             policies["rules+encoder"] = with_encoder
+            overlapped = yaml.safe_load(yaml.safe_dump(with_encoder))
+            for layer in overlapped["layers"]:
+                if layer["name"] == "encoder":
+                    layer["overlap"] = True
+            policies["rules+encoder (overlap)"] = overlapped
         with tempfile.TemporaryDirectory(prefix="redline-bench-") as folder:
-            for name, policy in policies.items():
-                path = Path(folder) / f"{name}.yaml"
+            for number, (name, policy) in enumerate(policies.items()):
+                path = Path(folder) / f"policy{number}.yaml"
                 path.write_text(yaml.safe_dump(policy))
                 guard_port = free_port()
                 guard = GuardProcess(
@@ -165,9 +199,9 @@ def main() -> int:
                         str(path),
                         "--no-auth",
                         "--db",
-                        f"sqlite:///{folder}/{name}.db",
+                        f"sqlite:///{folder}/policy{number}.db",
                         "--log",
-                        f"{folder}/{name}.log",
+                        f"{folder}/policy{number}.log",
                         "--signing-key",
                         f"{folder}/k.key",
                         "-o",
@@ -180,18 +214,20 @@ def main() -> int:
                 print(f"{name}: load average {os.getloadavg()[0]:.2f} (1 min) at start",
                       flush=True)
                 try:
-                    m = measure(
+                    m = asyncio.run(measure(
                         f"{direct}/chat/completions",
                         f"http://127.0.0.1:{guard_port}/v1/chat/completions",
                         args.requests,
                         args.concurrency,
                         args.rounds,
-                    )
+                        0.0 if args.burst else args.upstream_delay,
+                    ))
                 finally:
                     guard.stop()
                 report(
                     f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, "
-                    f"concurrency {args.concurrency}, {args.requests} requests)",
+                    f"concurrency {args.concurrency}, {args.requests} requests"
+                    f"{', burst starts' if args.burst else ''})",
                     m,
                 )
     finally:
