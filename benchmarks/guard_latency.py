@@ -17,9 +17,10 @@ of every round instead: a wave of simultaneous requests that the upstream's fixe
 keeps in step for several round trips, which measures how the guard takes a sudden
 burst (its CPU per request times the wave's size) rather than steady traffic.
 
-The client sends through aiohttp's client, the transport the guard uses for its upstream,
-the same for both paths: httpx's default transport costs the client about 2 ms of CPU per request,
-which on a small machine competes with the guard and the upstream for the same cores.
+The client sends through the aiohttp sender the guard uses for its upstream
+(``redline.targets.transport``), the same on both paths: httpx's default transport costs
+a client about 2 ms of CPU per request, which on a small machine competes with the guard
+and the upstream for the same cores.
 The load average before each run is printed, since absolute numbers on a shared machine
 depend on it.
 
@@ -30,25 +31,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import yaml
 
-if TYPE_CHECKING:
-    import httpx
-
 from redline.guard.loadtest import GuardProcess, free_port
 from redline.guard.policy import DEFAULT_POLICY
-from redline.targets.transport import fast_transport_for
+from redline.targets.transport import FastSender
 
 HERE = Path(__file__).parent
+HEADERS = {"Content-Type": "application/json"}
 PROMPTS = [
     "What is the boiling point of water at sea level?",
     "Summarise the plot of Hamlet in two sentences.",
@@ -65,7 +64,7 @@ def prompt(i: int) -> str:
 
 
 async def load(
-    client: httpx.AsyncClient, url: str, first: int, n: int, concurrency: int, spread: float
+    client: FastSender, url: str, first: int, n: int, concurrency: int, spread: float
 ) -> tuple[np.ndarray, float]:
     """Send requests ``first .. first + n - 1``; worker k starts ``k * spread / concurrency``
     seconds in. Returns the latencies (ms) and the requests per second."""
@@ -75,16 +74,18 @@ async def load(
     async def worker(k: int) -> None:
         await asyncio.sleep(k * spread / concurrency)
         for i in counter:
-            body = {
+            body = json.dumps({
                 "model": "m",
                 "max_tokens": 64,
                 "messages": [{"role": "user", "content": prompt(i)}],
-            }
+            }).encode()
             start = time.perf_counter()
-            response = await client.post(url, json=body)
+            response = await client.post(url, body, HEADERS)
+            answer = await response.aread()
+            await response.aclose()
             latencies.append((time.perf_counter() - start) * 1000)
             if response.status_code != 200:
-                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+                raise RuntimeError(f"HTTP {response.status_code}: {answer[:200]!r}")
 
     start = time.perf_counter()
     await asyncio.gather(*(worker(k) for k in range(concurrency)))
@@ -95,16 +96,10 @@ async def load(
 async def measure(
     direct: str, guarded: str, n: int, concurrency: int, rounds: int, spread: float
 ) -> dict[str, float]:
-    import httpx
-
-    def client(url: str) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=concurrency,
-                              max_keepalive_connections=concurrency)
-        transport = fast_transport_for(url, max_connections=concurrency)
-        return httpx.AsyncClient(timeout=60, limits=limits, transport=transport)
-
     d_lat, g_lat, d_tp, g_tp = [], [], [], []
-    async with client(direct) as to_direct, client(guarded) as to_guard:
+    to_direct = FastSender(max_connections=concurrency, timeout=60)
+    to_guard = FastSender(max_connections=concurrency, timeout=60)
+    try:
         await load(to_direct, direct, 0, 64, concurrency, spread)  # warm both paths up
         await load(to_guard, guarded, 0, 64, concurrency, spread)
         per_round = n // rounds
@@ -116,6 +111,9 @@ async def measure(
             lat, tp = await load(to_guard, guarded, first, per_round, concurrency, spread)
             g_lat.append(lat)
             g_tp.append(tp)
+    finally:
+        await to_direct.aclose()
+        await to_guard.aclose()
     d, g = np.concatenate(d_lat), np.concatenate(g_lat)
     return {
         "direct_p50": float(np.percentile(d, 50)),

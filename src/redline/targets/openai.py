@@ -39,6 +39,8 @@ from redline.types import Completion, FinishReason, GenerateParams, Message, mes
 if TYPE_CHECKING:
     import httpx
 
+    from redline.targets.transport import FastSender, StreamedResponse
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -69,8 +71,8 @@ class OpenAITarget:
         self._concurrency = concurrency
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._clients: dict[int, httpx.AsyncClient] = {}
-        self._fast: dict[int, httpx.AsyncBaseTransport | None] = {}
-        self._urls: dict[str, httpx.URL] = {}
+        self._fast: dict[int, FastSender | None] = {}
+        self._headers: dict[str, str] = {}
 
     @property
     def spec(self) -> str:
@@ -93,38 +95,32 @@ class OpenAITarget:
             key = os.environ.get(self.api_key_env)
             if key:
                 headers["Authorization"] = f"Bearer {key}"
-            from redline.targets.transport import fast_transport_for
+            from redline.targets.transport import fast_sender_for
 
-            # Plain http (a local model server, the guard's upstream): aiohttp's client
-            # costs a fifth of httpx's default per request; https keeps httpx's own.
-            fast = fast_transport_for(self.base_url, max_connections=self._concurrency)
+            # Plain http (a local model server, the guard's upstream): aiohttp's client,
+            # a fraction of httpx's CPU per request; https and proxies keep httpx.
+            self._headers = headers
+            self._fast[loop_id] = fast_sender_for(
+                self.base_url, max_connections=self._concurrency, timeout=self.timeout)
             client = httpx.AsyncClient(
                 headers=headers,
                 timeout=httpx.Timeout(self.timeout),
                 limits=httpx.Limits(max_connections=self._concurrency),
-                transport=fast,
             )
             self._clients[loop_id] = client
-            self._fast[loop_id] = fast
         return client
 
-    async def _post(self, client: httpx.AsyncClient, url: str, payload: Any) -> httpx.Response:
-        """Send the POST; on the fast transport, past the client's cookie and redirect hooks."""
-        import httpx
-
+    async def _post(
+        self, client: httpx.AsyncClient, url: str, payload: Any
+    ) -> StreamedResponse:
+        """Send the POST (through aiohttp on plain http, see ``redline.targets.transport``)."""
         fast = self._fast.get(id(asyncio.get_running_loop()))
         if fast is None:
             return await client.send(client.build_request("POST", url, json=payload),
                                      stream=True)
-        # The URL parsed once, and the body encoded as httpx's json= would (compact, UTF-8):
-        # a third of the cost of building the request from scratch each time.
-        parsed = self._urls.get(url)
-        if parsed is None:
-            parsed = self._urls[url] = httpx.URL(url)
+        # Encoded as httpx's json= would: compact, UTF-8.
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        request = httpx.Request("POST", parsed, content=body.encode(), headers=client.headers,
-                                extensions={"timeout": client.timeout.as_dict()})
-        return await fast.handle_async_request(request)
+        return await fast.post(url, body.encode(), self._headers)
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop_id = id(asyncio.get_running_loop())
@@ -158,7 +154,7 @@ class OpenAITarget:
         # Full jitter: uniform in [0, base * 2^attempt], capped.
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
 
-    async def _send(self, payload: dict[str, Any]) -> httpx.Response:
+    async def _send(self, payload: dict[str, Any]) -> StreamedResponse:
         """POST with retries; return an open streaming response with a 2xx status."""
         import httpx
 
@@ -258,10 +254,12 @@ class OpenAITarget:
 
     async def aclose(self) -> None:
         """Close the HTTP clients."""
-        clients, self._clients, self._fast = list(self._clients.values()), {}, {}
-        for client in clients:
+        closers = [c.aclose for c in self._clients.values()]
+        closers += [f.aclose for f in self._fast.values() if f is not None]
+        self._clients, self._fast = {}, {}
+        for close in closers:
             try:
-                await client.aclose()
+                await close()
             except RuntimeError:  # its event loop is already closed
                 pass
 
