@@ -6,7 +6,10 @@ directly and through `redline guard` (its own process, event log and SQLite stor
 in alternating rounds so both see the same machine load. Reports p50/p99 latency and
 throughput of each and the guard's additions and ratio, for the rule layers (the default
 policy) and, with --encoder, the encoder classifier layer too: checked before the upstream
-call, and with ``overlap: true`` (checked while the upstream generates).
+call, and with ``overlap: true`` (checked while the upstream generates). With --relay it
+first measures a bare relay process (``guard_relay_stub.py``: uvicorn and the same aiohttp
+sender, no checks, no events): the floor that any proxy process adds on this machine, so
+the guard's own share can be read off.
 
 Every request's prompt is distinct (a numbered question), so the encoder layer cannot
 save work by meeting the same text twice in one batch. Each path has one client for the
@@ -24,7 +27,7 @@ and the upstream for the same cores.
 The load average before each run is printed, since absolute numbers on a shared machine
 depend on it.
 
-    python benchmarks/guard_latency.py --requests 1500 --concurrency 16 --encoder
+    python benchmarks/guard_latency.py --requests 3000 --concurrency 16 --relay --encoder
 """
 
 from __future__ import annotations
@@ -128,7 +131,7 @@ async def measure(
 def report(name: str, m: dict[str, float]) -> None:
     print(
         f"{name}: direct p50 {m['direct_p50']:.1f} ms p99 {m['direct_p99']:.1f} ms "
-        f"{m['direct_rps']:.0f} req/s | guard p50 {m['guard_p50']:.1f} ms p99 "
+        f"{m['direct_rps']:.0f} req/s | proxied p50 {m['guard_p50']:.1f} ms p99 "
         f"{m['guard_p99']:.1f} ms {m['guard_rps']:.0f} req/s | added p50 "
         f"{m['guard_p50'] - m['direct_p50']:+.1f} ms, "
         f"p99 {m['guard_p99'] - m['direct_p99']:+.1f} ms, "
@@ -145,6 +148,9 @@ def main() -> int:
     parser.add_argument("--encoder", action="store_true",
                         help="also measure the encoder layer, checked before the upstream "
                         "call and overlapped with it (overlap: true)")
+    parser.add_argument("--relay", action="store_true",
+                        help="first measure a bare relay process (guard_relay_stub.py: no "
+                        "checks, no events), the floor any proxy adds here")
     parser.add_argument("--burst", action="store_true",
                         help="start all workers at once each round (see above)")
     args = parser.parse_args()
@@ -184,6 +190,27 @@ def main() -> int:
                 if layer["name"] == "encoder":
                     layer["overlap"] = True
             policies["rules+encoder (overlap)"] = overlapped
+        spread = 0.0 if args.burst else args.upstream_delay
+        runs = (f"concurrency {args.concurrency}, {args.requests} requests"
+                f"{', burst starts' if args.burst else ''}")
+        if args.relay:
+            relay_port = free_port()
+            relay = subprocess.Popen(
+                [sys.executable, str(HERE / "guard_relay_stub.py"), "--upstream", direct,
+                 "--port", str(relay_port)], env=env, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL)
+            try:
+                _wait(f"http://127.0.0.1:{relay_port}/v1")
+                print(f"relay: load average {os.getloadavg()[0]:.2f} (1 min) at start",
+                      flush=True)
+                m = asyncio.run(measure(
+                    f"{direct}/chat/completions",
+                    f"http://127.0.0.1:{relay_port}/v1/chat/completions",
+                    args.requests, args.concurrency, args.rounds, spread))
+            finally:
+                relay.terminate()
+                relay.wait()
+            report(f"bare relay, no guard ({runs})", m)
         with tempfile.TemporaryDirectory(prefix="redline-bench-") as folder:
             for number, (name, policy) in enumerate(policies.items()):
                 path = Path(folder) / f"policy{number}.yaml"
@@ -218,16 +245,11 @@ def main() -> int:
                         args.requests,
                         args.concurrency,
                         args.rounds,
-                        0.0 if args.burst else args.upstream_delay,
+                        spread,
                     ))
                 finally:
                     guard.stop()
-                report(
-                    f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, "
-                    f"concurrency {args.concurrency}, {args.requests} requests"
-                    f"{', burst starts' if args.burst else ''})",
-                    m,
-                )
+                report(f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, {runs})", m)
     finally:
         upstream.terminate()
         upstream.wait()
