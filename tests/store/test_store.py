@@ -21,6 +21,29 @@ def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
     assert diff == []
 
 
+def test_schema_head_is_alembic_head_and_an_older_store_is_upgraded(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from redline.store.db import MIGRATIONS, SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+
+    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    assert store.revision() == SCHEMA_HEAD
+    with store.engine.begin() as connection:  # as a store made before the guard's events
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    assert store.revision() == "0001"
+    store.close()
+    reopened = Store(f"sqlite:///{tmp_path / 'r.db'}")
+    assert reopened.revision() == SCHEMA_HEAD
+    assert reopened.ingest_events([{"kind": "request", "log_hash": "h1"}]) == 1
+
+
 def test_default_database_lives_under_redline_home(redline_home: Path) -> None:
     store = Store()
     run = store.create_run("redteam", "mock")
