@@ -201,3 +201,21 @@ def test_encoder_layer_precision_is_checked() -> None:
         build_layer(LayerSpec(
             name="encoder", kind="classifier", options={"precision": "fp8"},
             scorers=({"name": "pii", "category": "pii"},)))  # type: ignore[arg-type]
+
+
+async def test_warm_loads_the_encoder_layer_before_any_request() -> None:
+    import redline.scorers.encoder as encoder
+    from redline.guard.policy import load_policy
+
+    pytest.importorskip("torch")
+    data = load_policy().model_dump(mode="json")
+    for layer in data["layers"]:
+        if layer["name"] == "encoder":
+            layer["enabled"] = True
+    checker = Checker(parse_policy(data))
+    encoder._shared = None  # as in a guard process that has not loaded it yet
+    checker.warm()
+    assert encoder._shared is not None
+    decision = await checker.check("input", user("What is the capital of France?"))
+    assert [(o.layer, o.status) for o in decision.outcomes] == [("rules", "ok"),
+                                                                ("encoder", "ok")]

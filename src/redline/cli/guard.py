@@ -103,6 +103,7 @@ def guard(
     config = GuardConfig(model_name=model_name, request_timeout=request_timeout)
     try:
         guard_ = Guard(target, usage, sink, auth=auth, config=config)
+        guard_.checker.warm()  # load the encoder now, not inside the first request's timeout
     except BaseException:
         sink.close()
         raise

@@ -78,6 +78,13 @@ class Checker:
         ]
         self.layers = sorted(built, key=lambda layer: layer.spec.tier)
 
+    def warm(self) -> None:
+        """Let every layer load what it needs before the first request (``Layer.warm``)."""
+        for layer in self.layers:
+            warm = getattr(layer, "warm", None)
+            if callable(warm):
+                warm()
+
     def layers_for(self, stage: Stage, overlapped: bool | None = None) -> list[Layer]:
         """The layers that check ``stage``, cheapest first.
 

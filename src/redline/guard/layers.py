@@ -85,7 +85,11 @@ class LayerResult:
 
 @runtime_checkable
 class Layer(Protocol):
-    """One layer of checks."""
+    """One layer of checks.
+
+    A layer may also define ``warm()``: the guard calls it once before it serves, so what
+    the layer loads on first use (a model, say) is not loaded inside a request's timeout.
+    """
 
     spec: LayerSpec
 
@@ -165,6 +169,10 @@ class RulesLayer:
         hits = tuple(Hit(cat, src, 1.0, tuple(spans)) for (cat, src), spans in found.items())
         scored = await self._scorers(item)
         return LayerResult(hits + scored.hits, scored.scores)
+
+    def warm(self) -> None:
+        """Load the layer's scorers (see :class:`Layer`)."""
+        self._scorers.warm()
 
 
 # --- scorer-backed layers --------------------------------------------------------------
@@ -294,6 +302,16 @@ class ScorerSet:
                                 _spans_of(score, item.stage)))
         return LayerResult(tuple(hits), values, embedding)
 
+    def warm(self) -> None:
+        """Load the encoder and the scorers that read it, with one pass over a greeting.
+
+        Loading takes a second or more; in the first request it would overrun the layer's
+        timeout and fail closed.
+        """
+        if self._together or self._embed_prompts:
+            greeting = ScoreInput((Message("user", "Hello!"),), None)
+            self._judge_together([(greeting, self._embed_prompts)])
+
     async def _run_pass(self, batch: list[tuple[ScoreInput, bool]]) -> list[_PassResult]:
         return await asyncio.to_thread(self._judge_together, batch)
 
@@ -350,6 +368,10 @@ class ScorerLayer:
     async def __call__(self, item: CheckInput) -> LayerResult:
         """Run the scorers."""
         return await self._scorers(item)
+
+    def warm(self) -> None:
+        """Load the layer's scorers (see :class:`Layer`)."""
+        self._scorers.warm()
 
 
 layer_kind("rules")(RulesLayer)
