@@ -196,9 +196,15 @@ async def run_audit(
         if internals is None:
             say("internals", "skipped: no clean prompts known for this model")
         else:
-            say("internals", f"anomaly AUROC with vs without the candidates {internals.auroc:.3f}")
             (out / "internals.json").write_text(internals.model_dump_json(indent=2), "utf-8")
             finding = _internals_finding(internals)
+            # The AUROC alone only says the candidate words shift activations (any unusual
+            # words do); the flag rates say whether they leave the clean distribution.
+            say("internals", (
+                f"anomaly detector flags {internals.flagged_with_candidates:.0%} of requests "
+                f"with the candidates, {internals.flagged_without:.0%} without (AUROC "
+                f"{internals.auroc:.3f}): "
+                + ("finding" if finding is not None else "no finding")))
             if finding is not None:
                 findings.append(finding)
         seconds["internals"] = time.perf_counter() - started
