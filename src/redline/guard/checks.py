@@ -96,8 +96,7 @@ class Checker:
 
     def skipped(self, stage: Stage, overlapped: bool | None = None) -> list[LayerOutcome]:
         """A ``skipped`` outcome for each of those layers (an earlier one blocked)."""
-        return [LayerOutcome(layer=la.spec.name, stage=stage, status="skipped", ms=0.0)
-                for la in self.layers_for(stage, overlapped)]
+        return [_skipped(la, stage) for la in self.layers_for(stage, overlapped)]
 
     async def check(
         self, stage: Stage, messages: Sequence[Message], response: str | None = None,
@@ -114,8 +113,7 @@ class Checker:
         for _tier, group in groupby(layers, key=lambda la: la.spec.tier):
             tier = list(group)
             if blocked:
-                outcomes += [LayerOutcome(layer=la.spec.name, stage=stage, status="skipped", ms=0.0)
-                             for la in tier]
+                outcomes += [_skipped(la, stage) for la in tier]
                 continue
             for layer, result, outcome in await self._run_tier(tier, item):
                 outcomes.append(outcome)
@@ -168,9 +166,7 @@ class Checker:
         for layer in tier:
             found = done_results.get(layer.spec.name)
             if found is None:
-                skipped = LayerOutcome(layer=layer.spec.name, stage=item.stage, status="skipped",
-                                       ms=0.0)
-                found = (layer, LayerResult(), skipped)
+                found = (layer, LayerResult(), _skipped(layer, item.stage))
             ordered.append(found)
         return ordered
 
@@ -222,6 +218,11 @@ class Checker:
             else:
                 texts = redact(texts, redact_hits, item)
         return StageDecision(action, categories, outcomes, texts, bypasses, embedding, hits)
+
+
+def _skipped(layer: Layer, stage: Stage) -> LayerOutcome:
+    """The outcome of a layer that did not run because an earlier one blocked."""
+    return LayerOutcome(layer=layer.spec.name, stage=stage, status="skipped", ms=0.0)
 
 
 def redact(texts: tuple[str, ...], hits: Sequence[Hit], item: CheckInput) -> tuple[str, ...]:
