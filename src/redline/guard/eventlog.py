@@ -137,17 +137,17 @@ class EventLog:
         """Events in the log so far (all writers, all sessions)."""
         return self._events
 
-    def append(self, body: dict[str, Any]) -> LogRecord:
-        """Append one event and return its record (with its chain hash)."""
+    def append(self, body: dict[str, Any]) -> str:
+        """Append one event; returns the hash of its record (the chain's new head)."""
         with self._lock:
             if self._closed:
                 raise StoreError(f"The event log {self.path} is closed; no more events can go in.")
-            record = self._append("event", body)
+            digest, _ = self._append("event", body)
             self._events += 1
             self._since_checkpoint += 1
             if self._since_checkpoint >= self.checkpoint_every:
                 self._checkpoint()
-            return record
+            return digest
 
     def checkpoint(self) -> None:
         """Sign the chain head now (no-op if nothing was appended since the last one)."""
@@ -171,22 +171,22 @@ class EventLog:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _append(self, type_: RecordType, body: dict[str, Any]) -> LogRecord:
+    def _append(self, type_: RecordType, body: dict[str, Any]) -> tuple[str, bytes]:
+        """Write one record; returns its hash and its line."""
         seq, prev, ts = self._seq + 1, self._head, _now()
         digest, line = record_line(seq, prev, ts, type_, body)
         os.write(self._fd, line)
         self._seq, self._head = seq, digest
-        return LogRecord.model_construct(seq=seq, prev=prev, ts=ts, type=type_, body=body,
-                                         hash=digest)
+        return digest, line
 
     def _checkpoint(self) -> None:
         seq = self._seq + 1
         signature = self.signer.sign(checkpoint_message(seq - 1, self._head, self._events))
         body = {"key_id": self.signer.key_id, "events": self._events, "sig": signature}
-        record = self._append("checkpoint", body)
+        _, line = self._append("checkpoint", body)
         os.fsync(self._fd)
         self._since_checkpoint = 0
-        _write_head(self.path, record)
+        _write_head(self.path, line)
 
 
 def _acquire_lock(path: Path) -> int:
@@ -204,10 +204,11 @@ def _acquire_lock(path: Path) -> int:
     return fd
 
 
-def _write_head(path: Path, record: LogRecord) -> None:
+def _write_head(path: Path, line: bytes) -> None:
+    """Keep the last checkpoint's record (its log line) beside the log."""
     head = path.with_name(path.name + ".head")
     tmp = head.with_name(head.name + ".tmp")
-    tmp.write_text(canonical_json(record.model_dump()) + "\n", encoding="utf-8")
+    tmp.write_bytes(line)
     os.replace(tmp, head)
 
 

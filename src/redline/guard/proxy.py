@@ -16,8 +16,8 @@ import asyncio
 import hashlib
 import logging
 import re
+import secrets
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -66,6 +66,7 @@ from redline.types import Completion, Message, canonical_json
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from fastapi.responses import JSONResponse, StreamingResponse
+    from starlette.responses import Response
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,7 @@ class Guard:
     def new_event(self, request: Request, endpoint: str) -> RequestEvent:
         """An event for a request that just arrived."""
         given = request.headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
         return RequestEvent(request_id=request_id, endpoint=endpoint,  # type: ignore[arg-type]
                             policy=self._policy_id)
 
@@ -375,15 +376,15 @@ class Guard:
 
     def completion_body(
         self, messages: Sequence[Message], text: str, finish: FinishReason, upstream: Completion
-    ) -> dict[str, Any]:
-        """The JSON body of a non-streamed answer."""
+    ) -> bytes:
+        """The JSON body of a non-streamed answer (encoded by pydantic in one pass)."""
         usage = usage_of(messages, Completion(text=text, prompt_tokens=upstream.prompt_tokens,
                                               completion_tokens=upstream.completion_tokens))
         return ChatCompletion(
             model=self.model_name,
             choices=[Choice(message=AssistantMessage(content=text), finish_reason=finish)],
             usage=usage,
-        ).model_dump()
+        ).model_dump_json().encode()
 
 
 def _params(chat: ChatCompletionRequest, default_max_tokens: int) -> Any:
@@ -460,7 +461,30 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
             guard.sink.close()
             await guard.upstream.aclose()
 
-    app = FastAPI(
+    class GuardApp(FastAPI):
+        """The app, with ``POST /v1/chat/completions`` sent straight to its endpoint.
+
+        The route stays registered (OpenAPI docs, 405 for other methods); this only skips,
+        for the proxy's one hot path, the routing, middleware, telemetry and exception
+        layers between the server and the endpoint, which cost about as much CPU as the
+        checks. The endpoint answers every expected failure with its JSON error itself;
+        anything else gets the app's 500 answer, as on every other route.
+        """
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            if (scope["type"] == "http" and scope["method"] == "POST"
+                    and _route_path(scope) == CHAT_PATH):
+                scope["app"] = self
+                request = Request(scope, receive, send)
+                try:
+                    response = await chat_completions(request)
+                except Exception as exc:  # noqa: BLE001 - as the 500 handler does elsewhere
+                    response = await _unexpected(request, exc)
+                await response(scope, receive, send)
+                return
+            await super().__call__(scope, receive, send)
+
+    app = GuardApp(
         title="redline guard",
         version="1",
         lifespan=lifespan,
@@ -512,7 +536,7 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
 
     @app.post(CHAT_PATH, response_model=None, openapi_extra=chat_schema,
               summary="Chat completion through the policy's checks (stream supported)")
-    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+    async def chat_completions(request: Request) -> Response:
         started = time.perf_counter()
         event = guard.new_event(request, "chat")
         deferred = False  # a stream-first answer records its event when the stream ends
@@ -554,8 +578,8 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
                 return _refusal(guard, event, chat, messages)
             out, released = await guard.check_output(event, messages, completion.text)
             finish = "content_filter" if out.blocked else _finish(completion)
-            return JSONResponse(guard.completion_body(messages, released, finish, completion),
-                                headers=_headers(event))
+            return _answer(guard.completion_body(messages, released, finish, completion),
+                           event)
         except APIError as error:
             event.action, event.status_code = "error", error.status_code
             event.error = error.body.error.message[:500]
@@ -563,8 +587,6 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
         finally:
             if not deferred:
                 guard.finish(event, started)
-
-    app.add_middleware(_ChatFastPath, endpoint=chat_completions)
 
     @app.post("/v1/checks", response_model=CheckResponse, summary="Run the checks only")
     async def checks(request: Request) -> JSONResponse:
@@ -609,33 +631,6 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
 CHAT_PATH = "/v1/chat/completions"
 
 
-class _ChatFastPath:
-    """ASGI middleware: ``POST /v1/chat/completions`` straight to its endpoint.
-
-    The route stays registered (OpenAPI docs, 405 for other methods); this only skips,
-    for the proxy's one hot path, the routing, exception and exit-stack layers between
-    the server and the endpoint, which cost about as much CPU as the checks, the event
-    and the upstream call together. The endpoint answers every expected failure with its
-    JSON error itself; anything else still reaches the app's 500 handler, which sits
-    outside this middleware.
-    """
-
-    def __init__(
-        self, app: Callable[..., Awaitable[None]],
-        endpoint: Callable[[Request], Awaitable[Any]],
-    ) -> None:
-        self.app = app
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if (scope["type"] == "http" and scope["method"] == "POST"
-                and _route_path(scope) == CHAT_PATH):
-            response = await self.endpoint(Request(scope, receive, send))
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 def _drop(task: asyncio.Future[Any]) -> None:
     """Cancel an upstream call nobody will read; a failure it already had is not logged."""
     task.cancel()
@@ -650,16 +645,23 @@ def _route_path(scope: dict[str, Any]) -> str:
 
 def _refusal(
     guard: Guard, event: RequestEvent, chat: ChatCompletionRequest, messages: Sequence[Message]
-) -> JSONResponse | StreamingResponse:
-    from fastapi.responses import JSONResponse, StreamingResponse
+) -> Response:
+    from fastapi.responses import StreamingResponse
 
     text = guard.policy.refusal_message
     if chat.stream:
         pieces = list(word_chunks(text, guard.policy.stream.chunk_chars))
         return StreamingResponse(sse_chunks(guard.model_name, pieces, "content_filter"),
                                  media_type="text/event-stream", headers=_headers(event))
-    body = guard.completion_body(messages, text, "content_filter", Completion(text=text))
-    return JSONResponse(body, headers=_headers(event))
+    return _answer(guard.completion_body(messages, text, "content_filter", Completion(text=text)),
+                   event)
+
+
+def _answer(body: bytes, event: RequestEvent) -> Response:
+    """A JSON answer already encoded, with the event's headers."""
+    from starlette.responses import Response
+
+    return Response(body, media_type="application/json", headers=_headers(event))
 
 
 async def _stream_first(

@@ -92,7 +92,7 @@ class EventSink:
         log_hash = None
         payload = event.model_dump(mode="json", exclude_none=True)
         if self.event_log is not None:
-            log_hash = self.event_log.append(payload).hash
+            log_hash = self.event_log.append(payload)
         if self.store is not None:
             try:
                 self._queue.put_nowait((event, log_hash, payload))

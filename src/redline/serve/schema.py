@@ -9,8 +9,8 @@ proxy can forward them; fields it does use are validated strictly.
 
 from __future__ import annotations
 
+import secrets
 import time
-import uuid
 from typing import Any, Literal
 
 from pydantic import (
@@ -159,7 +159,7 @@ class Choice(BaseModel):
 
 def completion_id() -> str:
     """A fresh ``chatcmpl-...`` id."""
-    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    return f"chatcmpl-{secrets.token_hex(12)}"
 
 
 def now() -> int:
