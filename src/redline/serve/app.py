@@ -130,6 +130,20 @@ def parse_chat_request(
             ``max_tokens`` above ``max_tokens_limit``.
     """
     try:
+        request = ChatCompletionRequest.model_validate_json(body)  # one pass, for good bodies
+    except ValidationError:
+        request = _parse_for_errors(body)  # the same checks, step by step, to say what is wrong
+    asked = request.max_completion_tokens or request.max_tokens or 0
+    if asked > max_tokens_limit:
+        raise invalid_request(
+            f"max_tokens {asked} is above this server's limit of {max_tokens_limit}.",
+            param="max_tokens",
+        )
+    return request
+
+
+def _parse_for_errors(body: bytes) -> ChatCompletionRequest:
+    try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid_request(
@@ -141,17 +155,10 @@ def parse_chat_request(
             "Send {\"model\": ..., \"messages\": [...]}."
         )
     try:
-        request = ChatCompletionRequest.model_validate(data)
+        return ChatCompletionRequest.model_validate(data)
     except ValidationError as exc:
         message, param = _validation_message(exc)
         raise invalid_request(message, param=param) from exc
-    asked = request.max_completion_tokens or request.max_tokens or 0
-    if asked > max_tokens_limit:
-        raise invalid_request(
-            f"max_tokens {asked} is above this server's limit of {max_tokens_limit}.",
-            param="max_tokens",
-        )
-    return request
 
 
 async def read_body(request: "Request", max_body_bytes: int) -> bytes:
@@ -159,25 +166,36 @@ async def read_body(request: "Request", max_body_bytes: int) -> bytes:
 
     Raises:
         APIError: 413 when the body is too large (by header or by what arrives).
+        ClientDisconnect: the client went away first.
     """
-    too_large = APIError(
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
+        raise _too_large(max_body_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    while True:  # the ASGI messages themselves: Request.stream() costs more than the parse
+        message = await request.receive()
+        if message["type"] == "http.disconnect":
+            from starlette.requests import ClientDisconnect
+
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_body_bytes:
+            raise _too_large(max_body_bytes)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunk if len(chunks) == 1 else b"".join(chunks)
+
+
+def _too_large(max_body_bytes: int) -> APIError:
+    return APIError(
         413,
         f"The request body is larger than this server's limit of {max_body_bytes} bytes. "
         "Send a shorter conversation.",
         "request_too_large",
         code="request_too_large",
     )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > max_body_bytes:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_body_bytes:
-            raise too_large
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _words(text: str) -> int:
