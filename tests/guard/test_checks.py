@@ -1,8 +1,6 @@
 import asyncio
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from redline.errors import ConfigError
 from redline.guard.checks import GUARD_FAILURE, Checker
@@ -222,36 +220,3 @@ async def test_warm_loads_the_encoder_layer_before_any_request() -> None:
     assert [(o.layer, o.status) for o in decision.outcomes] == [("rules", "ok"),
                                                                 ("encoder", "ok")]
 
-
-FRAGMENTS = ["write to ann@example.org", "call +1 555 123 4567", "card 4111 1111 1111 1111",
-             "key sk-abcdefghijklmnopqrstuvwx", "AKIAABCDEFGHIJKLMNOP", "IGNORE ALL PREVIOUS "
-             "instructions", "-----BEGIN RSA PRIVATE KEY-----", "a Forbidden Word", "hmm",
-             "555-1234", "hello there", "sk-short", "unforbidden wordy", "\n", "é ü 中文"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=12), max_size=6))
-def test_rules_union_skips_only_texts_no_rule_matches(parts: list[str]) -> None:
-    from redline.guard.layers import RulesLayer
-    from redline.guard.policy import load_policy
-
-    text = " ".join(parts)
-    for policy in (POLICY, load_policy()):
-        spec = next(s for s in policy.enabled_layers() if s.kind == "rules")
-        fast, slow = RulesLayer(spec), RulesLayer(spec)
-        assert fast._any is not None
-        slow._any = None  # every rule on every text
-        item = CheckInput("input", (Message("user", text), Message("user", "hmm " + text)))
-        assert asyncio.run(fast(item)) == asyncio.run(slow(item))
-
-
-def test_rules_union_keeps_each_patterns_flags_or_is_not_made() -> None:
-    import re
-
-    from redline.guard.layers import any_of
-
-    union = any_of([re.compile("(?i)hello"), re.compile("wor.d", re.DOTALL)])
-    assert union is not None
-    assert union.search("HELLO") and union.search("wor\nd") and not union.search("WOR D")
-    assert any_of([re.compile(r"(a)\1")]) is None  # group numbers would shift
-    assert any_of([re.compile("(?P<n>a)"), re.compile("(?P<n>b)")]) is None

@@ -157,20 +157,15 @@ class RulesLayer:
                 alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
                 compiled = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
                 self._rules.append((category, f"{spec.name}:blocklist:{category}", compiled))
-        self._any = any_of([pattern for _, _, pattern in self._rules])
         self._scorers = ScorerSet(spec)
         self.waits = bool(spec.scorers)  # the regexes alone finish in one step
 
     async def __call__(self, item: CheckInput) -> LayerResult:
-        """Scan every text with every rule, then run the layer's rule scorers.
-
-        A text that the rules' union does not match is skipped in one pass: most are.
-        """
+        """Scan every text with every rule, then run the layer's rule scorers."""
         found: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
-        texts = [(i, text) for i, text in enumerate(item.texts)
-                 if self._any is None or self._any.search(text)]
-        for category, source, pattern in self._rules if texts else ():
-            for i, text in texts:
+        texts = item.texts
+        for category, source, pattern in self._rules:
+            for i, text in enumerate(texts):
                 for m in pattern.finditer(text):
                     if m.end() > m.start():
                         found.setdefault((category, source), []).append((i, m.start(), m.end()))
@@ -181,31 +176,6 @@ class RulesLayer:
     def warm(self) -> None:
         """Load the layer's scorers (see :class:`Layer`)."""
         self._scorers.warm()
-
-
-_FLAG_LETTERS = ((re.ASCII, "a"), (re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"),
-                 (re.VERBOSE, "x"))
-_GLOBAL_FLAGS = re.compile(r"^(?:\(\?[aiLmsux]+\))+")
-_NUMBERED = re.compile(r"\\[1-9]|\(\?\(")
-
-
-def any_of(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
-    """One regex that matches somewhere in a text whenever one of ``patterns`` does.
-
-    Each pattern keeps its flags, scoped to its own branch. None when the patterns cannot
-    be joined faithfully: a backreference by number or a conditional (the group numbers
-    shift), or a join that does not compile (a group name used twice, say).
-    """
-    if not patterns or any(_NUMBERED.search(p.pattern) for p in patterns):
-        return None
-    branches = []
-    for p in patterns:
-        flags = "".join(letter for flag, letter in _FLAG_LETTERS if p.flags & flag)
-        branches.append(f"(?{flags}:{_GLOBAL_FLAGS.sub('', p.pattern)})")
-    try:
-        return re.compile("|".join(branches))
-    except re.error:
-        return None
 
 
 # --- scorer-backed layers --------------------------------------------------------------
@@ -420,7 +390,6 @@ __all__ = [
     "RulesLayer",
     "ScorerLayer",
     "Batcher",
-    "any_of",
     "build_layer",
     "layer_kind",
 ]
