@@ -27,7 +27,16 @@ and the upstream for the same cores.
 The load average before each run is printed, since absolute numbers on a shared machine
 depend on it.
 
+With --trials N the whole measurement runs N times, each with fresh upstream, relay and
+guard processes, and the median of the trials is reported with each trial's added p50.
+Rounds within one trial agree closely, but trials do not: on 2 cores, where the kernel
+happens to place the client, the upstream and the guard (alone on a core, or sharing one)
+moves the added p50 by about 0.6 ms for the whole life of the processes (pinning them by
+hand: 1.4 ms with the guard alone on a core, 2.0 ms sharing it). One trial samples one
+placement; the median of several is the number to quote.
+
     python benchmarks/guard_latency.py --requests 3000 --concurrency 16 --relay --encoder
+    python benchmarks/guard_latency.py --requests 3000 --rounds 3 --concurrency 16 --trials 7
 """
 
 from __future__ import annotations
@@ -41,6 +50,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -144,6 +154,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=1500)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=1,
+                        help="repeat the whole measurement with fresh processes (see above) "
+                        "and report the median of the trials")
     parser.add_argument("--upstream-delay", type=float, default=0.1)
     parser.add_argument("--encoder", action="store_true",
                         help="also measure the encoder layer, checked before the upstream "
@@ -154,6 +167,44 @@ def main() -> int:
     parser.add_argument("--burst", action="store_true",
                         help="start all workers at once each round (see above)")
     args = parser.parse_args()
+    policies = {"rules": yaml.safe_load(DEFAULT_POLICY.read_text())}
+    if args.encoder:
+        with_encoder = yaml.safe_load(DEFAULT_POLICY.read_text())
+        for layer in with_encoder["layers"]:
+            if layer["name"] == "encoder":
+                layer["enabled"] = True
+        policies["rules+encoder"] = with_encoder
+        overlapped = yaml.safe_load(yaml.safe_dump(with_encoder))
+        for layer in overlapped["layers"]:
+            if layer["name"] == "encoder":
+                layer["overlap"] = True
+        policies["rules+encoder (overlap)"] = overlapped
+    runs = (f"concurrency {args.concurrency}, {args.requests} requests"
+            f"{', burst starts' if args.burst else ''}")
+    trials: dict[str, list[dict[str, float]]] = {}
+    for trial in range(args.trials):
+        if args.trials > 1:
+            print(f"trial {trial + 1} of {args.trials}", flush=True)
+        for name, m in run_trial(args, policies, runs).items():
+            trials.setdefault(name, []).append(m)
+    if args.trials > 1:
+        print(f"median of {args.trials} trials (fresh processes each):")
+        for name, ms in trials.items():
+            p50 = [m["guard_p50"] - m["direct_p50"] for m in ms]
+            p99 = [m["guard_p99"] - m["direct_p99"] for m in ms]
+            ratio = [m["guard_rps"] / m["direct_rps"] for m in ms]
+            print(f"{name}: added p50 {np.median(p50):+.1f} ms (trials "
+                  f"{', '.join(f'{a:+.1f}' for a in sorted(p50))}), added p99 "
+                  f"{np.median(p99):+.1f} ms (trials {min(p99):+.1f} to {max(p99):+.1f}), "
+                  f"throughput ratio {np.median(ratio):.2f} (trials {min(ratio):.2f} to "
+                  f"{max(ratio):.2f})")
+    return 0
+
+
+def run_trial(args: argparse.Namespace, policies: dict[str, Any],
+              runs: str) -> dict[str, dict[str, float]]:
+    """One measurement of every path, with its own upstream, relay and guard processes."""
+    results: dict[str, dict[str, float]] = {}
     port = free_port()
     env = {
         **os.environ,
@@ -176,23 +227,9 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
     )
     direct = f"http://127.0.0.1:{port}/v1"
+    spread = 0.0 if args.burst else args.upstream_delay
     try:
         _wait(direct)
-        policies = {"rules": yaml.safe_load(DEFAULT_POLICY.read_text())}
-        if args.encoder:
-            with_encoder = yaml.safe_load(DEFAULT_POLICY.read_text())
-            for layer in with_encoder["layers"]:
-                if layer["name"] == "encoder":
-                    layer["enabled"] = True
-            policies["rules+encoder"] = with_encoder
-            overlapped = yaml.safe_load(yaml.safe_dump(with_encoder))
-            for layer in overlapped["layers"]:
-                if layer["name"] == "encoder":
-                    layer["overlap"] = True
-            policies["rules+encoder (overlap)"] = overlapped
-        spread = 0.0 if args.burst else args.upstream_delay
-        runs = (f"concurrency {args.concurrency}, {args.requests} requests"
-                f"{', burst starts' if args.burst else ''}")
         if args.relay:
             relay_port = free_port()
             relay = subprocess.Popen(
@@ -211,6 +248,7 @@ def main() -> int:
                 relay.terminate()
                 relay.wait()
             report(f"bare relay, no guard ({runs})", m)
+            results["bare relay"] = m
         with tempfile.TemporaryDirectory(prefix="redline-bench-") as folder:
             for number, (name, policy) in enumerate(policies.items()):
                 path = Path(folder) / f"policy{number}.yaml"
@@ -250,10 +288,11 @@ def main() -> int:
                 finally:
                     guard.stop()
                 report(f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, {runs})", m)
+                results[name] = m
     finally:
         upstream.terminate()
         upstream.wait()
-    return 0
+    return results
 
 
 def _wait(base: str) -> None:
