@@ -78,6 +78,7 @@ class Checker:
         ]
         self.layers = sorted(built, key=lambda layer: layer.spec.tier)
         self._for: dict[tuple[Stage, bool | None], list[Layer]] = {}
+        self._tiers: dict[tuple[Stage, bool | None], list[list[Layer]]] = {}
 
     def warm(self) -> None:
         """Let every layer load what it needs before the first request (``Layer.warm``)."""
@@ -115,9 +116,7 @@ class Checker:
         bypasses = 0
         embedding = None
         blocked = False
-        layers = self.layers_for(stage, overlapped)
-        for _tier, group in groupby(layers, key=lambda la: la.spec.tier):
-            tier = list(group)
+        for tier in self._tiers_for(stage, overlapped):
             if blocked:
                 outcomes += [_skipped(la, stage) for la in tier]
                 continue
@@ -133,7 +132,18 @@ class Checker:
             blocked = self._action(hits) == "block"
         return self._decide(stage, item, hits, outcomes, bypasses, embedding)
 
+    def _tiers_for(self, stage: Stage, overlapped: bool | None) -> list[list[Layer]]:
+        """:meth:`layers_for`, grouped by tier."""
+        key = (stage, overlapped)
+        found = self._tiers.get(key)
+        if found is None:
+            found = self._tiers[key] = [list(group) for _, group in groupby(
+                self.layers_for(stage, overlapped), key=lambda la: la.spec.tier)]
+        return found
+
     def _action(self, hits: Sequence[Hit]) -> Action:
+        if not hits:
+            return "allow"
         return strongest([self._category_action(h.category) for h in hits])
 
     def _category_action(self, category: str) -> Action:
