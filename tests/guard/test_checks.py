@@ -1,6 +1,8 @@
 import asyncio
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from redline.errors import ConfigError
 from redline.guard.checks import GUARD_FAILURE, Checker
@@ -220,3 +222,43 @@ async def test_warm_loads_the_encoder_layer_before_any_request() -> None:
     assert [(o.layer, o.status) for o in decision.outcomes] == [("rules", "ok"),
                                                                 ("encoder", "ok")]
 
+
+
+SHORTCUT_POLICY = parse_policy({
+    "categories": {"pii": {"action": "redact"}, "secrets": {"action": "redact"}},
+    "layers": [{"name": "rules", "kind": "rules", "patterns": {
+        "pii": [r"\b[\w.+-]+@[\w-]+\.[a-z]{2,}\b", r"(?x) call \s+ \d{3}  # verbose",
+                r"x(?i:ab)yz", r"(q)\1-end", r"alpha|beta", "(?i)zeta"],
+        "secrets": [r"\bsk-[A-Za-z0-9]{8,}\b", r"-----BEGIN (?:RSA )?KEY-----"],
+    }, "blocklist": {"pii": ["Forbidden Word"]}}],
+})
+PIECES = ["ann@example.org", "call 555", "callx", "xAbyz", "xabYZ", "qq-end", "alpha", "BETA",
+          "sk-abcdefgh12", "SK-ABCDEFGH12", "-----BEGIN RSA KEY-----", "forbidden word", "@",
+          "ſk-abcdefgh12", "K", "ZETA", "\n", "é 中文"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES) | st.text(max_size=8), max_size=6))
+def test_rule_shortcuts_skip_only_texts_the_rule_cannot_match(parts: list[str]) -> None:
+    from redline.guard.layers import RulesLayer
+
+    spec = SHORTCUT_POLICY.enabled_layers()[0]
+    fast, slow = RulesLayer(spec), RulesLayer(spec)
+    slow._rules = [(*rule[:3], None) for rule in slow._rules]  # every rule scans every text
+    assert any(rule[3] for rule in fast._rules)
+    text = "".join(parts)
+    item = CheckInput("input", (Message("user", text), Message("user", text + " alpha")))
+    assert asyncio.run(fast(item)) == asyncio.run(slow(item))
+
+
+def test_required_text_is_what_every_match_contains() -> None:
+    import re
+
+    from redline.guard.layers import required_text
+
+    assert required_text(re.compile(r"-----BEGIN (?:RSA )?PRIVATE KEY-----")) == "PRIVATE KEY-----"
+    assert required_text(re.compile(r"\b[\w.]+@[\w.]+\b")) == "@"
+    assert required_text(re.compile("x(?i:ab)yz")) == "yz"
+    assert required_text(re.compile("(?x) a b  # note\n c")) == "abc"
+    for none in ["alpha|beta", r"(?i)ignore previous", r"\d{3}\s\d{4}", "a?b*"]:
+        assert required_text(re.compile(none)) is None

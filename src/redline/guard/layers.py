@@ -148,24 +148,31 @@ class RulesLayer:
 
     def __init__(self, spec: LayerSpec) -> None:
         self.spec = spec
-        self._rules: list[tuple[str, str, re.Pattern[str]]] = []
+        rules: list[tuple[str, str, re.Pattern[str]]] = []
         for category, patterns in spec.patterns.items():
             for pattern in patterns:
-                self._rules.append((category, f"{spec.name}:{category}", re.compile(pattern)))
+                rules.append((category, f"{spec.name}:{category}", re.compile(pattern)))
         for category, words in spec.blocklist.items():
             if words:
                 alternation = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
                 compiled = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
-                self._rules.append((category, f"{spec.name}:blocklist:{category}", compiled))
+                rules.append((category, f"{spec.name}:blocklist:{category}", compiled))
+        self._rules = [(*rule, required_text(rule[2])) for rule in rules]
         self._scorers = ScorerSet(spec)
         self.waits = bool(spec.scorers)  # the regexes alone finish in one step
 
     async def __call__(self, item: CheckInput) -> LayerResult:
-        """Scan every text with every rule, then run the layer's rule scorers."""
+        """Scan every text with every rule, then run the layer's rule scorers.
+
+        A rule whose pattern needs a fixed piece of text (``sk-``, ``@``) skips the texts
+        without it: a substring test costs a fraction of a scan, and most texts match no rule.
+        """
         found: dict[tuple[str, str], list[tuple[int, int, int]]] = {}
         texts = item.texts
-        for category, source, pattern in self._rules:
+        for category, source, pattern, needed in self._rules:
             for i, text in enumerate(texts):
+                if needed is not None and needed not in text:
+                    continue
                 for m in pattern.finditer(text):
                     if m.end() > m.start():
                         found.setdefault((category, source), []).append((i, m.start(), m.end()))
@@ -176,6 +183,33 @@ class RulesLayer:
     def warm(self) -> None:
         """Load the layer's scorers (see :class:`Layer`)."""
         self._scorers.warm()
+
+
+def required_text(pattern: re.Pattern[str]) -> str | None:
+    """The longest run of plain characters that every match of ``pattern`` contains.
+
+    Read from the top level of the parsed pattern, where every item is part of every
+    match (``-----BEGIN `` in a private-key pattern, ``@`` in an e-mail one). None when
+    there is none, and for patterns that ignore case: a substring test cannot stand in for
+    the engine's case folding.
+    """
+    if pattern.flags & re.IGNORECASE:
+        return None
+    try:  # the standard library's own regex parser (private, so any surprise means None)
+        from re import _constants, _parser  # type: ignore[attr-defined]
+
+        items = list(_parser.parse(pattern.pattern, pattern.flags))
+    except Exception:  # noqa: BLE001 - no shortcut, the rule then scans every text
+        return None
+    best, run = "", ""
+    for op, value in items + [(None, None)]:
+        if op == _constants.LITERAL:
+            run += chr(value)
+            continue
+        if len(run) > len(best):
+            best = run
+        run = ""
+    return best or None
 
 
 # --- scorer-backed layers --------------------------------------------------------------
@@ -392,4 +426,5 @@ __all__ = [
     "Batcher",
     "build_layer",
     "layer_kind",
+    "required_text",
 ]
