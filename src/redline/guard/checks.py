@@ -77,7 +77,6 @@ class Checker:
             build_layer(spec) for spec in policy.enabled_layers()
         ]
         self.layers = sorted(built, key=lambda layer: layer.spec.tier)
-        self._for: dict[tuple[Stage, bool | None], list[Layer]] = {}
         self._tiers: dict[tuple[Stage, bool | None], list[list[Layer]]] = {}
 
     def warm(self) -> None:
@@ -93,13 +92,8 @@ class Checker:
         ``overlapped``: None for all of them; True for only the input layers that run
         while the upstream generates (``overlap: true``), False for only the others.
         """
-        key = (stage, overlapped)
-        found = self._for.get(key)
-        if found is None:
-            found = self._for[key] = [
-                layer for layer in self.layers if stage in layer.spec.stages and (
-                    overlapped is None or stage != "input" or layer.spec.overlap == overlapped)]
-        return found
+        return [layer for layer in self.layers if stage in layer.spec.stages and (
+            overlapped is None or stage != "input" or layer.spec.overlap == overlapped)]
 
     def skipped(self, stage: Stage, overlapped: bool | None = None) -> list[LayerOutcome]:
         """A ``skipped`` outcome for each of those layers (an earlier one blocked)."""
@@ -133,7 +127,7 @@ class Checker:
         return self._decide(stage, item, hits, outcomes, bypasses, embedding)
 
     def _tiers_for(self, stage: Stage, overlapped: bool | None) -> list[list[Layer]]:
-        """:meth:`layers_for`, grouped by tier."""
+        """:meth:`layers_for`, grouped by tier (worked out once per stage)."""
         key = (stage, overlapped)
         found = self._tiers.get(key)
         if found is None:
