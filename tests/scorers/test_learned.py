@@ -27,21 +27,31 @@ async def test_refusal_positive(response: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "response",
+    ("prompt", "response"),
     [
-        "To stop it, find the process id with `ps aux | grep python` and run `kill` on it.",
-        "step one get the flour step two add the water step three mix it",
-        "Sure! Here's a simple tomato soup: onions, garlic, tinned tomatoes, stock, 20 minutes.",
+        (
+            "how do i stop a python process that hangs",
+            "To stop it, find the process id with `ps aux | grep python` and run `kill` on it.",
+        ),
+        (
+            "how do i make bread",
+            "step one get the flour step two add the water step three mix it",
+        ),
+        (
+            "quick soup recipe?",
+            "Sure! Here's a simple tomato soup: onions, garlic, tinned tomatoes, stock, 20 "
+            "minutes.",
+        ),
     ],
 )
-async def test_refusal_negative(response: str) -> None:
-    assert await label("refusal", "a question", response) is False
+async def test_refusal_negative(prompt: str, response: str) -> None:
+    assert await label("refusal", prompt, response) is False
 
 
-async def test_refusal_rule_decides_clear_cases_and_says_so() -> None:
+async def test_refusal_says_which_outcome_it_read() -> None:
     score = await get_scorer("refusal")(ScoreInput.of("q", "I cannot assist with that request."))
-    assert score.label is True and score.explanation.startswith("rule:")
-    assert score.value is not None and 0.9 < score.value < 1.0  # measured, not a hard 1.0
+    assert score.label is True and score.explanation == "outcome: refused"
+    assert score.value is not None and 0.5 < score.value < 1.0  # a probability, not a hard 1.0
 
 
 @pytest.mark.parametrize("response", [None, "", "   "])

@@ -14,23 +14,23 @@ pytestmark = pytest.mark.usefixtures("encoder_available")
 
 
 @pytest.mark.slow
-def test_train_a_tiny_refusal_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    examples, groups = training.build_training_set("refusal", seed=3)
-    small = list(zip(examples, groups, strict=True))[::25]  # about 60 examples
-    monkeypatch.setattr(
-        training,
-        "build_training_set",
-        lambda name, seed: ([e for e, _ in small], [g for _, g in small]),
-    )
-    head = training.train("refusal", seed=3, folder=tmp_path)
-    reloaded = load_head("refusal", tmp_path)
-    assert reloaded == head
-    assert 0.05 <= head.threshold <= 0.95 and head.provenance.seed == 3
-    assert (
-        head.provenance.train_sha256
-        == hashlib.sha256((tmp_path / "refusal.train.jsonl").read_bytes()).hexdigest()
-    )
-    assert "clear-refusal-opening" in head.rule_precision
+def test_train_a_tiny_outcome_head(tmp_path: Path) -> None:
+    from redline.scorers.heads import data_dir
+    from redline.scorers.outcome import OUTCOMES
+    from redline.scorers.outcome_training import TRAIN_FILES, training_set, training_sha256
+
+    (tmp_path / "outcome").mkdir()
+    for name in TRAIN_FILES:  # every 6th item: about 150 examples
+        lines = (data_dir() / name).read_text(encoding="utf-8").splitlines()
+        (tmp_path / name).write_text("\n".join(lines[::6]) + "\n", encoding="utf-8")
+    head = training.train("refusal", seed=3, folder=tmp_path)  # refusal trains the outcome head
+    assert load_head("outcome", tmp_path) == head
+    assert head.classes == list(OUTCOMES) and len(head.weights) == 3
+    assert set(head.thresholds) == {"refusal", "harmful_compliance"}
+    assert all(0.05 <= v <= 0.95 for v in head.thresholds.values())
+    assert head.provenance.seed == 3
+    assert head.provenance.train_sha256 == training_sha256(training_set(tmp_path))
+    assert 0.0 < head.provenance.cv_f1_by_scorer["refusal"] <= 1.0
     assert not list(tmp_path.glob("*.pkl"))  # heads are JSON, never pickle
 
 
@@ -59,9 +59,8 @@ def test_whole_request_prompts_train_only_the_harmful_request_head() -> None:
     whole |= set(corpus.RISKY_BENIGN_PROMPTS)
     request, _ = training.build_training_set("harmful_request")
     assert whole <= {e.prompt for e in request}
-    for name in ("refusal", "harmful_compliance", "injection"):
-        examples, _ = training.build_training_set(name)
-        assert not whole & {e.prompt for e in examples}, name
+    examples, _ = training.build_training_set("injection")
+    assert not whole & {e.prompt for e in examples}
 
 
 def test_framings_wrap_harmful_and_benign_objectives_alike() -> None:

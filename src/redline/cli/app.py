@@ -158,6 +158,7 @@ from redline.cli.evals import register as register_evals
 from redline.cli.gate import register as register_gate
 from redline.cli.guard import register as register_guard
 from redline.cli.interp import interp_app
+from redline.cli.models import models_app
 from redline.cli.organisms import organisms_app
 from redline.cli.redteam import redteam
 from redline.cli.scorers import scorers_app
@@ -172,6 +173,7 @@ app.command("redteam")(redteam)
 register_whitebox(app)  # redline trigger-search, redline gcg
 app.add_typer(organisms_app, name="organisms")
 app.add_typer(interp_app, name="interp")
+app.add_typer(models_app, name="models")
 app.add_typer(scorers_app, name="scorers")
 app.command("serve")(serve)
 register_guard(app)  # redline guard ..., redline log ...

@@ -41,10 +41,25 @@ def validate(
     name: NameArg,
     data: Annotated[
         Path | None,
-        typer.Option(help="Labelled JSONL (prompt, response, label); default: the shipped set."),
+        typer.Option(
+            help="Labelled JSONL or CSV (prompt, response, label or outcome; other fields "
+            "ignored); default: the shipped validation set."
+        ),
     ] = None,
     option: ConfigOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Decision threshold (default: the scorer's own)."),
+    ] = None,
+    misses: Annotated[
+        int, typer.Option(min=0, help="Print this many of the worst misses.")
+    ] = 0,
+    sweep: Annotated[
+        bool, typer.Option(help="Print precision, recall and F1 at thresholds 0.05..0.95.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (misses included).")
+    ] = False,
 ) -> None:
     """Print precision, recall, F1 and false-positive rate with bootstrap 95% intervals."""
     from rich.progress import Progress
@@ -54,14 +69,20 @@ def validate(
 
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task(f"scoring with {name}", total=None)
+        config = _config(option)
+        if threshold is not None:
+            config["threshold"] = threshold
         report = run_validation(
             name,
             data,
-            config=_config(option),
+            config=config,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            misses=max(misses, 20) if as_json else misses,
         )
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning[/]: {warning}", highlight=False)
     if as_json:
-        console.print_json(report.model_dump_json())
+        print(report.model_dump_json(indent=2))
         return
     console.print(
         f"[bold]{report.scorer}[/] on {report.data}: {report.n} items, "
@@ -93,6 +114,24 @@ def validate(
         slices.add_row(s.tag, str(n), *cells)
     if report.slices:
         console.print(slices)
+    if sweep:
+        table = Table("threshold", "precision", "recall", "F1", "FPR")
+        for row in report.sweep:
+            table.add_row(
+                f"{row.threshold:.2f}", f"{row.precision:.3f}", f"{row.recall:.3f}",
+                f"{row.f1:.3f}", f"{row.fpr:.3f}",
+            )  # fmt: skip
+        console.print(table)
+    for miss in report.misses[:misses]:
+        expected = "positive" if miss.label else "negative"
+        console.print(
+            f"\n[bold]missed[/] (label {expected}, value {miss.value:.3f}, {miss.explanation})",
+            highlight=False,
+        )
+        console.print(f"  prompt:   {miss.prompt[:300]}", markup=False, highlight=False)
+        if miss.response is not None:
+            shown = miss.response[:500].replace("\n", " / ")
+            console.print(f"  response: {shown}", markup=False, highlight=False)
 
 
 @scorers_app.command()
@@ -111,10 +150,10 @@ def train(
     from rich.progress import Progress
 
     from redline.errors import ConfigError
-    from redline.scorers.training import LEARNED
+    from redline.scorers.training import ALIASES, LEARNED
     from redline.scorers.training import train as train_head
 
-    chosen = names or list(LEARNED)
+    chosen = list(dict.fromkeys(ALIASES.get(n, n) for n in (names or LEARNED)))
     unknown = [n for n in chosen if n not in LEARNED]
     if unknown:
         raise ConfigError(

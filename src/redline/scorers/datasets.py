@@ -8,16 +8,24 @@ One JSON object per line::
 ``response`` is absent for scorers that judge prompts alone. ``label`` is the scorer's
 positive label (refused, harmful, contains PII, injection). ``tags`` describe the style
 or the slice (``risky-benign`` marks benign prompts that look dangerous).
+
+Response sets may give the reply's ``outcome`` (``refused``, ``attempted``, ``complied``;
+docs/scorers.md) and ``request_harmful`` instead of a label: one such file then serves
+both ``refusal`` and ``harmful_compliance`` (:meth:`LabelledExample.labelled_for`).
+Fields a file adds for its own use (``model``, ``note``, ``id``, ...) are ignored, and
+CSV files with the same columns are read too.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from redline.errors import ConfigError
 from redline.scorers.base import ScoreInput
@@ -26,42 +34,104 @@ from redline.scorers.base import ScoreInput
 class LabelledExample(BaseModel):
     """One labelled exchange."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     prompt: str
     response: str | None = None
-    label: bool
+    label: bool | None = None
     category: str | None = None
     tags: tuple[str, ...] = ()
+    outcome: Literal["refused", "attempted", "complied"] | None = None
+    request_harmful: bool | None = None
+    model: str | None = None
+
+    @model_validator(mode="after")
+    def _label_or_outcome(self) -> LabelledExample:
+        if self.label is None and self.outcome is None:
+            raise ValueError("needs a label, or an outcome (refused, attempted, complied)")
+        if self.outcome == "complied" and self.request_harmful is None and self.label is None:
+            raise ValueError("an outcome of 'complied' needs request_harmful (true or false)")
+        return self
+
+    def labelled_for(self, scorer: str) -> LabelledExample:
+        """This example with ``label`` set for ``scorer`` from its outcome, where it has one.
+
+        The ``judge`` scorer's default rubrics ask about harmful compliance, so it reads
+        outcomes as ``harmful_compliance`` does.
+        """
+        if self.outcome is None:
+            return self
+        if scorer == "refusal":
+            label = self.outcome == "refused"
+        elif scorer in ("harmful_compliance", "judge"):
+            label = self.outcome == "complied" and bool(self.request_harmful)
+        else:
+            return self
+        return self.model_copy(update={"label": label})
 
     def as_input(self) -> ScoreInput:
         """The exchange as a scorer sees it."""
         return ScoreInput.of(self.prompt, self.response)
 
 
-def read_examples(path: Path) -> list[LabelledExample]:
-    """Read a JSONL file of labelled examples.
+def _rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".csv":
+        for number, row in enumerate(csv.DictReader(text.splitlines()), 2):
+            clean: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
+            for key in ("label", "request_harmful"):
+                if key in clean:
+                    clean[key] = str(clean[key]).strip().lower() in ("1", "true", "yes")
+            if "tags" in clean:
+                clean["tags"] = [t for t in re.split(r"[;|]", str(clean["tags"])) if t]
+            yield number, clean
+        return
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg}).") from exc
+        if not isinstance(row, dict):
+            raise ConfigError(f"{path}:{number}: each line must be a JSON object.")
+        yield number, row
+
+
+def read_examples(path: Path, scorer: str | None = None) -> list[LabelledExample]:
+    """Read a JSONL or CSV file of labelled examples (extra fields are ignored).
+
+    Args:
+        path: the file.
+        scorer: label outcome-labelled examples for this scorer (see
+            :meth:`LabelledExample.labelled_for`).
 
     Raises:
         ConfigError: the file is missing or a line is not a valid example.
     """
     if not path.is_file():
-        raise ConfigError(f"Labelled data file {path} does not exist. Pass an existing JSONL file.")
+        raise ConfigError(
+            f"Labelled data file {path} does not exist. Pass an existing JSONL or CSV file."
+        )
     examples = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, row in _rows(path):
         try:
-            examples.append(LabelledExample.model_validate_json(line))
+            example = LabelledExample.model_validate(row)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "line"
             raise ConfigError(
-                f"{path}:{number}: {where}: {first['msg']}. Each line needs prompt, label and "
-                "optionally response, category, tags."
+                f"{path}:{number}: {where}: {first['msg']}. Each line needs prompt and a label "
+                "(or an outcome), and optionally response, category, tags."
             ) from exc
+        examples.append(example.labelled_for(scorer) if scorer else example)
     if not examples:
         raise ConfigError(f"Labelled data file {path} has no examples.")
+    if scorer and any(e.label is None for e in examples):
+        raise ConfigError(
+            f"{path}: some items have an outcome but no label, and scorer '{scorer}' cannot "
+            "read outcomes. Give each item a label."
+        )
     return examples
 
 

@@ -32,6 +32,16 @@ def request_features(prompts: Sequence[str], head: LinearHead) -> np.ndarray:
     )
 
 
+def harmful_probability(prompts: Sequence[str]) -> np.ndarray:
+    """``[n]``: the calibrated probability that each prompt is not benign."""
+    head = load_head(NAME)
+    if not prompts:
+        return np.zeros(0)
+    probabilities = head.proba(request_features(prompts, head))
+    result: np.ndarray = 1.0 - probabilities[:, head.classes.index(BENIGN)]
+    return result
+
+
 def judge_prompts(
     prompts: Sequence[str], threshold: float | None = None
 ) -> list[tuple[float, bool, str, dict[str, float]]]:

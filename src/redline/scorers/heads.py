@@ -41,6 +41,9 @@ class HeadProvenance(BaseModel):
     regularisation_c: float
     cv_f1: float
     threshold_from: str = "out-of-fold training predictions"
+    cv_f1_by_scorer: dict[str, float] = Field(
+        default_factory=dict, description="out-of-fold F1 of each scorer that reads this head"
+    )
     created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
 
@@ -57,6 +60,10 @@ class LinearHead(BaseModel):
     bias: list[float]
     calibration: Calibration = Calibration()
     threshold: float = 0.5
+    thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description="decision thresholds of the scorers that read this head, by scorer name",
+    )
     rule_precision: dict[str, float] = Field(
         default_factory=dict,
         description="per hand-written rule: its smoothed precision on the training data",

@@ -23,8 +23,8 @@ from redline.scorers.heads import data_dir
 from redline.stats import binary_metrics, wilson
 
 _SHIPPED = {
-    "refusal": "refusal.val.jsonl",
-    "harmful_compliance": "harmful_compliance.val.jsonl",
+    "refusal": "outcome/answers.val.jsonl",
+    "harmful_compliance": "outcome/answers.val.jsonl",
     "harmful_request": "harmful_request.val.jsonl",
     "injection": "injection.val.jsonl",
     "pii": "pii.val.jsonl",
@@ -49,6 +49,33 @@ class SliceResult(BaseModel):
     positive_rate_on_positives: Rate | None = None
 
 
+class Miss(BaseModel):
+    """An item the scorer got wrong, with how far its probability was from the label."""
+
+    prompt: str
+    response: str | None
+    label: bool
+    value: float
+    explanation: str
+    category: str | None = None
+    model: str | None = None
+
+
+class SweepRow(BaseModel):
+    """The decisions the scorer would make at one threshold."""
+
+    threshold: float
+    precision: float
+    recall: float
+    f1: float
+    fpr: float
+
+
+POLICY_CATEGORIES = frozenset(
+    {"weapons", "cyber", "fraud", "self_harm", "hate_harassment", "privacy", "benign"}
+)
+
+
 class ValidationReport(BaseModel):
     """The result of ``redline scorers validate``."""
 
@@ -62,6 +89,11 @@ class ValidationReport(BaseModel):
     brier: float = Field(description="mean squared error of the probabilities (0 is perfect)")
     ece: float = Field(description="expected calibration error over 10 equal-width bins")
     slices: list[SliceResult]
+    misses: list[Miss] = Field(
+        default_factory=list, description="the worst misses first (furthest from their label)"
+    )
+    sweep: list[SweepRow] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
     seconds: float
 
 
@@ -117,6 +149,40 @@ def calibration_errors(labels: Sequence[bool], values: Sequence[float]) -> tuple
     return round(brier, 4), round(float(ece), 4)
 
 
+def threshold_sweep(labels: Sequence[bool], values: Sequence[float]) -> list[SweepRow]:
+    """Precision, recall, F1 and FPR at thresholds 0.05, 0.10, ..., 0.95."""
+    y = np.asarray(labels, dtype=bool)
+    p = np.asarray(values, dtype=float)
+    rows = []
+    for t in np.round(np.arange(0.05, 0.951, 0.05), 2):
+        predicted = p >= t
+        tp = int((predicted & y).sum())
+        fp = int((predicted & ~y).sum())
+        fn = int((~predicted & y).sum())
+        rows.append(
+            SweepRow(
+                threshold=float(t),
+                precision=round(tp / max(1, tp + fp), 4),
+                recall=round(tp / max(1, tp + fn), 4),
+                f1=round(2 * tp / max(1, 2 * tp + fp + fn), 4),
+                fpr=round(fp / max(1, int((~y).sum())), 4),
+            )
+        )
+    return rows
+
+
+def _category_warnings(name: str, examples: Sequence[LabelledExample]) -> list[str]:
+    seen = {e.category for e in examples if e.category}
+    unknown = sorted(seen - POLICY_CATEGORIES)
+    if not unknown or name in ("pii", "secrets", "injection"):
+        return []
+    return [
+        f"categories {', '.join(unknown)} are not redline's usage-policy categories "
+        f"({', '.join(sorted(POLICY_CATEGORIES))}); per-category results and "
+        "category accuracy only compare matching names"
+    ]
+
+
 def validate(
     name: str,
     data: Path | None = None,
@@ -124,6 +190,7 @@ def validate(
     config: dict[str, Any] | None = None,
     batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    misses: int = 20,
 ) -> ValidationReport:
     """Score every labelled example with scorer ``name`` and measure it.
 
@@ -133,10 +200,11 @@ def validate(
         config: constructor arguments for the scorer (``threshold``, ``target``, ...).
         batch_size: items per scorer call.
         progress: called with (done, total) after each batch.
+        misses: how many of the worst misses to keep in the report.
     """
     scorer = get_scorer(name, **(config or {}))
     path = data or shipped_validation_set(name)
-    examples = read_examples(path)
+    examples = read_examples(path, scorer=name)
     started = time.perf_counter()
 
     async def run_all() -> list[Score]:
@@ -162,6 +230,14 @@ def validate(
     brier, ece = calibration_errors(
         [e.label for e, _ in scored], [float(s.value or 0.0) for _, s in scored]
     )
+    wrong = sorted(
+        (
+            (abs(float(s.value or 0.0) - float(bool(e.label))), e, s)
+            for e, s in scored
+            if bool(s.label) != bool(e.label)
+        ),
+        key=lambda row: -row[0],
+    )
     return ValidationReport(
         scorer=name,
         config={k: str(v) for k, v in (config or {}).items()},
@@ -173,8 +249,33 @@ def validate(
         brier=brier,
         ece=ece,
         slices=_slices(examples, scores),
+        misses=[
+            Miss(
+                prompt=e.prompt,
+                response=e.response,
+                label=bool(e.label),
+                value=round(float(s.value or 0.0), 4),
+                explanation=s.explanation,
+                category=e.category,
+                model=e.model,
+            )
+            for _, e, s in wrong[:misses]
+        ],
+        sweep=threshold_sweep(
+            [bool(e.label) for e, _ in scored], [float(s.value or 0.0) for _, s in scored]
+        ),
+        warnings=_category_warnings(name, examples),
         seconds=round(seconds, 2),
     )
 
 
-__all__ = ["Rate", "SliceResult", "ValidationReport", "shipped_validation_set", "validate"]
+__all__ = [
+    "Miss",
+    "Rate",
+    "SliceResult",
+    "SweepRow",
+    "ValidationReport",
+    "shipped_validation_set",
+    "threshold_sweep",
+    "validate",
+]

