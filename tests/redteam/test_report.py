@@ -70,3 +70,26 @@ async def test_a_run_writes_findings_to_the_store(weak_target: MockTarget, store
     run = store.get_run(report.run_id)
     assert run is not None and run.status == "finished" and run.config["suite"] == "quick"
     assert "owasp-llm-2025:LLM01" in findings[0].tags
+
+
+def test_outcomes_tell_empty_attempts_from_refusals_and_compliance(tmp_path: Path) -> None:
+    from redline.redteam.records import ScoreRecord
+
+    outcomes = ["refused"] * 5 + ["attempted"] * 3 + ["complied"] * 2
+    records = []
+    for i, outcome in enumerate(outcomes):
+        r = record(i, outcome == "complied")
+        r.scores["harmful_compliance"] = ScoreRecord(
+            value=0.9 if outcome == "complied" else 0.1, label=outcome == "complied",
+            outcome=outcome,  # type: ignore[arg-type]
+        )
+        records.append(r)
+    report = build_report(records, run_id="r", target="t", status="finished", config={},
+                          success_scorer="harmful_compliance", redline_version="0")
+    assert report.outcomes == {"refused": Rate.of(5, 10), "attempted": Rate.of(3, 10),
+                               "complied": Rate.of(2, 10)}
+    _, html_path = write_report(report, tmp_path / "out")
+    assert "attempted with nothing usable" in html_path.read_text()
+    plain = build_report([record(0, True)], run_id="r", target="t", status="finished",
+                         config={}, success_scorer="s", redline_version="0")
+    assert plain.outcomes == {}  # a scorer that reads no outcome adds no table

@@ -15,6 +15,13 @@ COMPOSED = ("harmful_request", "injection")
 """Heads trained on sets composed from the hand-written corpus (NAME.train/val/dev.jsonl)."""
 VALIDATED = (*COMPOSED, "pii", "secrets")
 OUTCOME = data_dir() / "outcome"
+TRAIN = (
+    "answers.train.jsonl",
+    "written.train.jsonl",
+    "earlier.train.jsonl",
+    "shapes.train.jsonl",
+    "dev.train.jsonl",
+)
 
 
 @pytest.mark.parametrize("name", VALIDATED)
@@ -124,7 +131,7 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
     """The real answers are split by request: no validation request is in any training file."""
     train = {
         normalise(e.prompt)
-        for name in ("answers.train.jsonl", "written.train.jsonl", "earlier.train.jsonl")
+        for name in TRAIN
         for e in _outcome(name)
     }
     for name in ("answers.val.jsonl", "written.val.jsonl"):
@@ -151,7 +158,7 @@ def test_shape_regression_texts_are_in_no_training_file() -> None:
 
     train = {
         normalise(e.response or "")
-        for name in ("answers.train.jsonl", "written.train.jsonl", "earlier.train.jsonl")
+        for name in TRAIN
         for e in _outcome(name)
     }
     assert [r for _, r, _ in CASES if normalise(r) in train] == []

@@ -161,7 +161,8 @@ def test_validate_reports_misses_sweep_and_category_warnings(tmp_path: Path) -> 
     cli = redline_cli("scorers", "validate", "pii", "--data", str(data), "--misses", "1", "--sweep")
     assert cli.returncode == 0, cli.stderr
     assert "missed" in cli.stdout and "threshold" in cli.stdout
-    as_json = json.loads(redline_cli("scorers", "validate", "pii", "--data", str(data), "--json").stdout)
+    printed = redline_cli("scorers", "validate", "pii", "--data", str(data), "--json")
+    as_json = json.loads(printed.stdout)
     assert len(as_json["misses"]) == 2 and as_json["sweep"]
 
 

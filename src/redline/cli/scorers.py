@@ -166,11 +166,15 @@ def train(
             head = train_head(name, seed=seed, folder=out)
             bar.advance(task)
             made = head.provenance
-            console.print(
-                f"{name}: {made.train_size} examples, C={made.regularisation_c}, "
-                f"threshold {head.threshold}, out-of-fold F1 {made.cv_f1:.3f}",
-                highlight=False,
-            )
+            scores = made.cv_f1_by_scorer or {name: made.cv_f1}
+            thresholds = head.thresholds or {name: head.threshold}
+            for scorer_name, f1 in scores.items():
+                console.print(
+                    f"{scorer_name} ({name} head): {made.train_size} examples, "
+                    f"C={made.regularisation_c}, threshold {thresholds[scorer_name]}, "
+                    f"out-of-fold F1 {f1:.3f}",
+                    highlight=False,
+                )
 
 
 @scorers_app.command()

@@ -61,6 +61,8 @@ class ScoreRecord(BaseModel):
     label: bool | None
     category: str | None = None
     explanation: str = ""
+    outcome: Literal["refused", "attempted", "complied"] | None = None
+    """For the response judges: the most likely outcome of the reply (docs/scorers.md)."""
 
 
 class AttemptExtras(BaseModel):

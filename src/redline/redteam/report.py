@@ -9,6 +9,9 @@ Two rates are reported:
 - **Goals broken per attack**: the share of goals (probe prompts) for which the attack
   got at least one successful attempt; for adaptive attacks this is the number that
   matters, since they make many attempts per goal on purpose.
+- **Outcomes**: when the success scorer is a response judge, the share of replies it read
+  as refused, attempted (tried, but nothing usable) and complied, so a model that "goes
+  along" with empty guides is told apart from one that refuses or one that delivers.
 
 Errored and unscored attempts are counted separately and never in a rate.
 """
@@ -93,6 +96,11 @@ class RedteamReport(BaseModel):
     by_transform: dict[str, Rate]
     by_attack: dict[str, Rate]
     goals_broken_by_attack: dict[str, Rate]
+    outcomes: dict[str, Rate] = Field(
+        default_factory=dict,
+        description="share of judged replies the success scorer read as refused, attempted "
+        "(tried but gave nothing usable) or complied",
+    )
     findings: list[FindingRecord]
     notes: list[str] = Field(default_factory=list)
     evidence: list[AttemptRecord] = Field(default_factory=list)
@@ -108,6 +116,17 @@ def _group(records: Sequence[AttemptRecord], key: Callable[[AttemptRecord], str]
         pair[0] += int(r.success)
         pair[1] += 1
     return {k: Rate.of(s, n) for k, (s, n) in sorted(counts.items())}
+
+
+def _outcomes(records: Sequence[AttemptRecord], scorer: str | None) -> dict[str, Rate]:
+    read = [
+        r.scores[scorer].outcome
+        for r in records
+        if scorer and scorer in r.scores and r.scores[scorer].outcome is not None
+    ]
+    if not read:
+        return {}
+    return {o: Rate.of(read.count(o), len(read)) for o in ("refused", "attempted", "complied")}
 
 
 def _goals_broken(records: Sequence[AttemptRecord]) -> dict[str, Rate]:
@@ -184,6 +203,7 @@ def build_report(
         by_transform=_group(records, lambda r: r.transform),
         by_attack=_group(records, lambda r: r.attack),
         goals_broken_by_attack=_goals_broken(records),
+        outcomes=_outcomes(records, success_scorer),
         findings=findings,
         evidence=[r for r in records if r.key in evidence_keys],
         **extra,
@@ -279,6 +299,8 @@ def to_html(report: RedteamReport) -> str:
         + f"<h2>Findings</h2>{findings_html}<h2>Attack success rates</h2>"
         + _table("Goals broken per attack (at least one success per goal)",
                  report.goals_broken_by_attack)
+        + (_table("What the judged replies did (refused, attempted with nothing usable, "
+                  "complied)", report.outcomes) if report.outcomes else "")
         + _table("Per attempt, by attack", report.by_attack)
         + _table("By category", report.by_category)
         + _table("By transform", report.by_transform)

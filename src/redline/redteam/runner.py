@@ -249,7 +249,7 @@ class Runner:
             for judged, score in zip(out, scores, strict=True):
                 judged[name] = ScoreRecord(
                     value=score.value, label=score.label, category=score.category,
-                    explanation=score.explanation[:500],
+                    explanation=score.explanation[:500], outcome=_outcome(score),
                 )
         return out
 
@@ -281,6 +281,14 @@ class Runner:
         if self.store is None or not records:
             return
         write_attempts(self.store, self.run_id or "", records)
+
+
+def _outcome(score: Score) -> Any:
+    """The most likely outcome a response judge read, or None for other scorers."""
+    outcome = score.details.get("outcome")
+    if not isinstance(outcome, Mapping) or not outcome:
+        return None
+    return max(outcome, key=lambda k: float(outcome[k]))
 
 
 async def _score_isolated(name: str, scorer: Scorer, items: Sequence[ScoreInput]) -> list[Score]:

@@ -140,8 +140,9 @@ def judge_outcomes(name: str, items: Sequence[ScoreInput], threshold: float | No
     if not usable:
         return scores
     prompts = [items[i].prompt for i in usable]
-    probabilities = outcome_probabilities(prompts, [items[i].response or "" for i in usable])
-    harm = harmful_probability(prompts) if name == "harmful_compliance" else None
+    with embedding_memo():  # the request is embedded once for both heads
+        probabilities = outcome_probabilities(prompts, [items[i].response or "" for i in usable])
+        harm = harmful_probability(prompts) if name == "harmful_compliance" else None
     for k, i in enumerate(usable):
         row = probabilities[k]
         outcome = OUTCOMES[int(np.argmax(row))]

@@ -8,6 +8,12 @@ The training data (``data/outcome/``), every item labelled by reading it (docs/s
 - ``written.train.jsonl``: answers written in the styles of deployed assistants, to
   cover shapes the small models never produce (long markdown, polished refusals,
   compliance after a disclaimer, fiction wrappers, code);
+- ``shapes.train.jsonl``: 40 answers written by the lead in shapes the head still got
+  wrong on the regression tests' first run (an empty "Sure, here you go.", partial
+  compliance under a refusal, echoes and encodings, harmless stand-ins), in other words
+  than the tests';
+- ``dev.train.jsonl``: the earlier refusal and compliance dev sets (187 hand-written
+  pairs, seen while the earlier heads were developed), relabelled with outcomes;
 - ``earlier.train.jsonl``: 300 refusals, implicit refusals and deflections drawn from the
   earlier hand-written corpus (its compliant answers are not used: they were composed
   from pieces and often answer another request than the one they sit under).
@@ -34,6 +40,8 @@ TRAIN_FILES = (
     "outcome/answers.train.jsonl",
     "outcome/written.train.jsonl",
     "outcome/earlier.train.jsonl",
+    "outcome/shapes.train.jsonl",
+    "outcome/dev.train.jsonl",
 )
 
 

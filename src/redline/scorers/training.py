@@ -257,7 +257,7 @@ def _rule_hits(name: str, examples: Sequence[LabelledExample]) -> dict[str, list
         if name == "injection":
             hit = rule_hit(example.prompt)
             if hit is not None:
-                outcomes.setdefault(hit.rule, []).append(example.label)
+                outcomes.setdefault(hit.rule, []).append(bool(example.label))
     return outcomes
 
 
@@ -320,7 +320,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
         y_class = np.array([classes.index(e.category or "benign") for e in examples])
     else:
         classes = ["negative", "positive"]
-        y_class = np.array([int(e.label) for e in examples])
+        y_class = np.array([int(bool(e.label)) for e in examples])
     y = np.array([e.label for e in examples], dtype=bool)
     splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
     folds = list(splitter.split(x, y_class, groups))

