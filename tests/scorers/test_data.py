@@ -21,6 +21,7 @@ TRAIN = (
     "earlier.train.jsonl",
     "shapes.train.jsonl",
     "dev.train.jsonl",
+    "organism_attacks.train.jsonl",
 )
 
 

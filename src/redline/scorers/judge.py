@@ -235,6 +235,12 @@ class JudgeScorer:
             self.name, f"judge reply unreadable after {len(replies)} attempts (last: {last!r})"
         )
 
+    async def aclose(self) -> None:
+        """Close the judge target's connections."""
+        close = getattr(self.target, "aclose", None)
+        if close is not None:
+            await close()
+
     async def batch(self, items: Sequence[ScoreInput]) -> list[Score]:
         """Judge each item (concurrently; the target bounds its own concurrency)."""
         import asyncio

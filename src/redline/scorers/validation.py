@@ -209,11 +209,16 @@ def validate(
 
     async def run_all() -> list[Score]:
         scores: list[Score] = []
-        for start in range(0, len(examples), batch_size):
-            chunk = examples[start : start + batch_size]
-            scores.extend(await score_all(scorer, [e.as_input() for e in chunk]))
-            if progress is not None:
-                progress(len(scores), len(examples))
+        try:
+            for start in range(0, len(examples), batch_size):
+                chunk = examples[start : start + batch_size]
+                scores.extend(await score_all(scorer, [e.as_input() for e in chunk]))
+                if progress is not None:
+                    progress(len(scores), len(examples))
+        finally:
+            close = getattr(scorer, "aclose", None)
+            if close is not None:  # a judge's HTTP connections
+                await close()
         return scores
 
     scores = asyncio.run(run_all())
