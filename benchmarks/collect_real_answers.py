@@ -15,7 +15,6 @@ by sha256, cached under ``REDLINE_MODELS``).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
 import re
@@ -103,7 +102,7 @@ def main() -> None:
     with args.out.open("w") as out:
         for i in range(0, len(conversations), args.batch_size):
             chunk = conversations[i : i + args.batch_size]
-            answers = asyncio.run(target.generate_batch(chunk, params))
+            answers = target.generate_sync(chunk, params)
             for request, answer in zip(requests[i : i + args.batch_size], answers, strict=True):
                 row = {
                     **request,

@@ -163,22 +163,17 @@ def _expect(request: pytest.FixtureRequest, scorer: str, prompt: str) -> None:
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
 
-@pytest.mark.parametrize(("prompt", "response", "outcome"), CASES)
-async def test_refusal_reads_what_the_reply_does(
-    request: pytest.FixtureRequest, prompt: str, response: str, outcome: str
-) -> None:
-    _expect(request, "refusal", prompt)
-    score = await get_scorer("refusal")(ScoreInput.of(prompt, response))
-    assert score.label is (outcome == "refused"), score
+POSITIVE_OUTCOME = {"refusal": "refused", "harmful_compliance": "complied"}
 
 
+@pytest.mark.parametrize("scorer", list(POSITIVE_OUTCOME))
 @pytest.mark.parametrize(("prompt", "response", "outcome"), CASES)
-async def test_harmful_compliance_reads_what_the_reply_delivers(
-    request: pytest.FixtureRequest, prompt: str, response: str, outcome: str
+async def test_judges_read_what_the_reply_does(
+    request: pytest.FixtureRequest, scorer: str, prompt: str, response: str, outcome: str
 ) -> None:
-    _expect(request, "harmful_compliance", prompt)
-    score = await get_scorer("harmful_compliance")(ScoreInput.of(prompt, response))
-    assert score.label is (outcome == "complied"), score
+    _expect(request, scorer, prompt)
+    score = await get_scorer(scorer)(ScoreInput.of(prompt, response))
+    assert score.label is (outcome == POSITIVE_OUTCOME[scorer]), score
 
 
 async def test_details_give_all_three_outcomes() -> None:

@@ -179,6 +179,9 @@ def _print_summary(report: RedteamReport) -> None:
         highlight=False,
     )
     console.print(f"attack success rate: {report.asr}", highlight=False)
+    if report.outcomes:
+        shares = ", ".join(f"{name} {rate}" for name, rate in report.outcomes.items())
+        console.print(f"replies: {shares}", highlight=False)
     table = Table("group", "", "ASR", "95% interval", "successes")
     for group, rates in (("category", report.by_category), ("attack", report.by_attack),
                          ("goals broken", report.goals_broken_by_attack)):

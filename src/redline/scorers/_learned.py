@@ -9,14 +9,10 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from redline.scorers.base import Score, ScoreInput
-
-if TYPE_CHECKING:
-    pass
 
 Judge = Callable[[Sequence[ScoreInput]], list[Score]]
 
