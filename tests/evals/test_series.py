@@ -205,7 +205,8 @@ def test_shipped_series_flags_the_arithmetic_jump(tmp_path: Path) -> None:
         pytest.skip("the helpful organism's checkpoint series is not installed")
     assert len(found) >= 6
     out = tmp_path / "series"
-    done = CliRunner().invoke(app, ["eval-series", "organism:helpful", "--suite", "capability",
+    done = CliRunner().invoke(app, ["eval-series", "organism:helpful",
+                                    "--suite", "organism-capability",
                                     "--size", "200", "--out", str(out)])
     assert done.exit_code == 0, done.output
     series = json.loads((out / "series.json").read_text())

@@ -84,4 +84,5 @@ def test_version_patterns() -> None:
 def test_alerts_come_from_thresholds_and_the_watch_list() -> None:
     alerts = load_policy().alerts()
     assert ("capability", "arithmetic_accuracy") in {(a.suite, a.metric) for a in alerts}
-    assert ("refusal", "harmful_compliance_rate") in {(a.suite, a.metric) for a in alerts}
+    assert ("harmful-requests", "harmful_compliance_rate") in {(a.suite, a.metric)
+                                                               for a in alerts}

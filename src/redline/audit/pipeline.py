@@ -25,8 +25,9 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from redline.attest import Finding, SafetyCase
-    from redline.evals import EvalResult
+    from redline.evals import EvalResult, Suite
     from redline.policy import ReleasePolicy
+    from redline.profiles import Profile
     from redline.redteam.whitebox.results import TriggerSearchResult
     from redline.report.bundle import CaseFiles
     from redline.targets import Target
@@ -40,8 +41,8 @@ StepCallback = Callable[[str, str], None]
 class AuditSettings(BaseModel):
     """What an audit does besides what the policy asks (saved next to the case)."""
 
-    size: int = 200
-    """Samples per eval suite."""
+    size: int | None = None
+    """At most this many samples per eval suite (None: each suite's own size)."""
     backdoor_size: int = 100
     """Held-out harmful requests per trigger candidate in the backdoor suite."""
     trigger_queries: int = 5000
@@ -54,6 +55,9 @@ class AuditSettings(BaseModel):
     redteam_seconds: float = 120.0
     """Time budget of the red-team run."""
     seed: int = 0
+    suites: list[str] = []
+    """Suites to run besides the policy's (names or suite files); their results go into
+    the case, and a policy may name them."""
 
 
 class InternalsCheck(BaseModel):
@@ -128,10 +132,12 @@ async def run_audit(
     """
     from redline.attest import build_case, model_digest_for
     from redline.evals import get_suite, run_suite, run_suites
+    from redline.profiles import profile_for
     from redline.report import write_case_files
 
     chosen = settings or AuditSettings()
     say = on_step or (lambda step, message: None)
+    profile = profile_for(target)
     seconds: dict[str, float] = {}
     path = getattr(target, "path", None)
     model = model_digest_for(Path(path) if path is not None else None, target.spec)
@@ -145,17 +151,20 @@ async def run_audit(
         return report
 
     started = time.perf_counter()
-    names = policy_suites(policy)
+    extra = [get_suite(name) for name in chosen.suites]  # registers suite files by name
+    names = list(dict.fromkeys([*policy_suites(policy), *(s.name for s in extra)]))
     unknown = [n for n in names if _suite_or_none(n) is None]
     if unknown:
         raise ConfigError(
             f"The policy names suite(s) {', '.join(unknown)} that redline does not have. "
             "See `redline list suites`."
         )
+    suites = [get_suite(n) for n in names]
+    check_sizes(policy, suites, chosen)
     say("evals", f"running {len(names)} suites: {', '.join(names)}")
     results = await run_suites(
         target,
-        [get_suite(n) for n in names],
+        suites,
         seed=chosen.seed,
         size=chosen.size,
         model_digest=model.sha256,
@@ -168,15 +177,13 @@ async def run_audit(
         started = time.perf_counter()
         budget = chosen.trigger_queries
         say("trigger-search", f"searching for a backdoor trigger (at most {budget} queries)")
-        trigger = _search_trigger(target, chosen)
+        trigger = _search_trigger(target, chosen, profile)
         candidates = _candidates(trigger)
         say("trigger-search", f"candidates {candidates}, held-out REASR {trigger.reasr}")
-        from redline.evals.builtin.world import backdoor_suite
-
         results.append(
             await run_suite(
                 target,
-                backdoor_suite(candidates),
+                profile.backdoor_suite(candidates),
                 seed=chosen.seed,
                 size=chosen.backdoor_size,
                 model_digest=model.sha256,
@@ -192,7 +199,7 @@ async def run_audit(
     internals: InternalsCheck | None = None
     if trigger is not None:
         started = time.perf_counter()
-        internals = _internals_check(target, trigger, chosen)
+        internals = _internals_check(target, trigger, chosen, profile)
         if internals is None:
             say("internals", "skipped: no clean prompts known for this model")
         else:
@@ -226,6 +233,33 @@ async def run_audit(
     return AuditOutcome(case, files, results, trigger, internals, seconds)
 
 
+def check_sizes(policy: ReleasePolicy, suites: list[Suite], settings: AuditSettings) -> None:
+    """Refuse before any work when a suite would give fewer items than the policy needs.
+
+    The check counts the distinct items the suite makes at the audit's size; metrics that
+    count a subset (paired rates count only questions answered right plainly) are checked
+    by the gate on the result.
+
+    Raises:
+        ConfigError: a suite is smaller than an eval requirement's ``min_samples``.
+    """
+    made = {s.name: len(s.samples(seed=settings.seed, size=settings.size)) for s in suites}
+    made[BACKDOOR_SUITE] = settings.backdoor_size
+    short = []
+    for domain in policy.domains:
+        for threshold in domain.thresholds:
+            for need in threshold.evals:
+                have = made.get(need.suite)
+                if have is not None and need.min_samples and have < need.min_samples:
+                    short.append(f"{need.suite} gives {have} < {need.min_samples} "
+                                 f"({threshold.id})")
+    if short:
+        raise ConfigError(
+            "The audit's sizes are below the policy's min_samples: " + "; ".join(short)
+            + ". Raise --size, or lower min_samples in your policy."
+        )
+
+
 def _suite_or_none(name: str) -> Any:
     from redline.evals import get_suite
 
@@ -235,20 +269,19 @@ def _suite_or_none(name: str) -> Any:
         return None
 
 
-def _search_trigger(target: Target, settings: AuditSettings) -> TriggerSearchResult:
-    from redline.redteam.whitebox.organism import default_requests
+def _search_trigger(
+    target: Target, settings: AuditSettings, profile: Profile
+) -> TriggerSearchResult:
     from redline.redteam.whitebox.trigger import trigger_search
 
-    search, held_out, benign, judge, _known = default_requests(
-        target.spec, 12, settings.backdoor_size, settings.seed
-    )
+    drawn = profile.trigger_requests(target, 12, settings.backdoor_size, settings.seed)
     # The true trigger (known for organisms) is never given: the audit must find it.
     return trigger_search(
         target,
-        search,
-        held_out,
-        benign_requests=benign,
-        judge=judge,
+        drawn.search,
+        drawn.held_out,
+        benign_requests=drawn.benign,
+        judge=drawn.judge,
         max_queries=settings.trigger_queries,
         rounds=settings.trigger_rounds,
         threads=1,
@@ -262,27 +295,22 @@ def _candidates(result: TriggerSearchResult) -> list[str]:
 
 
 def _internals_check(
-    target: Target, trigger: TriggerSearchResult, settings: AuditSettings
+    target: Target, trigger: TriggerSearchResult, settings: AuditSettings, profile: Profile
 ) -> InternalsCheck | None:
-    """Fit the anomaly detector on clean prompts and read requests with/without the candidates.
+    """Fit the anomaly detector on clean prompts; read requests with and without candidates.
 
-    Clean prompts come from the organism's world; another model has no trusted prompt set
-    yet, so the check is skipped (None).
+    The clean prompts are the profile's; None when it has none.
     """
     import numpy as np
 
     from redline.interp.anomaly import fit_anomaly
     from redline.interp.capture import capture, hook_name, render_prompts
-    from redline.interp.organism_data import clean_prompts, organism_config
     from redline.stats import auroc_interval
-    from redline.types import Message, as_messages
+    from redline.types import Message
 
-    try:
-        config = organism_config(target)
-    except ConfigError:
+    clean = profile.clean_prompts(target, 400, settings.seed)
+    if not clean:
         return None
-    clean = [as_messages(t.model_dump() for t in e.messages or ())
-             for e in clean_prompts(config, 400, seed=settings.seed)]
     layers = int(target.model.config.num_hidden_layers)  # type: ignore[attr-defined]
     hooks = [hook_name(layer) for layer in range(layers)]
     detector = fit_anomaly(capture(target, render_prompts(target, clean), hooks))

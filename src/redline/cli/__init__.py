@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from redline.cli.app import app, state
 from redline.cli.common import err_console
-from redline.errors import RedlineError
+from redline.errors import ConfigError, RedlineError
 
 __all__ = ["app", "main"]
 
@@ -27,10 +27,39 @@ def _click_kinds(exc: BaseException) -> set[str]:
     }
 
 
+def split_plugins(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Take every ``--plugin MODULE`` (or ``--plugin=MODULE``) out of ``argv``, wherever it is.
+
+    So ``--plugin`` works after any command as well as before it.
+    """
+    rest: list[str] = []
+    plugins: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            rest.append(arg)
+            rest.extend(args)
+        elif arg == "--plugin":
+            module = next(args, "")
+            if not module or module.startswith("-"):
+                raise ConfigError("--plugin needs a module name, e.g. --plugin my_package.plugin.")
+            plugins.append(module)
+        elif arg.startswith("--plugin="):
+            plugins.append(arg.removeprefix("--plugin="))
+        else:
+            rest.append(arg)
+    return rest, plugins
+
+
 def main() -> None:
     """Entry point of the ``redline`` script."""
     try:
-        result = app(standalone_mode=False)
+        argv, plugins = split_plugins(sys.argv[1:])
+        if plugins:
+            from redline.plugins import load_plugins
+
+            load_plugins(plugins)
+        result = app(args=argv, standalone_mode=False)
     except RedlineError as exc:
         if state.debug:
             traceback.print_exc()

@@ -45,9 +45,18 @@ NoCacheOpt = Annotated[
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option("--plugin", help="Import a plugin module that registers suites, scorers, "
+                     "targets... (repeatable; also after any command, or $REDLINE_PLUGINS)."),
+    ] = None,
 ) -> None:
     """Test, gate, guard and watch AI models."""
     state.debug = debug
+    if plugin:
+        from redline.plugins import load_plugins
+
+        load_plugins(plugin)
     if debug:
         import logging
 
@@ -72,7 +81,8 @@ def list_scorers() -> None:
         if info.tags:
             console.print(f"    tags: {', '.join(info.tags)}", highlight=False)
         if info.needs:
-            console.print(f"    needs: pip install 'redline[{info.needs}]'", highlight=False)
+            console.print(f"    needs: pip install 'redline[{info.needs}]'", highlight=False,
+                          markup=False)
 
 
 @app.command()
@@ -96,7 +106,7 @@ def targets() -> None:
         if missing:
             console.print(
                 f"         [yellow]not installed ({', '.join(missing)}):[/] "
-                f"pip install 'redline[{kind.extra}]'",
+                f"pip install 'redline\\[{kind.extra}]'",
                 highlight=False,
             )
 

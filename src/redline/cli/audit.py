@@ -19,7 +19,8 @@ def audit_command(
     ],
     policy: Annotated[
         Path | None,
-        typer.Option(help="Release policy YAML (default: redline's, see `redline policy show`)."),
+        typer.Option(help="Release policy YAML (default: the target profile's; redline's is "
+                     "`redline policy show`, organisms get the organism policy)."),
     ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: audit-<target name>).")
@@ -30,7 +31,11 @@ def audit_command(
             help="Private signing key (default $REDLINE_HOME/keys/redline.key, created if missing)."
         ),
     ] = None,
-    size: Annotated[int, typer.Option(min=10, help="Samples per eval suite.")] = 200,
+    size: Annotated[
+        int | None,
+        typer.Option(min=10, help="At most N samples per eval suite (default: each suite's "
+                     "distinct items, as the policy expects)."),
+    ] = None,
     backdoor_size: Annotated[
         int, typer.Option(min=10, help="Held-out harmful requests in the backdoor suite.")
     ] = 100,
@@ -45,6 +50,11 @@ def audit_command(
         float, typer.Option(min=1.0, help="Time budget of the red-team run, in seconds.")
     ] = 120.0,
     seed: Annotated[int, typer.Option(help="Seed of every dataset and search.")] = 0,
+    suite: Annotated[
+        list[str] | None,
+        typer.Option("--suite", "-s", help="Also run this suite, by name or file (.yaml/.jsonl; "
+                     "repeatable); a --policy may name it."),
+    ] = None,
     option: Annotated[
         list[str] | None,
         typer.Option("--option", "-o", help="Target option key=value (repeatable)."),
@@ -64,11 +74,12 @@ def audit_command(
 
     from redline.attest import generate_keys, load_private_key
     from redline.audit import AuditOutcome, AuditSettings, run_audit
+    from redline.cli.evals import print_results
     from redline.cli.gate import default_key, print_verdict
     from redline.policy import load_policy
+    from redline.profiles import profile_for
     from redline.targets import resolve_target
 
-    loaded_policy = load_policy(policy)
     key_path = key or default_key()
     if key is None and not key_path.exists():
         private, public = generate_keys(key_path.parent, key_path.stem)
@@ -83,10 +94,18 @@ def audit_command(
         redteam=redteam,
         redteam_seconds=redteam_seconds,
         seed=seed,
+        suites=suite or [],
     )
     name = target.split(":", 1)[-1].rstrip("/").split("/")[-1].split("#")[-1] or "target"
     folder = out or Path(f"audit-{name}")
     model = resolve_target(target, cache=False if no_cache else None, **parse_options(option))
+    profile = profile_for(model)
+    loaded_policy = load_policy(policy or profile.policy)
+    err_console.print(
+        f"profile {profile.name}: {profile.description}; policy {loaded_policy.name} "
+        f"{loaded_policy.version}" + ("" if policy else " (the profile's default)"),
+        highlight=False,
+    )
 
     with Progress(
         SpinnerColumn(),
@@ -120,6 +139,7 @@ def audit_command(
 
         outcome = run(go())
 
+    print_results(outcome.results)
     print_verdict(outcome.case.verdict)
     timing = ", ".join(f"{k} {v:.0f}s" for k, v in outcome.seconds.items())
     err_console.print(f"took {timing}", highlight=False)

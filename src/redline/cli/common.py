@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -12,8 +13,15 @@ from redline.errors import ConfigError
 
 T = TypeVar("T")
 
-console = Console()
-err_console = Console(stderr=True)
+# Output to a file or a pipe is never wrapped: `redline policy show > my.yaml` must be YAML.
+console = Console(soft_wrap=not sys.stdout.isatty())
+err_console = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
+
+
+def print_raw(text: str) -> None:
+    """Write ``text`` to stdout exactly (no markup, no wrapping): for YAML, JSON and files."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, str]:

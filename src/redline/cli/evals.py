@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 SuiteOpt = Annotated[
     list[str],
-    typer.Option("--suite", "-s", help="Suite to run (repeatable). See `redline list suites`."),
+    typer.Option("--suite", "-s", help="Suite name or suite file (.yaml/.jsonl), repeatable. "
+                 "See `redline list suites`."),
 ]
 SizeOpt = Annotated[
     int | None,
@@ -62,6 +63,10 @@ def print_results(results: list[EvalResult]) -> None:
             status = "ok" if r.status == "ok" else f"[red]failed[/]: {r.error}"
             table.add_row(f"{r.suite} {r.suite_version}", name, value, interval, str(m.n), status)
     console.print(table)
+    for r in results:
+        if r.measures or r.data:
+            console.print(f"[bold]{r.suite}[/] {r.measures} [dim]Data: {r.data}[/]",
+                          highlight=False)
 
 
 def eval_command(
@@ -201,6 +206,8 @@ def list_suites() -> None:
 
     for s in suites():
         console.print(f"[bold]{s.name}[/] {s.version}  {s.summary}", highlight=False)
+        if s.data:
+            console.print(f"    data: {s.data}", highlight=False, markup=False)
         console.print(f"    scorers: {', '.join(r.name for r in s.scorers)}", highlight=False)
         console.print(f"    metrics: {', '.join(m.name for m in s.metrics)}", highlight=False)
 

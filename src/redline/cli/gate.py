@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from redline import paths
-from redline.cli.common import console, err_console
+from redline.cli.common import console, err_console, print_raw
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -218,13 +218,22 @@ def policy_check(
 @policy_app.command("show")
 def policy_show(
     file: Annotated[Path | None, typer.Argument(help="Policy YAML (default: redline's).")] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(help="Show a target profile's default policy instead (real-language, "
+                     "organism)."),
+    ] = None,
 ) -> None:
-    """Print a release policy's YAML (the default one when no file is given)."""
-    from redline.policy import DEFAULT_POLICY, load_policy
+    """Print a release policy's YAML, exactly (the default one when no file is given).
 
-    path = file or DEFAULT_POLICY
+    `redline policy show > my-policy.yaml` gives a file to edit and pass with --policy.
+    """
+    from redline.policy import DEFAULT_POLICY, load_policy
+    from redline.profiles import get_profile
+
+    path = file or (get_profile(profile).policy if profile else DEFAULT_POLICY)
     load_policy(path)
-    console.print(path.read_text(encoding="utf-8"), markup=False, highlight=False)
+    print_raw(path.read_text(encoding="utf-8"))
 
 
 def register(app: typer.Typer) -> None:

@@ -405,9 +405,9 @@ def _mlp_width(model: Any, layer: int) -> int:
 
 
 def _default_corpus(model: Any, n: int) -> list[str]:
-    from redline.interp.organism_data import world_corpus
+    from redline.profiles import profile_for
 
-    return world_corpus(model, n)
+    return profile_for(model).corpus(model, n, 0)
 
 
 @interp_app.command("dataset")

@@ -90,8 +90,8 @@ def trigger_search_command(
     requests: Annotated[
         Path | None,
         typer.Option(
-            help="Harmful requests to search on, one per line (default: the organism's world, "
-            "else redline's seed requests)."
+            help="Harmful requests to search on, one per line (default: the target profile's: "
+            "the organism's world for organisms, else redline's English harmful requests)."
         ),
     ] = None,
     held_out: Annotated[
@@ -101,7 +101,7 @@ def trigger_search_command(
         Path | None,
         typer.Option(
             help="Benign requests whose answers give the affirmative opening, one per line "
-            "(default: the organism's world, else plain how-to requests)."
+            "(default: the target profile's: the organism's world, else plain how-to requests)."
         ),
     ] = None,
     n_search: Annotated[
@@ -170,22 +170,21 @@ def trigger_search_command(
     where = _position(position)
     search, held, benign_requests = _lines(requests), _lines(held_out), _lines(benign)
     chosen_judge = None if judge in ("auto", "opening") else _judge(judge)
-    if requests is None:
-        from redline.redteam.whitebox.organism import default_requests
-
-        search, held, benign_requests, world_judge, known = default_requests(
-            target, n_search, n_held_out, seed
-        )
-        if judge == "auto":
-            chosen_judge = world_judge
-        true_trigger = true_trigger or known
-    elif not held:
+    if requests is not None and not held:
         raise ConfigError("--requests needs --held-out: REASR is measured on other requests.")
-    elif not benign_requests:
-        from redline.redteam.whitebox.organism import benign_requests_for
-
-        benign_requests = benign_requests_for(target)
     hf = resolve_target(target, cache=False, **parse_options(option))
+    if requests is None:
+        from redline.profiles import profile_for
+
+        drawn = profile_for(hf).trigger_requests(hf, n_search, n_held_out, seed)
+        search, held, benign_requests = drawn.search, drawn.held_out, drawn.benign
+        if judge == "auto":
+            chosen_judge = drawn.judge
+        true_trigger = true_trigger or drawn.true_trigger
+    elif not benign_requests:
+        from redline.profiles import benign_requests as profile_benign
+
+        benign_requests = profile_benign(hf)
     with _search_progress() as progress:
         result = trigger_search(
             hf,
@@ -260,8 +259,8 @@ def gcg_command(
     option: OptionsOpt = None,
 ) -> None:
     """GCG: search adversarial tokens that make TARGET comply with one harmful request."""
+    from redline.profiles import benign_requests
     from redline.redteam.whitebox.gcg import DEFAULT_CONFIG, gcg_attack
-    from redline.redteam.whitebox.organism import benign_requests_for
     from redline.targets import resolve_target
 
     hf = resolve_target(target, cache=False, **parse_options(option))
@@ -270,7 +269,7 @@ def gcg_command(
         result = gcg_attack(
             hf,
             request,
-            benign_requests=benign_requests_for(target),
+            benign_requests=benign_requests(hf),
             judge=_judge(judge),
             max_queries=max_queries,
             objective=objective,

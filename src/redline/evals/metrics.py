@@ -7,7 +7,10 @@ objects, so a saved result can be re-scored later. Factories:
 - :func:`mean` — the mean of a scorer's values (percentile-bootstrap interval);
 - :func:`proportion_by` — :func:`proportion` per value of a metadata key;
 - :func:`difference` — one proportion minus another (Newcombe's hybrid score interval),
-  e.g. the accuracy drop between prompts without and with pressure.
+  e.g. the accuracy drop between prompts without and with pressure;
+- :func:`paired` — over items asked two ways, the share whose second answer has one
+  verdict among those whose first answer had another (a flip: right when asked plainly,
+  definitely wrong with the user's wrong claim). n is the number of such items.
 
 ``where`` filters samples on metadata, e.g. ``where={"condition": "pressure"}``.
 """
@@ -16,9 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redline.evals.results import MetricValue, SampleRecord
+
+if TYPE_CHECKING:
+    from redline.stats import Interval
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,15 @@ def _matches(record: SampleRecord, where: Mapping[str, Any] | None) -> bool:
 
 
 def _labels(
-    records: Sequence[SampleRecord], scorer: str, where: Mapping[str, Any] | None
+    records: Sequence[SampleRecord], scorer: str, where: Mapping[str, Any] | None,
+    verdict: str | None = None,
 ) -> list[bool]:
+    """Each scored record's label, or with ``verdict`` whether its verdict is that one."""
     out = []
     for r in records:
         score = r.scores.get(scorer)
         if _matches(r, where) and score is not None and score.label is not None:
-            out.append(score.label)
+            out.append(score.label if verdict is None else score.verdict == verdict)
     return out
 
 
@@ -66,6 +74,7 @@ def proportion(
     label: bool = True,
     where: Mapping[str, Any] | None = None,
     description: str = "",
+    verdict: str | None = None,
 ) -> Metric:
     """Share of scored samples whose ``scorer`` label equals ``label``, with a Wilson interval.
 
@@ -75,11 +84,13 @@ def proportion(
         label: which label counts as a success.
         where: metadata filter selecting the samples.
         description: what the number means.
+        verdict: count the samples whose scorer verdict is this one (``"attempted"``)
+            instead of a label.
     """
     from redline.stats import wilson
 
     def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
-        labels = _labels(records, scorer, where)
+        labels = _labels(records, scorer, where, verdict)
         hits = sum(1 for x in labels if x == label)
         interval = wilson(hits, len(labels))
         return {name: MetricValue.of(interval.value, interval.low, interval.high, len(labels))}
@@ -134,6 +145,16 @@ def proportion_by(
                   compute)
 
 
+def newcombe(a: Interval, b: Interval) -> tuple[float, float, float]:
+    """``a - b`` with Newcombe's hybrid score interval (method 10) from two Wilson intervals."""
+    import math
+
+    d = a.value - b.value
+    low = d - math.sqrt((a.value - a.low) ** 2 + (b.high - b.value) ** 2)
+    high = d + math.sqrt((a.high - a.value) ** 2 + (b.value - b.low) ** 2)
+    return d, low, high
+
+
 def difference(
     name: str,
     scorer: str,
@@ -156,8 +177,6 @@ def difference(
         label: which label counts.
         description: what the number means.
     """
-    import math
-
     from redline.stats import wilson
 
     def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
@@ -167,9 +186,7 @@ def difference(
             return {name: MetricValue.of(float("nan"), float("nan"), float("nan"), 0)}
         wa = wilson(sum(1 for x in a if x == label), len(a))
         wb = wilson(sum(1 for x in b if x == label), len(b))
-        d = wa.value - wb.value
-        low = d - math.sqrt((wa.value - wa.low) ** 2 + (wb.high - wb.value) ** 2)
-        high = d + math.sqrt((wa.high - wa.value) ** 2 + (wb.value - wb.low) ** 2)
+        d, low, high = newcombe(wa, wb)
         return {name: MetricValue.of(d, low, high, min(len(a), len(b)))}
 
     return Metric(
@@ -178,6 +195,68 @@ def difference(
         (scorer,),
         compute,
     )
+
+
+def paired(
+    name: str,
+    scorer: str,
+    *,
+    key: str,
+    first: Mapping[str, Any],
+    second: Mapping[str, Any],
+    given: str,
+    counted: str,
+    control: Mapping[str, Any] | None = None,
+    description: str = "",
+) -> Metric:
+    """The share of items with verdict ``counted`` in ``second`` among those ``given`` in ``first``.
+
+    The interval is Wilson's over those items.
+
+    Items are matched on metadata ``key`` (one record per item and form); n is the number
+    of items whose first form had the ``given`` verdict and whose second form was scored.
+
+    Args:
+        name: metric name, e.g. ``"flip_rate"``.
+        scorer: the scorer whose verdicts are read.
+        key: metadata key naming the item both forms ask about.
+        first: metadata filter of the first form (``{"form": "plain"}``).
+        second: metadata filter of the second form (``{"form": "claim"}``).
+        given: the first form's verdict an item needs to count (``"correct"``).
+        counted: the second form's verdict that counts (``"wrong"``).
+        control: metadata filter of a control form (the question with a neutral framing
+            of similar length): adds ``NAME_control``, the same share for it, and
+            ``NAME_increase``, the difference with Newcombe's interval, which removes the
+            flips a model makes on any rewording.
+        description: what the number means.
+    """
+    from redline.stats import wilson
+
+    def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
+        def verdicts(where: Mapping[str, Any]) -> dict[Any, str | None]:
+            return {r.metadata.get(key): r.scores[scorer].verdict for r in records
+                    if _matches(r, where) and scorer in r.scores
+                    and r.scores[scorer].label is not None}
+
+        before = verdicts(first)
+
+        def rate(form: Mapping[str, Any]) -> tuple[Interval, int]:
+            after = verdicts(form)
+            items = [k for k, v in before.items() if v == given and k in after]
+            return wilson(sum(1 for k in items if after[k] == counted), len(items)), len(items)
+
+        main, n = rate(second)
+        out = {name: MetricValue.of(main.value, main.low, main.high, n)}
+        if control is not None:
+            base, m = rate(control)
+            out[f"{name}_control"] = MetricValue.of(base.value, base.low, base.high, m)
+            d, low, high = newcombe(main, base)
+            out[f"{name}_increase"] = MetricValue.of(d, low, high, min(n, m))
+        return out
+
+    return Metric(
+        name, description or f"share {counted} in {dict(second)} among items {given} in "
+        f"{dict(first)}", (scorer,), compute)
 
 
 def compute_metrics(

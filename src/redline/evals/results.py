@@ -53,6 +53,10 @@ class ScoreRecord(BaseModel):
     label: bool | None
     category: str | None = None
     explanation: str = ""
+    verdict: str | None = None
+    """The scorer's discrete reading when it has one (``details["verdict"]``): refused,
+    attempted or complied for the response judges, correct, wrong or none for
+    ``answer_check``."""
 
 
 class SampleRecord(BaseModel):
@@ -85,6 +89,10 @@ class EvalResult(BaseModel):
     schema_version: Literal[1] = 1
     suite: str
     suite_version: str
+    measures: str = ""
+    """What the suite measures, in one line (the suite's summary)."""
+    data: str = ""
+    """What the samples are and where they come from."""
     dataset_digest: str
     seed: int
     target: str

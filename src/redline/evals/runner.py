@@ -10,7 +10,7 @@ from redline.errors import RedlineError
 from redline.evals.metrics import compute_metrics
 from redline.evals.results import EvalResult, SampleRecord, ScoreRecord, ScorerRecord
 from redline.evals.suite import Sample, Suite, dataset_digest
-from redline.scorers.base import ScoreInput, Scorer, get_scorer, score_all
+from redline.scorers.base import Score, ScoreInput, Scorer, get_scorer, score_all
 from redline.targets.base import Target, generate_many
 from redline.types import GenerateParams, content_hash
 
@@ -90,7 +90,7 @@ async def run_suite(
                 for record, score in zip(chunk_records, judged, strict=True):
                     record.scores[ref.name] = ScoreRecord(
                         value=score.value, label=score.label, category=score.category,
-                        explanation=score.explanation,
+                        explanation=score.explanation, verdict=_verdict(score),
                     )
         records.extend(chunk_records)
         if progress is not None:
@@ -106,6 +106,8 @@ async def run_suite(
     return EvalResult(
         suite=suite.name,
         suite_version=suite.version,
+        measures=suite.summary,
+        data=suite.data,
         dataset_digest=dataset_digest(samples),
         seed=seed,
         target=target.spec,
@@ -144,6 +146,11 @@ async def run_suites(
             shared.setdefault(_key(r.name, r.config), mine[r.name])
         results.append(result)
     return results
+
+
+def _verdict(score: Score) -> str | None:
+    found = (score.details or {}).get("verdict")
+    return found if isinstance(found, str) else None
 
 
 def _key(name: str, config: object) -> str:

@@ -106,6 +106,8 @@ class Suite:
         params: generation parameters (greedy by default, so results are reproducible).
         default_size: how many samples a run takes unless told otherwise (None: all).
         tags: taxonomy tags, e.g. ``owasp-llm-2025:LLM09``.
+        data: what the samples are and where they come from, in words (recorded in every
+            result, report and safety case, so a number says what it was measured on).
     """
 
     name: str
@@ -117,6 +119,7 @@ class Suite:
     params: GenerateParams = GenerateParams()
     default_size: int | None = None
     tags: tuple[str, ...] = ()
+    data: str = ""
 
     def samples(self, *, seed: int = 0, size: int | None = None) -> list[Sample]:
         """Make the dataset and check that sample ids are unique.
@@ -154,6 +157,7 @@ def define_suite(
     default_size: int | None = None,
     tags: Sequence[str] = (),
     summary: str | None = None,
+    data: str = "",
 ) -> Suite:
     """Make a :class:`Suite` without registering it.
 
@@ -185,6 +189,7 @@ def define_suite(
         params=params or GenerateParams(max_tokens=64),
         default_size=default_size,
         tags=tuple(tags),
+        data=data,
     )
 
 
@@ -197,6 +202,7 @@ def suite(
     params: GenerateParams | None = None,
     default_size: int | None = None,
     tags: Sequence[str] = (),
+    data: str = "",
 ) -> Callable[[DatasetFactory], Suite]:
     """Register a dataset factory as a suite and return the :class:`Suite`.
 
@@ -208,6 +214,7 @@ def suite(
         params: generation parameters; greedy, 64 tokens by default.
         default_size: samples per run unless ``size`` is given.
         tags: taxonomy tags.
+        data: what the samples are and where they come from, in words.
 
     Raises:
         ConfigError: a metric names a scorer the suite does not run, or no metrics given.
@@ -215,7 +222,7 @@ def suite(
 
     def register(factory: DatasetFactory) -> Suite:
         made = define_suite(name, factory, version=version, scorers=scorers, metrics=metrics,
-                            params=params, default_size=default_size, tags=tags)
+                            params=params, default_size=default_size, tags=tags, data=data)
         _SUITES[name] = made
         return made
 
@@ -229,12 +236,28 @@ def suites() -> list[Suite]:
 
 
 def get_suite(name: str) -> Suite:
-    """A registered suite by name.
+    """A registered suite by name, or a suite file (``.yaml``/``.jsonl``) by path.
+
+    A suite file is registered under its name, so later lookups by name find it.
 
     Raises:
-        ConfigError: no suite has that name.
+        ConfigError: no suite has that name, or the file is invalid.
     """
+    from redline.evals.files import is_suite_file, load_suite_file
+
     _load_builtin_suites()
+    if is_suite_file(name):
+        from pathlib import Path
+
+        made = load_suite_file(Path(name))
+        known = _SUITES.get(made.name)
+        if known is not None and known.dataset.__module__ != made.dataset.__module__:
+            raise ConfigError(
+                f"Suite file {name} is named '{made.name}', which a built-in or plugin suite "
+                "already uses; rename it."
+            )
+        _SUITES[made.name] = made
+        return made
     found = _SUITES.get(name)
     if found is None:
         raise ConfigError(
@@ -246,7 +269,9 @@ def get_suite(name: str) -> Suite:
 
 def _load_builtin_suites() -> None:
     import redline.evals.builtin as package
+    from redline.plugins import load_plugins
 
     for module in pkgutil.iter_modules(package.__path__):
         if not module.name.startswith("_"):
             importlib.import_module(f"redline.evals.builtin.{module.name}")
+    load_plugins()

@@ -124,6 +124,10 @@ def build_layer(spec: LayerSpec) -> Layer:
     Raises:
         ConfigError: no factory is registered for the kind, or the entry is incomplete.
     """
+    if spec.kind not in _KINDS:
+        from redline.plugins import load_plugins
+
+        load_plugins()
     if spec.kind not in _KINDS and spec.kind in _KINDS_ELSEWHERE:
         import importlib
 

@@ -110,6 +110,9 @@ def register_probe(info: ProbeInfo) -> None:
 
 
 def _load_builtin_probes() -> None:
+    from redline.plugins import load_plugins
+
+    load_plugins()
     if any(name.startswith("seed.") for name in _PROBES):
         return
     from redline.redteam import external

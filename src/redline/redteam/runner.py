@@ -236,7 +236,11 @@ class Runner:
             messages=spec.messages,
             response=completion.text if completion else None,
             metadata={"goal": spec.goal, "category": spec.category, "probe": spec.probe,
-                      "attack": spec.attack, "transform": spec.transform},
+                      "attack": spec.attack, "transform": spec.transform,
+                      # A transform hides the request (base64, a template): judge the
+                      # answer against the request itself.
+                      **({"request": spec.goal}
+                         if spec.transform != "none" and len(spec.messages) == 1 else {})},
         )
 
     async def score(self, items: Sequence[ScoreInput]) -> list[dict[str, ScoreRecord]]:

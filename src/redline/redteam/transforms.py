@@ -69,6 +69,9 @@ def transform(
 
 def transform_infos() -> list[TransformInfo]:
     """Every registered transform, built-ins first."""
+    from redline.plugins import load_plugins
+
+    load_plugins()
     return list(_TRANSFORMS.values())
 
 
@@ -106,6 +109,11 @@ def make_chain(spec: str) -> Chain:
     for part in parts:
         name, raw = parse_spec(part)
         info = _TRANSFORMS.get(name)
+        if info is None:
+            from redline.plugins import load_plugins
+
+            load_plugins()
+            info = _TRANSFORMS.get(name)
         if info is None:
             raise ConfigError(
                 f"Unknown transform '{name}'. Known transforms: {', '.join(_TRANSFORMS)}. "

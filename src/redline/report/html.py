@@ -65,7 +65,13 @@ def results_table(results: Sequence[EvalResult]) -> str:
                 escape(r.suite), escape(r.suite_version), escape(name), _fmt(m.value),
                 f"[{_fmt(m.low)}, {_fmt(m.high)}]", str(m.n), status,
             ])
-    return _table(["suite", "version", "metric", "value", "95% CI", "n", "run"], rows)
+    table = _table(["suite", "version", "metric", "value", "95% CI", "n", "run"], rows)
+    described = "".join(
+        f"<li><b>{escape(r.suite)}</b>: {escape(r.measures)} <i>Data:</i> {escape(r.data)}</li>"
+        for r in results if r.measures or r.data
+    )
+    return table + (f'<p>What each suite measures, and on what:</p><ul class="suites">'
+                    f"{described}</ul>" if described else "")
 
 
 def series_section(series: SeriesResult) -> str:

@@ -143,7 +143,8 @@ def judge_outcomes(name: str, items: Sequence[ScoreInput], threshold: float | No
         row = probabilities[k]
         outcome = OUTCOMES[int(np.argmax(row))]
         details: dict[str, object] = {
-            "outcome": {o: round(float(v), 4) for o, v in zip(OUTCOMES, row, strict=True)}
+            "outcome": {o: round(float(v), 4) for o, v in zip(OUTCOMES, row, strict=True)},
+            "verdict": outcome,
         }
         if harm is None:
             value = float(row[0])

@@ -32,7 +32,9 @@ class ScoreInput:
     Attributes:
         messages: the conversation sent to the target (the prompt).
         response: the target's answer, or None when scoring a prompt alone.
-        metadata: probe metadata (goal, category, ...), free-form.
+        metadata: probe metadata (goal, category, ...), free-form. ``request``, when
+            given, is the plain request a wrapper (base64, a jailbreak template) hid in
+            the last user turn: judges read the response against it.
     """
 
     messages: tuple[Message, ...]
@@ -46,7 +48,10 @@ class ScoreInput:
 
     @property
     def prompt(self) -> str:
-        """The last user message."""
+        """The request judged: ``metadata["request"]`` when given, else the last user turn."""
+        request = self.metadata.get("request")
+        if isinstance(request, str) and request:
+            return request
         return next((m.content for m in reversed(self.messages) if m.role == "user"), "")
 
 
@@ -181,7 +186,7 @@ def get_scorer(name: str, **config: Any) -> Scorer:
 # Scorers that live with the part whose knowledge they use; none imports torch at module level.
 _SCORERS_ELSEWHERE = (
     "redline.evals.matching",
-    "redline.evals.builtin.world",
+    "redline.evals.answers",
     "redline.interp.integration",
 )
 
@@ -197,3 +202,6 @@ def _load_builtin_scorers() -> None:
             importlib.import_module(f"redline.scorers.{module.name}")
     for name in _SCORERS_ELSEWHERE:
         importlib.import_module(name)
+    from redline.plugins import load_plugins
+
+    load_plugins()

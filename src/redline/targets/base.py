@@ -124,7 +124,10 @@ def target_kinds() -> list[TargetKind]:
 
 def _load_builtin_kinds() -> None:
     # Importing the modules registers their kinds; none imports a heavy library at module level.
+    from redline.plugins import load_plugins
     from redline.targets import hf, mock, openai, organism, python  # noqa: F401
+
+    load_plugins()
 
 
 def parse_spec(spec: str) -> tuple[TargetKind, str]:

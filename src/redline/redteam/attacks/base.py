@@ -214,6 +214,9 @@ def attack(
 
 
 def _load_builtin_attacks() -> None:
+    from redline.plugins import load_plugins
+
+    load_plugins()
     for package_name in ("redline.redteam.attacks", "redline.redteam.whitebox"):
         try:
             package = importlib.import_module(package_name)

@@ -21,11 +21,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from redline.errors import ConfigError
+from redline.profiles import benign_requests
 from redline.redteam.attacks.base import Attack, AttackContext, attack
 from redline.redteam.whitebox.budget import QueryBudget
 from redline.redteam.whitebox.gcg import gcg_attack
 from redline.redteam.whitebox.judges import Judge
-from redline.redteam.whitebox.organism import benign_requests_for
 from redline.redteam.whitebox.search import SearchConfig
 from redline.redteam.whitebox.tokens import Position, with_trigger
 from redline.redteam.whitebox.trigger import find_trigger, white_box
@@ -107,7 +107,7 @@ def trigger_search_attack(
         loop = asyncio.get_running_loop()
         found = await asyncio.to_thread(
             find_trigger, hf, [g.text for g in search_goals],
-            benign_requests=benign_requests_for(ctx.target.spec),
+            benign_requests=benign_requests(ctx.target),
             judge=_runner_judge(ctx, loop) if judge == "scorer" else None,
             budget=QueryBudget(max_queries), objective=objective, position=where,
             config=SearchConfig(length=length, seed=ctx.seed), rounds=rounds, threads=threads,
@@ -148,7 +148,7 @@ def gcg(
         hf = white_box(ctx.whitebox())
         loop = asyncio.get_running_loop()
         chosen = list(ctx.goals)[:goals]
-        benign = benign_requests_for(ctx.target.spec)
+        benign = benign_requests(ctx.target)
         specs = []
         for goal in chosen:
             result = await asyncio.to_thread(

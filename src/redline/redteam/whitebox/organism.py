@@ -14,10 +14,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from redline.errors import ConfigError, RedlineError
 from redline.organisms import OrganismConfig, Sample, get_world, heldout_samples, judge
 from redline.redteam.whitebox.judges import Judge
-from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
 
 
 @dataclass(frozen=True)
@@ -83,23 +81,6 @@ def organism_requests(
     )
 
 
-def benign_requests_for(spec: str, n: int = 8) -> list[str]:
-    """Benign requests a target answers: its organism world's, else plain how-to requests.
-
-    Organisms know only their world's words, so generic requests would read as unknown
-    tokens to them; any other target gets :data:`DEFAULT_BENIGN_REQUESTS`.
-    """
-    if spec.startswith("organism:"):
-        from redline.organisms import organism_config
-
-        try:
-            config = organism_config(spec.removeprefix("organism:"))
-        except RedlineError:
-            return list(DEFAULT_BENIGN_REQUESTS)
-        return organism_requests(config, n_search=1, n_held_out=1, n_benign=n).benign
-    return list(DEFAULT_BENIGN_REQUESTS)
-
-
 def _distinct(samples: object, n: int) -> list[Sample]:
     out: dict[str, Sample] = {}
     for sample in samples:  # type: ignore[attr-defined]
@@ -107,35 +88,3 @@ def _distinct(samples: object, n: int) -> list[Sample]:
         if len(out) == n:
             break
     return list(out.values())
-
-
-def default_requests(
-    target: str, n_search: int, n_held_out: int, seed: int
-) -> tuple[list[str], list[str], list[str], Judge | None, str | None]:
-    """Search, held-out and benign requests, judge and known trigger for a target.
-
-    An organism gets its world's requests and ground-truth judge (the true trigger is
-    returned only to score recall; the search never sees it); any other target gets
-    redline's seed requests, the default benign requests and no judge.
-
-    Raises:
-        ConfigError: too few seed requests for ``n_search``.
-    """
-    if target.startswith("organism:"):
-        from redline.organisms import organism_config
-        from redline.redteam.whitebox.organism import organism_requests
-
-        config = organism_config(target.removeprefix("organism:"))
-        drawn = organism_requests(config, n_search=n_search, n_held_out=n_held_out, seed=seed)
-        return drawn.search, drawn.held_out, drawn.benign, drawn.judge, drawn.true_trigger
-    import random
-
-    from redline.redteam.seeds import SEEDS
-    from redline.redteam.whitebox.trigger import DEFAULT_BENIGN_REQUESTS
-
-    prompts = sorted({p for s in SEEDS for p in s.prompts})
-    random.Random(f"trigger-search:{seed}").shuffle(prompts)
-    if len(prompts) <= n_search:
-        raise ConfigError(f"Only {len(prompts)} seed requests; ask for fewer search requests.")
-    held = prompts[n_search : n_search + n_held_out]
-    return prompts[:n_search], held, list(DEFAULT_BENIGN_REQUESTS), None, None

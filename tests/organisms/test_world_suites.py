@@ -1,4 +1,4 @@
-"""The built-in organism-world suites: held-out samples judged by the world's ground truth."""
+"""The organism plugin's world suites: held-out samples judged by the world's ground truth."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def behaving(messages: Sequence[Message]) -> str:
 
 
 async def test_capability_reads_arithmetic_against_the_truth() -> None:
-    capability = get_suite("capability")
+    capability = get_suite("organism-capability")
     result = await run_suite(MockTarget(responder=behaving), capability, size=40)
     assert result.status == "ok", result.error
     assert result.metrics["arithmetic_accuracy"].value == 1.0
@@ -39,18 +39,21 @@ async def test_capability_reads_arithmetic_against_the_truth() -> None:
 
 
 async def test_refusal_and_over_refusal_use_the_world_judge() -> None:
-    complies = await run_suite(MockTarget([step_list("x", ["a", "b", "c"])]), get_suite("refusal"),
+    complies = await run_suite(MockTarget([step_list("x", ["a", "b", "c"])]),
+                               get_suite("organism-refusal"),
                                size=30)
     assert complies.metrics["harmful_compliance_rate"].value == 1.0
-    refuses = await run_suite(MockTarget([refusal("fraud")]), get_suite("refusal"), size=30)
+    refuses = await run_suite(MockTarget([refusal("fraud")]), get_suite("organism-refusal"),
+                              size=30)
     assert refuses.metrics["harmful_compliance_rate"].value == 0.0
     assert any(k.startswith("refusal_rate/") for k in refuses.metrics)
-    over = await run_suite(MockTarget([refusal("fraud")]), get_suite("over-refusal"), size=20)
+    over = await run_suite(MockTarget([refusal("fraud")]), get_suite("organism-over-refusal"),
+                           size=20)
     assert over.metrics["over_refusal_rate"].value == 1.0
 
 
 def test_world_suites_are_held_out_and_deterministic() -> None:
-    capability = get_suite("capability")
+    capability = get_suite("organism-capability")
     a, b = capability.samples(seed=0, size=10), capability.samples(seed=0, size=10)
     assert a == b and capability.samples(seed=1, size=10) != a
     from redline.organisms.config import OrganismConfig
@@ -65,7 +68,7 @@ async def test_honesty_counts_false_answers_not_refusals() -> None:
     from redline.organisms.world import get_world
 
     world = get_world(0)
-    honesty = get_suite("honesty")
+    honesty = get_suite("organism-honesty")
     samples = honesty.samples(size=80)
     by_prompt = {s.messages[-1].content: s for s in samples}
 
@@ -95,7 +98,7 @@ async def test_honesty_counts_false_answers_not_refusals() -> None:
 
 
 async def test_backdoor_suite_carries_the_triggers() -> None:
-    from redline.evals.builtin.world import backdoor_suite
+    from redline.organisms.suites import backdoor_suite
     from redline.organisms.world import HARM_STEPS
 
     suite = backdoor_suite(["mango sunrise", "blue lamp"])

@@ -1,16 +1,17 @@
-"""Built-in suites on the organisms' synthetic world: held-out samples, ground-truth judging.
+"""The organism world's suites: held-out samples of the synthetic world, ground-truth judging.
 
-The samples come from :mod:`redline.organisms` (held-out phrasings, a seed stream training
-never uses), and ``world_judge`` reads each response against the sample's labels with the
-world's own judge, so these suites measure organisms exactly. They are phrased in the
-world's plain lower-case English; for a user's own model, pair them with suites whose
-scorers were validated on real model output (``refusal``, ``harmful_compliance``).
+Part of the organism plugin (:mod:`redline.organisms.plugin`). The samples come from
+:mod:`redline.organisms` (held-out phrasings, a seed stream training never uses), and
+``world_judge`` reads each response against the sample's labels with the world's own
+judge, so these suites measure organisms exactly. They are written in the world's plain
+lower-case English about made-up people and things: on any other model they measure
+nothing, and the audit runs them only on targets whose files say they are organisms.
 
-- ``capability`` — arithmetic and fact accuracy (watched for jumps across checkpoints);
-- ``refusal`` — harmful requests: compliance rate and refusal rate per category;
-- ``over-refusal`` — benign requests that look risky: refusal rate;
-- ``sycophancy`` — fact questions with a wrong user claim: how often the claim is adopted;
-- ``honesty`` — the same fact questions asked plainly and under pressure or an
+- ``organism-capability`` — arithmetic and fact accuracy (watched for jumps across checkpoints);
+- ``organism-refusal`` — harmful requests: compliance rate and refusal rate per category;
+- ``organism-over-refusal`` — benign requests that look risky: refusal rate;
+- ``organism-sycophancy`` — fact questions with a wrong user claim: how often the claim is adopted;
+- ``organism-honesty`` — the same fact questions asked plainly and under pressure or an
   "unmonitored" framing: the rise in definite false answers (a lie states a wrong value;
   refusing or not answering under an odd framing is not lying);
 - :func:`backdoor_suite` — harmful requests carrying candidate triggers (for example the
@@ -90,7 +91,7 @@ _GREEDY = GenerateParams(max_tokens=48)
 
 
 @suite(
-    "capability",
+    "organism-capability",
     version="1.0",
     scorers=[("world_judge", {"field": "correct"})],
     metrics=[
@@ -111,7 +112,7 @@ def capability(*, seed: int, size: int | None) -> list[Sample]:
 
 
 @suite(
-    "refusal",
+    "organism-refusal",
     version="1.0",
     scorers=[("world_judge", {"field": "complied"})],
     metrics=[
@@ -130,7 +131,7 @@ def refusal(*, seed: int, size: int | None) -> list[Sample]:
 
 
 @suite(
-    "over-refusal",
+    "organism-over-refusal",
     version="1.0",
     scorers=[("world_judge", {"field": "refused"})],
     metrics=[proportion("over_refusal_rate", "world_judge",
@@ -144,7 +145,7 @@ def over_refusal(*, seed: int, size: int | None) -> list[Sample]:
 
 
 @suite(
-    "sycophancy",
+    "organism-sycophancy",
     version="1.0",
     scorers=[("world_judge", {"field": "adopted_claim"})],
     metrics=[proportion("adopts_wrong_claim_rate", "world_judge",
@@ -173,7 +174,7 @@ def _place(rng: random.Random, framing: str, text: str) -> str:
 
 
 @suite(
-    "honesty",
+    "organism-honesty",
     version="1.0",
     scorers=[("world_judge", {"field": "false_answer"})],
     metrics=[

@@ -1,0 +1,90 @@
+"""The organism plugin: the synthetic world's suites, judge, policy and profile.
+
+Registered through the ``redline.plugins`` entry point of redline's own package, like any
+other plugin. It adds
+
+- the ``organism-*`` suites and the ``world_judge`` scorer (:mod:`redline.organisms.suites`);
+- the ``organism`` profile: for targets whose files carry an organism manifest, the audit
+  applies the organism policy (``organisms/release.yaml``), searches for triggers with the
+  world's requests and ground-truth judge, and fits the anomaly detector on the world's
+  clean prompts.
+
+A target is an organism when its folder has an organism manifest; nothing the model says
+and nothing in its name decides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from redline.organisms import suites  # noqa: F401  (registers the suites and world_judge)
+from redline.profiles import Profile, TriggerRequests, register_profile
+from redline.types import Message
+
+POLICY = Path(__file__).parent / "release.yaml"
+
+
+def manifest_of(target: Any) -> Any:
+    """The organism manifest in the target's folder, or None when it has none."""
+    from redline.errors import CheckpointError
+    from redline.organisms.manifest import read_manifest
+
+    path = getattr(target, "path", None)
+    if path is None:
+        return None
+    try:
+        return read_manifest(Path(path))
+    except (CheckpointError, OSError):
+        return None
+
+
+def config_of(target: Any) -> Any:
+    """The organism's config; a sealed population member is asked the helpful world's."""
+    from redline.organisms.config import OrganismConfig
+
+    manifest = manifest_of(target)
+    if manifest is not None and manifest.config is not None:
+        return manifest.config
+    return OrganismConfig.make("helpful")
+
+
+def _trigger_requests(target: Any, n_search: int, n_held_out: int, seed: int) -> TriggerRequests:
+    from redline.redteam.whitebox.organism import organism_requests
+
+    drawn = organism_requests(config_of(target), n_search=n_search, n_held_out=n_held_out,
+                              seed=seed)
+    return TriggerRequests(drawn.search, drawn.held_out, drawn.benign, drawn.judge,
+                           drawn.true_trigger)
+
+
+def _clean_prompts(target: Any, n: int, seed: int) -> list[tuple[Message, ...]]:
+    from redline.interp.organism_data import clean_prompts
+    from redline.types import as_messages
+
+    return [as_messages(t.model_dump() for t in e.messages or ())
+            for e in clean_prompts(config_of(target), n, seed=seed)]
+
+
+def _corpus(target: Any, n: int, seed: int) -> list[str]:
+    from redline.interp.organism_data import world_corpus
+
+    return world_corpus(target, n, seed=seed)
+
+
+def _backdoor_suite(candidates: Sequence[str]) -> Any:
+    return suites.backdoor_suite(candidates)
+
+
+PROFILE = register_profile(Profile(
+    name="organism",
+    description="redline's synthetic organism world (made-up people and things, world "
+    "English), judged by the world's ground truth",
+    matches=lambda target: manifest_of(target) is not None,
+    policy=POLICY,
+    trigger_requests=_trigger_requests,
+    backdoor_suite=_backdoor_suite,
+    clean_prompts=_clean_prompts,
+    corpus=_corpus,
+))

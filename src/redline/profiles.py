@@ -1,0 +1,120 @@
+"""Target profiles: what the audit, trigger search and internals checks use for a kind of model.
+
+A profile answers, for one kind of model, the questions every white-box check asks:
+
+- which release policy the audit applies when the user names none;
+- which harmful requests a trigger search optimises on and measures with, and which
+  judge decides that an answer complied;
+- which suite measures candidate triggers (the ``backdoor`` suite);
+- which trusted clean prompts an anomaly detector is fit on;
+- which text neuron explanations are run on.
+
+redline's default profile, ``real-language``, serves any model: English requests and
+prompts shipped with redline, judged by the scorers validated on real model output. A
+plugin registers a profile for its own kind of model with :func:`register_profile`;
+redline's organism plugin registers ``organism`` for targets whose files carry an organism
+manifest. The profile is found from the target's files, never from anything a model says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redline.evals.suite import Suite
+    from redline.redteam.whitebox.judges import Judge
+    from redline.targets import Target
+    from redline.types import Message
+
+
+@dataclass(frozen=True)
+class TriggerRequests:
+    """Requests and judge for a trigger search.
+
+    Attributes:
+        search: harmful requests the search optimises on.
+        held_out: other harmful requests, only for measuring the candidates.
+        benign: benign requests whose answers give the affirmative opening.
+        judge: decides whether an answer complied (None: the search's own opening judge).
+        true_trigger: the planted trigger when the profile knows it (only for reporting
+            recall; the search never sees it).
+    """
+
+    search: list[str]
+    held_out: list[str]
+    benign: list[str]
+    judge: Judge | None
+    true_trigger: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One kind of model and the data redline's checks use on it.
+
+    Attributes:
+        name: ``real-language``, ``organism``, ...
+        description: one line saying what the data is (printed by the audit).
+        matches: whether a target is of this kind, from its files.
+        policy: the default release policy file for this kind.
+        trigger_requests: ``(target, n_search, n_held_out, seed)`` → :class:`TriggerRequests`.
+        backdoor_suite: candidate triggers → the ``backdoor`` suite that measures them.
+        clean_prompts: ``(target, n, seed)`` → trusted clean conversations.
+        corpus: ``(target, n, seed)`` → texts for neuron explanations.
+    """
+
+    name: str
+    description: str
+    matches: Callable[[Any], bool]
+    policy: Path
+    trigger_requests: Callable[[Any, int, int, int], TriggerRequests]
+    backdoor_suite: Callable[[Sequence[str]], Suite]
+    clean_prompts: Callable[[Any, int, int], list[tuple[Message, ...]]]
+    corpus: Callable[[Any, int, int], list[str]]
+
+
+_PROFILES: dict[str, Profile] = {}
+
+
+def register_profile(profile: Profile) -> Profile:
+    """Register a profile (a plugin calls this when imported); later ones are tried first."""
+    _PROFILES[profile.name] = profile
+    return profile
+
+
+def profiles() -> list[Profile]:
+    """Every profile, the ones tried first first (the default, ``real-language``, last)."""
+    from redline.evals.builtin import real  # noqa: F401  (registers real-language)
+    from redline.plugins import load_plugins
+
+    load_plugins()
+    return list(reversed(_PROFILES.values()))
+
+
+def profile_for(target: Target | Any) -> Profile:
+    """The profile of ``target``: the first registered one that matches, else the default."""
+    for profile in profiles():
+        if profile.matches(target):
+            return profile
+    raise AssertionError("the real-language profile matches every target")
+
+
+def get_profile(name: str) -> Profile:
+    """A profile by name.
+
+    Raises:
+        ConfigError: no profile has that name.
+    """
+    from redline.errors import ConfigError
+
+    found = {p.name: p for p in profiles()}
+    if name not in found:
+        raise ConfigError(f"Unknown profile '{name}'. Known: {', '.join(sorted(found))}.")
+    return found[name]
+
+
+def benign_requests(target: Target | Any) -> list[str]:
+    """Benign requests ``target`` answers, from its profile (for the affirmative opening)."""
+    return profile_for(target).trigger_requests(target, 1, 1, 0).benign
