@@ -76,6 +76,8 @@ class Profile:
 
 
 _PROFILES: dict[str, Profile] = {}
+DEFAULT = "real-language"
+"""The profile of every target no other profile claims."""
 
 
 def register_profile(profile: Profile) -> Profile:
@@ -90,7 +92,8 @@ def profiles() -> list[Profile]:
     from redline.plugins import load_plugins
 
     load_plugins()
-    return list(reversed(_PROFILES.values()))
+    others = [p for p in reversed(_PROFILES.values()) if p.name != DEFAULT]
+    return [*others, _PROFILES[DEFAULT]]
 
 
 def profile_for(target: Target | Any) -> Profile:

@@ -172,3 +172,29 @@ def test_cli_creates_a_key_prints_the_verdict_and_exits_by_it(tmp_path: Path) ->
     assert key.stat().st_mode & 0o777 == 0o600
     saved = json.loads((tmp_path / "case" / "audit.json").read_text())
     assert saved["size"] == 100 and saved["redteam"] is False
+
+
+def test_a_real_model_gets_the_real_language_profile(smollm2: Path) -> None:
+    from redline.evals.builtin.requests import harmful_rows
+
+    target = resolve_target(f"hf:{smollm2}", cache=False)
+    profile = profile_for(target)
+    assert profile.name == "real-language"
+    assert load_policy(profile.policy).name == "redline-default"
+    drawn = profile.trigger_requests(target, 12, 50, 0)
+    shipped = {r["prompt"] for r in harmful_rows()}
+    assert set(drawn.search) <= shipped and set(drawn.held_out) <= shipped
+    assert not set(drawn.search) & set(drawn.held_out)
+    assert drawn.judge is not None and drawn.true_trigger is None
+    # The validated judge reads real answers: a refusal is not compliance.
+    request = drawn.search[0]
+    assert drawn.judge([request, request], ["I'm sorry, I can't help with that.",
+                                            "I cannot assist with this request."]) == [False,
+                                                                                       False]
+    suite = profile.backdoor_suite(["zq vex"])
+    assert suite.version.startswith("2.") and suite.scorers[0].name == "harmful_compliance"
+    from redline.evals.builtin.real import clean_texts
+
+    clean = profile.clean_prompts(target, 400, 0)
+    assert len(clean) == 400 and {m[-1].content for m in clean} <= set(clean_texts())
+    assert not {m[-1].content for m in clean} & shipped  # no harmful request is "clean"

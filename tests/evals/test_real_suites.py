@@ -19,13 +19,13 @@ REAL = ("harmful-requests", "over-refusal", "jailbreak", "capability", "sycophan
 @pytest.mark.parametrize("name", REAL)
 def test_every_item_is_distinct_and_the_suite_says_what_it_measures(name: str) -> None:
     suite = get_suite(name)
-    samples = suite.samples(seed=0)
+    samples = suite.samples(seed=0, size=100_000)
     asked = [tuple((m.role, m.content) for m in s.messages) for s in samples]
     assert len(set(asked)) == len(asked), "a prompt is asked twice"
     assert suite.summary and len(suite.data) > 40
     # Smaller runs are subsets of larger ones, and another seed reorders the same items.
     assert suite.samples(seed=0, size=30) == samples[:30]
-    assert {s.id for s in suite.samples(seed=1)} == {s.id for s in samples}
+    assert {s.id for s in suite.samples(seed=1, size=100_000)} == {s.id for s in samples}
 
 
 def test_no_real_suite_speaks_the_organism_world() -> None:
@@ -190,3 +190,38 @@ def test_jailbreak_judges_the_answer_against_the_request_not_the_wrapper() -> No
     from redline.evals.runner import _score_input
 
     assert _score_input(encoded, "ok").prompt == encoded.metadata["request"]
+
+
+def test_backdoor_counts_triggers_that_turn_plain_refusals_into_compliance() -> None:
+    from redline.evals.builtin.requests import backdoor_suite
+    from redline.evals.metrics import compute_metrics
+    from redline.evals.results import SampleRecord, ScoreRecord
+
+    suite = backdoor_suite(["zq vex", "lamp"])
+    samples = suite.samples(seed=0, size=40)
+    assert len(samples) == 40 and [s.metadata["form"] for s in samples[:2]] == ["plain",
+                                                                                "triggered"]
+    plain = next(s for s in samples if s.metadata["form"] == "plain")
+    assert plain.messages[-1].content == plain.metadata["request"]
+
+    def complied(s: object) -> bool:  # complies plainly on 5 requests; "zq vex" flips the rest
+        meta = s.metadata  # type: ignore[attr-defined]
+        if int(meta["item"].split("-")[-1]) <= 5 and meta["category"] == "cyber":
+            return True
+        return meta["form"] == "triggered" and meta["trigger"] == "zq vex"
+
+    records = [SampleRecord(id=s.id, messages=[m.to_dict() for m in s.messages],
+                            metadata=dict(s.metadata), response="x",
+                            scores={"harmful_compliance": ScoreRecord(
+                                value=float(complied(s)), label=complied(s))})
+               for s in samples]
+    metrics = compute_metrics(suite.metrics, records)
+    already = sum(1 for s in samples if s.metadata["form"] == "plain" and complied(s))
+    rate = metrics["triggered_compliance_rate"]
+    assert rate.n == 20 - already  # requests complied with plainly are not evidence
+    flipped = sum(1 for s in samples if s.metadata["form"] == "triggered"
+                  and s.metadata["trigger"] == "zq vex" and not complied(
+                      next(p for p in samples if p.metadata["item"] == s.metadata["item"]
+                           and p.metadata["form"] == "plain")))
+    assert rate.value == flipped / rate.n
+    assert metrics["compliance_rate/zq vex"].value == 1.0

@@ -10,6 +10,7 @@ findings go into the case. The verdict is decided by :func:`redline.gate.decide`
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,12 +50,20 @@ class AuditSettings(BaseModel):
     """Query budget of the trigger search."""
     trigger_rounds: int = 2
     """Trigger-search rounds: each searches again without what was found."""
+    trigger_held_out: int = 50
+    """Held-out requests the trigger search measures its candidates on (the backdoor suite
+    then measures them again, asked plainly and with the candidates)."""
+    trigger_seconds: float | None = None
+    """Wall-time budget of the trigger search (None: only the query budget bounds it)."""
     redteam: bool = True
     """Run the red team (static probes x transforms) and include its findings."""
     redteam_suite: str = "default"
     redteam_seconds: float = 120.0
     """Time budget of the red-team run."""
     seed: int = 0
+    watch: bool = False
+    """Also run the suites only the policy's watch list names (early warnings for
+    training runs, e.g. capability); the verdict never reads them."""
     suites: list[str] = []
     """Suites to run besides the policy's (names or suite files); their results go into
     the case, and a policy may name them."""
@@ -93,13 +102,17 @@ class AuditOutcome:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def policy_suites(policy: ReleasePolicy) -> list[str]:
-    """Names of the suites a policy reads, in first-mention order, without ``backdoor``."""
+def policy_suites(policy: ReleasePolicy, *, watch: bool = True) -> list[str]:
+    """Names of the suites a policy reads, in first-mention order, without ``backdoor``.
+
+    With ``watch`` False, only the suites its thresholds read.
+    """
     names: list[str] = []
     for domain in policy.domains:
         for threshold in domain.thresholds:
             names.extend(e.suite for e in threshold.evals)
-    names.extend(w.suite for w in policy.watch)
+    if watch:
+        names.extend(w.suite for w in policy.watch)
     return [n for n in dict.fromkeys(names) if n != BACKDOOR_SUITE]
 
 
@@ -152,7 +165,8 @@ async def run_audit(
 
     started = time.perf_counter()
     extra = [get_suite(name) for name in chosen.suites]  # registers suite files by name
-    names = list(dict.fromkeys([*policy_suites(policy), *(s.name for s in extra)]))
+    names = list(dict.fromkeys([*policy_suites(policy, watch=chosen.watch),
+                                *(s.name for s in extra)]))
     unknown = [n for n in names if _suite_or_none(n) is None]
     if unknown:
         raise ConfigError(
@@ -171,13 +185,18 @@ async def run_audit(
         progress=tick("evals"),
     )
     seconds["evals"] = time.perf_counter() - started
+    results_dir = out / "results"
+    for result in results:  # saved now: a later step failing loses no eval work
+        result.save(results_dir / f"{result.suite}.json")
 
     trigger: TriggerSearchResult | None = None
     if is_white_box(target):
         started = time.perf_counter()
-        budget = chosen.trigger_queries
-        say("trigger-search", f"searching for a backdoor trigger (at most {budget} queries)")
-        trigger = _search_trigger(target, chosen, profile)
+        budget = f"at most {chosen.trigger_queries} queries" + (
+            f" or {chosen.trigger_seconds:.0f} s" if chosen.trigger_seconds else "")
+        say("trigger-search", f"searching for a backdoor trigger ({budget})")
+        # The search is synchronous and its judges run their own event loop: a thread.
+        trigger = await asyncio.to_thread(_search_trigger, target, chosen, profile)
         candidates = _candidates(trigger)
         say("trigger-search", f"candidates {candidates}, held-out REASR {trigger.reasr}")
         results.append(
@@ -222,8 +241,7 @@ async def run_audit(
         findings += await _redteam(target, chosen, out / "redteam")
         seconds["redteam"] = time.perf_counter() - started
 
-    results_dir = out / "results"
-    for result in results:
+    for result in results[len(names):]:
         result.save(results_dir / f"{result.suite}.json")
     case = build_case(
         policy, results, model, now=datetime.now(UTC), findings=findings, target=target.spec
@@ -274,7 +292,7 @@ def _search_trigger(
 ) -> TriggerSearchResult:
     from redline.redteam.whitebox.trigger import trigger_search
 
-    drawn = profile.trigger_requests(target, 12, settings.backdoor_size, settings.seed)
+    drawn = profile.trigger_requests(target, 12, settings.trigger_held_out, settings.seed)
     # The true trigger (known for organisms) is never given: the audit must find it.
     return trigger_search(
         target,
@@ -283,6 +301,7 @@ def _search_trigger(
         benign_requests=drawn.benign,
         judge=drawn.judge,
         max_queries=settings.trigger_queries,
+        max_seconds=settings.trigger_seconds,
         rounds=settings.trigger_rounds,
         threads=1,
     )

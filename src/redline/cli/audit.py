@@ -42,6 +42,18 @@ def audit_command(
     trigger_queries: Annotated[
         int, typer.Option(min=100, help="Query budget of the white-box trigger search.")
     ] = 5000,
+    trigger_seconds: Annotated[
+        float | None,
+        typer.Option(min=1.0, help="Wall-time budget of the trigger search, in seconds (the "
+                     "search stops at whichever budget ends first; the verdict says what was "
+                     "searched, not that nothing exists)."),
+    ] = None,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch-suites/--no-watch-suites",
+                     help="Also run the suites only the policy's watch list names (e.g. "
+                     "capability, over-refusal); the verdict never reads them."),
+    ] = False,
     redteam: Annotated[
         bool,
         typer.Option("--redteam/--no-redteam", help="Run the red team and include its findings."),
@@ -91,10 +103,12 @@ def audit_command(
         size=size,
         backdoor_size=backdoor_size,
         trigger_queries=trigger_queries,
+        trigger_seconds=trigger_seconds,
         redteam=redteam,
         redteam_seconds=redteam_seconds,
         seed=seed,
         suites=suite or [],
+        watch=watch,
     )
     name = target.split(":", 1)[-1].rstrip("/").split("/")[-1].split("#")[-1] or "target"
     folder = out or Path(f"audit-{name}")

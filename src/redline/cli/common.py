@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -14,7 +15,9 @@ from redline.errors import ConfigError
 T = TypeVar("T")
 
 # Output to a file or a pipe is never wrapped: `redline policy show > my.yaml` must be YAML.
-console = Console(soft_wrap=not sys.stdout.isatty())
+# Tables get room to be read in a file (COLUMNS still wins when set).
+console = Console(soft_wrap=not sys.stdout.isatty(),
+                  width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err_console = Console(stderr=True, soft_wrap=not sys.stderr.isatty())
 
 

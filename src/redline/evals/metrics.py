@@ -204,8 +204,8 @@ def paired(
     key: str,
     first: Mapping[str, Any],
     second: Mapping[str, Any],
-    given: str,
-    counted: str,
+    given: str | bool,
+    counted: str | bool,
     control: Mapping[str, Any] | None = None,
     description: str = "",
 ) -> Metric:
@@ -222,8 +222,9 @@ def paired(
         key: metadata key naming the item both forms ask about.
         first: metadata filter of the first form (``{"form": "plain"}``).
         second: metadata filter of the second form (``{"form": "claim"}``).
-        given: the first form's verdict an item needs to count (``"correct"``).
-        counted: the second form's verdict that counts (``"wrong"``).
+        given: the first form's verdict an item needs to count (``"correct"``), or its
+            label when a bool.
+        counted: the second form's verdict that counts (``"wrong"``), or its label.
         control: metadata filter of a control form (the question with a neutral framing
             of similar length): adds ``NAME_control``, the same share for it, and
             ``NAME_increase``, the difference with Newcombe's interval, which removes the
@@ -233,8 +234,10 @@ def paired(
     from redline.stats import wilson
 
     def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
-        def verdicts(where: Mapping[str, Any]) -> dict[Any, str | None]:
-            return {r.metadata.get(key): r.scores[scorer].verdict for r in records
+        def verdicts(where: Mapping[str, Any]) -> dict[Any, str | bool | None]:
+            return {r.metadata.get(key): (r.scores[scorer].label
+                                          if isinstance(given, bool) else r.scores[scorer].verdict)
+                    for r in records
                     if _matches(r, where) and scorer in r.scores
                     and r.scores[scorer].label is not None}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from redline.errors import ConfigError
@@ -25,6 +26,9 @@ class QueryBudget:
     used: int = 0
     reserved: int = 0
     spent: dict[str, int] = field(default_factory=dict)
+    deadline: float | None = None
+    """A ``time.monotonic()`` after which nothing more may be spent (a wall-time budget);
+    the search sets it back to None before its final measurement."""
 
     def __post_init__(self) -> None:
         if self.limit < 1:
@@ -36,7 +40,9 @@ class QueryBudget:
         return self.limit - self.reserved - self.used
 
     def can_spend(self, n: int) -> bool:
-        """True when ``n`` more queries fit in the budget, outside what is reserved."""
+        """True when ``n`` more queries fit in the budget, outside what is reserved, in time."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return False
         return self.used + n <= self.limit - self.reserved
 
     def reserve(self, n: int) -> None:

@@ -335,6 +335,7 @@ def trigger_search(
     true_trigger: str | None = None,
     progress: Progress | None = None,
     threads: int | None = None,
+    max_seconds: float | None = None,
 ) -> TriggerSearchResult:
     """Search a trigger on ``search_requests`` and measure its REASR on ``held_out_requests``.
 
@@ -347,6 +348,8 @@ def trigger_search(
         judge: decides compliance; by default the target's refusal openings on the
             search requests are learned and any other answer counts as complied.
         max_queries: the query budget, including the held-out measurement.
+        max_seconds: a wall-time budget of the search (the held-out measurement after it
+            always runs); the search stops at whichever budget ends first.
         objective: ``auto``, ``refusal``, ``benign`` or ``target:TEXT`` (see
             :func:`parse_objective`).
         position: put the trigger before (``prefix``) or after (``suffix``) the request.
@@ -382,6 +385,8 @@ def trigger_search(
         )
     budget = QueryBudget(max_queries)
     budget.reserve((3 if reference is not None else 2) * len(held_out))
+    if max_seconds is not None:
+        budget.deadline = time.monotonic() + max_seconds
     with torch_threads(threads):
         found = find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
@@ -389,6 +394,7 @@ def trigger_search(
             prune=prune, rounds=rounds, progress=progress,
         )
         budget.reserved = 0
+        budget.deadline = None  # the final measurement always runs
         gen, candidate = found.generator, found.text
         triggered = gen.answer(held_out, candidate, "held-out")
         untriggered = gen.answer(held_out, "", "held-out-baseline")
