@@ -203,3 +203,28 @@ def test_belief_probe_trains_and_evaluates_from_the_cli(tmp_path: Path) -> None:
     bad = redline_cli("interp", "probe", "train", "organism:liar", "--data", str(train),
                       "--method", "nope", "--out", str(probe))
     assert bad.returncode == 2 and "Use logreg, diffmean or belief" in bad.stderr
+
+
+def test_neurons_of_a_real_model_are_explained_on_english_not_the_world(
+    smollm2: Path, tmp_path: Path
+) -> None:
+    from redline.evals.builtin.real import clean_texts
+
+    result = redline_cli("interp", "neurons", f"hf:{smollm2}", "--layer", "15", "--limit", "32",
+                         "--out", str(tmp_path / "n.html"), "--json-out",
+                         str(tmp_path / "n.json"))
+    assert result.returncode == 0, result.stderr
+    found = json.loads((tmp_path / "n.json").read_text())
+    assert len(found["neurons"]) == 32
+    assert all(-1.0 <= n["score"] <= 1.0 for n in found["neurons"])  # a correlation
+    # The explanations quote tokens of the shipped English prompts, none of the world's.
+    english = " ".join(clean_texts())
+    quoted = {t for n in found["neurons"] for t in _quoted(n["explanation"])}
+    assert quoted and sum(1 for t in quoted if t.strip() in english) / len(quoted) > 0.9
+
+
+def _quoted(text: str) -> list[str]:
+    import re
+
+    # Tokens are quoted with their activation: "word" (3); in context "x" after "y" (-2).
+    return [t for t in re.findall(r'"([^"]*)" (?:\(-?\d+\)|after)', text) if t.strip()]
