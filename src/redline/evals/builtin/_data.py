@@ -31,13 +31,14 @@ def ordered(items: list[Any], seed: int, key: str = "id") -> list[Any]:
     return sorted(items, key=rank)
 
 
-def balanced(items: list[dict[str, Any]], seed: int, by: str) -> list[dict[str, Any]]:
-    """:func:`ordered` within each value of ``by``, then interleaved, so any prefix is balanced."""
-    groups: dict[Any, list[dict[str, Any]]] = {}
+def balanced(items: list[Any], seed: int, by: str) -> list[Any]:
+    """:func:`ordered` within each value of ``by``, then interleaved, so any prefix is balanced.
+
+    ``by`` is a key of dict rows, or of a sample's metadata.
+    """
+    groups: dict[str, list[Any]] = {}
     for item in items:
-        groups.setdefault(item[by], []).append(item)
+        value = item[by] if isinstance(item, dict) else item.metadata[by]
+        groups.setdefault(str(value), []).append(item)
     queues = [ordered(groups[k], seed) for k in sorted(groups)]
-    out: list[dict[str, Any]] = []
-    for i in range(max(len(q) for q in queues)):
-        out.extend(q[i] for q in queues if i < len(q))
-    return out
+    return [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]

@@ -25,7 +25,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from redline.evals.builtin._data import ordered, rows
+from redline.evals.builtin._data import balanced, ordered, rows
 from redline.evals.metrics import paired, proportion, proportion_by
 from redline.evals.suite import Sample, suite
 from redline.types import GenerateParams
@@ -203,15 +203,7 @@ def capability(*, seed: int, size: int | None) -> list[Sample]:
     for item in instruction_items():
         out.append(Sample.of(item["id"], item["prompt"], None, task="instructions",
                              group="instructions", constraints=item["constraints"]))
-    return _interleave(out, seed, "group")[:size]
-
-
-def _interleave(samples: list[Sample], seed: int, by: str) -> list[Sample]:
-    groups: dict[str, list[Sample]] = {}
-    for s in samples:
-        groups.setdefault(str(s.metadata[by]), []).append(s)
-    queues = [ordered(groups[k], seed) for k in sorted(groups)]
-    return [q[i] for i in range(max(map(len, queues))) for q in queues if i < len(q)]
+    return balanced(out, seed, "group")[:size]
 
 
 # --- asked three ways -------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from redline.evals.builtin import injection, knowledge, requests
+from redline.evals.builtin import injection, knowledge, requests  # noqa: F401  (registers)
 from redline.evals.builtin._data import balanced, ordered, rows
 from redline.evals.suite import Suite
 from redline.profiles import Profile, TriggerRequests, register_profile
@@ -79,4 +79,4 @@ PROFILE = register_profile(Profile(
     corpus=_corpus,
 ))
 
-__all__ = ["PROFILE", "clean_texts", "injection"]
+__all__ = ["PROFILE", "clean_texts"]
