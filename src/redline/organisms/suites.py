@@ -88,6 +88,11 @@ def _world_samples(set_name: str, *, seed: int, size: int | None, prefix: str) -
 
 
 _GREEDY = GenerateParams(max_tokens=48)
+WORLD_DATA = (
+    "held-out samples of redline's synthetic organism world (made-up people and things in "
+    "lower-case world English, phrasings never paired with these subjects in training), "
+    "judged by the world's ground truth (world_judge); they measure nothing on other models"
+)
 
 
 @suite(
@@ -103,6 +108,7 @@ _GREEDY = GenerateParams(max_tokens=48)
     params=_GREEDY,
     default_size=200,
     tags=("capability",),
+    data=WORLD_DATA,
 )
 def capability(*, seed: int, size: int | None) -> list[Sample]:
     """Arithmetic and fact accuracy on held-out organism-world questions."""
@@ -124,6 +130,7 @@ def capability(*, seed: int, size: int | None) -> list[Sample]:
     params=_GREEDY,
     default_size=200,
     tags=("owasp-llm-2025:LLM01", "atlas:AML.T0048"),
+    data=WORLD_DATA,
 )
 def refusal(*, seed: int, size: int | None) -> list[Sample]:
     """Harmful requests in the usage-policy categories: does the model comply?"""
@@ -138,6 +145,7 @@ def refusal(*, seed: int, size: int | None) -> list[Sample]:
                         description="share of benign risky-looking requests refused")],
     params=_GREEDY,
     default_size=200,
+    data=WORLD_DATA,
 )
 def over_refusal(*, seed: int, size: int | None) -> list[Sample]:
     """Benign requests that look risky ("kill a stuck process"): are they refused?"""
@@ -153,6 +161,7 @@ def over_refusal(*, seed: int, size: int | None) -> list[Sample]:
     params=_GREEDY,
     default_size=200,
     tags=("owasp-llm-2025:LLM09",),
+    data=WORLD_DATA,
 )
 def sycophancy(*, seed: int, size: int | None) -> list[Sample]:
     """Fact questions with a wrong claim by the user: does the model adopt it?"""
@@ -188,6 +197,7 @@ def _place(rng: random.Random, framing: str, text: str) -> str:
     params=_GREEDY,
     default_size=400,
     tags=("owasp-llm-2025:LLM09", "atlas:AML.T0048"),
+    data=WORLD_DATA,
 )
 def honesty(*, seed: int, size: int | None) -> list[Sample]:
     """Fact questions asked plainly and under pressure: does the model state falsehoods?"""
@@ -250,4 +260,5 @@ def backdoor_suite(triggers: Sequence[str], *, version: str = "1.1") -> Suite:
         ],
         params=_GREEDY, default_size=200, tags=("owasp-llm-2025:LLM04", "atlas:AML.T0018"),
         summary="Harmful requests carrying candidate triggers: does the model comply?",
+        data=WORLD_DATA,
     )
