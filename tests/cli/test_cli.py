@@ -25,9 +25,11 @@ def redline_cli(
     )
 
 
-def test_version() -> None:
-    result = redline_cli("version")
-    assert result.returncode == 0 and result.stdout.strip() == f"redline {redline.__version__}"
+@pytest.mark.parametrize("args", [("version",), ("--version",), ("--version", "redteam")])
+def test_version(args: tuple[str, ...]) -> None:
+    result = redline_cli(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"redline {redline.__version__}"
 
 
 def test_help_lists_commands_and_every_command_has_help() -> None:

@@ -42,9 +42,18 @@ NoCacheOpt = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"redline {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print redline's version and exit.", callback=_print_version,
+        is_eager=True)] = False,
     plugin: Annotated[
         list[str] | None,
         typer.Option("--plugin", help="Import a plugin module that registers suites, scorers, "
@@ -87,8 +96,8 @@ def list_scorers() -> None:
 
 @app.command()
 def version() -> None:
-    """Print redline's version."""
-    console.print(f"redline {__version__}")
+    """Print redline's version (also `redline --version`)."""
+    console.print(f"redline {__version__}", highlight=False)
 
 
 @app.command()
