@@ -123,6 +123,25 @@ def test_a_suite_whose_data_is_not_installed_stops_with_the_docs_install_line(
             assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
 
 
+def test_a_query_budget_is_spread_over_the_categories(tmp_path: Path) -> None:
+    six = {"weapons", "cyber", "fraud", "self_harm", "hate_harassment", "privacy"}
+    plan = ["redteam", "mock:i cannot help with that.", "--plugin", "redteam.fixtures_plugin",
+            "--suite", "quick", "--scorer", "test_refused", "--success-scorer",
+            "test_complied"]
+    finish(redline(tmp_path, *plan, "--max-queries", "12", "--out", str(tmp_path / "12")))
+    report = json.loads((tmp_path / "12" / "report.json").read_text())
+    assert {k: r["n"] for k, r in report["by_category"].items()} == dict.fromkeys(six, 2)
+    assert report["categories_not_reached"] == []
+
+    # A budget smaller than the categories: the summary names those that got nothing.
+    out = finish(redline(tmp_path, *plan, "--max-queries", "4", "--out", str(tmp_path / "4")))
+    report = json.loads((tmp_path / "4" / "report.json").read_text())
+    missing = report["categories_not_reached"]
+    assert len(missing) == 2 and set(missing) | set(report["by_category"]) == six
+    assert f"no attempts in categories {', '.join(missing)}" in out
+    assert "max queries (4) reached" in out
+
+
 @pytest.mark.slow
 def test_list_commands_show_the_catalogue(tmp_path: Path) -> None:
     for what, expected in (("probes", "seed.weapons"), ("transforms", "base64"),

@@ -191,6 +191,8 @@ def _print_summary(report: RedteamReport) -> None:
             table.add_row(group, key, value, f"{rate.low:.1%}–{rate.high:.1%}",
                           f"{rate.successes}/{rate.n}")
     console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}", highlight=False, markup=False)
     for finding in report.findings[:10]:
         console.print(f"[{finding.severity}] {finding.title}", highlight=False, markup=False)
     if len(report.findings) > 10:

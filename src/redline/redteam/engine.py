@@ -97,7 +97,7 @@ def make_scorers(config: RedteamConfig) -> dict[str, Scorer]:
 
 def load_goals(probes: list[ProbeInfo], limit: int | None, categories: list[str] | None
                ) -> list[Goal]:
-    """Goals from the probes.
+    """Goals from the probes, the categories taking turns (see :func:`categories_in_turn`).
 
     A probe that cannot load stops the run before it starts: a run without the prompts
     that were asked for would report a rate on something else.
@@ -123,7 +123,21 @@ def load_goals(probes: list[ProbeInfo], limit: int | None, categories: list[str]
             if categories and category not in categories:
                 continue
             goals.append(Goal(probe.name, prompt.id, category, prompt.text, probe.tags))
-    return goals
+    return categories_in_turn(goals)
+
+
+def categories_in_turn(goals: list[Goal]) -> list[Goal]:
+    """One goal of each category in turn, each category's goals in their own order.
+
+    Attacks work through goals in this order and the query budget is charged in plan
+    order, so a ``--max-queries`` budget smaller than the plan is spread over the
+    categories instead of being spent on the first probe's.
+    """
+    queues: dict[str, list[Goal]] = {}
+    for goal in goals:
+        queues.setdefault(goal.category, []).append(goal)
+    rounds = max((len(q) for q in queues.values()), default=0)
+    return [q[i] for i in range(rounds) for q in queues.values() if i < len(q)]
 
 
 def estimate_attempts(config: RedteamConfig) -> int | None:
@@ -232,12 +246,19 @@ async def run_redteam(
     status = "stopped" if runner.exhausted else "finished"
     store.finish_run(run_id, status)
     records = list(stored_records(store, run_id).values())
+    reached = {r.category for r in records}
+    not_reached = sorted({g.category for g in goals} - reached)
+    if not_reached:
+        notes.append(f"no attempts in categories {', '.join(not_reached)}: "
+                     + (f"the budget ran out first ({runner.exhausted})" if runner.exhausted
+                        else "the attacks sent none of their goals"))
     report = build_report(
         records, run_id=run_id, target=config.target, status=status,
         config=config.model_dump(mode="json"), success_scorer=config.success_scorer,
         redline_version=__version__, stop_reason=runner.exhausted,
         duration_s=round(time.monotonic() - started, 3), queries=runner.queries,
         replayed=runner.replayed, aux_queries=aux_queries, notes=notes,
+        categories_not_reached=not_reached,
     )
     if not store.findings(run_id):
         for finding in report.findings:

@@ -102,6 +102,11 @@ class RedteamReport(BaseModel):
         "(tried but gave nothing usable) or complied",
     )
     findings: list[FindingRecord]
+    categories_not_reached: list[str] = Field(
+        default_factory=list,
+        description="categories the plan had goals in but no attempt reached (the budget "
+        "ran out first); read every rate knowing they are missing",
+    )
     notes: list[str] = Field(default_factory=list)
     evidence: list[AttemptRecord] = Field(default_factory=list)
 
