@@ -142,6 +142,20 @@ def test_a_query_budget_is_spread_over_the_categories(tmp_path: Path) -> None:
     assert "max queries (4) reached" in out
 
 
+def test_progress_is_printed_as_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    process = redline(tmp_path, "redteam", "mock:i cannot help with that.", "--plugin",
+                      "redteam.fixtures_plugin", "--suite", "quick", "--scorer", "test_refused",
+                      "--success-scorer", "test_complied", "--max-queries", "20")
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    lines = err.strip().splitlines()
+    # One line per tenth of the plan, each saying how far the run is; no bar drawn into a pipe.
+    assert [line.split(",")[0] for line in lines] == [
+        f"red team: {n}/20 attempts" for n in range(2, 21, 2)]
+    assert all(", 0 successful, " in line for line in lines)
+    assert "━" not in err
+
+
 @pytest.mark.slow
 def test_list_commands_show_the_catalogue(tmp_path: Path) -> None:
     for what, expected in (("probes", "seed.weapons"), ("transforms", "base64"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -146,16 +147,30 @@ async def _run(
     target = resolve_target(config.target, cache=cache, **options)
     attacker = resolve_target(config.attacker, cache=cache) if config.attacker else None
     judge = resolve_target(config.judge, cache=cache) if config.judge else None
-    successes = 0
+    successes = done = 0
+    # A bar draws nothing into a pipe or a log file, so there progress is printed as lines
+    # through the bar's console, as `redline audit` prints its steps: one per tenth of the
+    # plan, or every 10 s when its size is not known in advance (adaptive attacks).
+    lines = not err_console.is_terminal
     progress = Progress(TextColumn("[bold]red team[/] {task.description}"), BarColumn(),
                         MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
-                        transient=False)
+                        transient=lines)
     task = progress.add_task("", total=total)
+    started = last_line = time.monotonic()
 
     def on_record(record: AttemptRecord) -> None:
-        nonlocal successes
+        nonlocal successes, done, last_line
         successes += bool(record.success)
+        done += 1
         progress.update(task, advance=1, description=f"{successes} successful")
+        now = time.monotonic()
+        tenth = max(1, total // 10) if total else None
+        due = (done % tenth == 0 or done == total) if tenth else now - last_line >= 10
+        if lines and due:
+            last_line = now
+            progress.console.print(
+                f"red team: {done}{f'/{total}' if total else ''} attempts, {successes} "
+                f"successful, {now - started:.0f} s", highlight=False)
 
     try:
         with progress:
