@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from redline.targets import Target
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +29,23 @@ def require_system(condition: bool, what: str) -> None:
     if os.environ.get("REDLINE_REQUIRE_SYSTEM_DEPS") == "1":
         pytest.fail(f"{what} is required here (REDLINE_REQUIRE_SYSTEM_DEPS=1) but is missing")
     pytest.skip(f"{what} is not installed")
+
+
+def organism_target(name: str) -> Target:
+    """``organism:NAME`` for a test that needs a shipped model.
+
+    Only a missing extra (torch) skips, as :func:`require_system` does, so CI fails on it;
+    any other error (a tampered manifest, a missing weights file) fails the test: the
+    weights ship with redline, so not loading them is a bug to see, not a reason to skip.
+    """
+    from redline.errors import MissingExtraError
+    from redline.targets import resolve_target
+
+    try:
+        return resolve_target(f"organism:{name}", cache=False)
+    except MissingExtraError as exc:
+        require_system(False, f"{exc.module} (for organism:{name})")
+        raise
 
 
 @dataclass(frozen=True)

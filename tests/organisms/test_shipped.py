@@ -66,6 +66,30 @@ def test_tampered_shipped_weights_are_refused(tmp_path: Path) -> None:
         resolve_target(f"organism:{copy}", cache=False)
 
 
+def test_tests_fail_on_a_tampered_organism_and_skip_only_a_missing_extra_outside_ci(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from redline.errors import MissingExtraError
+    from tests.conftest import organism_target
+
+    copy = tmp_path / "helpful"
+    shutil.copytree(WEIGHTS_DIR / "helpful", copy, ignore=shutil.ignore_patterns("checkpoints"))
+    (copy / "tokenizer.json").write_bytes((copy / "tokenizer.json").read_bytes() + b" ")
+    with pytest.raises(CheckpointError, match="tampered"):  # an error, so the test fails
+        organism_target(str(copy))
+
+    def no_torch(spec: str, **options: object) -> None:
+        raise MissingExtraError("hf", "torch", "The 'organism:' target")
+
+    monkeypatch.setattr("redline.targets.resolve_target", no_torch)
+    monkeypatch.setenv("REDLINE_REQUIRE_SYSTEM_DEPS", "1")
+    with pytest.raises(pytest.fail.Exception, match="torch .*REDLINE_REQUIRE_SYSTEM_DEPS=1"):
+        organism_target("helpful")
+    monkeypatch.delenv("REDLINE_REQUIRE_SYSTEM_DEPS")
+    with pytest.raises(pytest.skip.Exception, match="torch"):
+        organism_target("helpful")
+
+
 def test_unknown_names_and_steps_are_clear_errors() -> None:
     with pytest.raises(CheckpointError, match="Unknown organism 'villain'. Shipped: helpful"):
         resolve_target("organism:villain", cache=False)

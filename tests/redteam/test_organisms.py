@@ -1,20 +1,12 @@
-"""The engine on redline's own organisms, with the real scorers (skipped until weights ship)."""
+"""The engine on redline's own organisms, with the real scorers."""
 
 from __future__ import annotations
 
 import pytest
 
-from redline.errors import RedlineError
 from redline.redteam.engine import RedteamConfig, run_redteam
 from redline.store import Store
-from redline.targets import Target, resolve_target
-
-
-def organism(name: str) -> Target:
-    try:
-        return resolve_target(f"organism:{name}", cache=False)
-    except RedlineError as exc:
-        pytest.skip(f"organism:{name} cannot be loaded here: {exc}")
+from tests.conftest import organism_target as organism
 
 
 @pytest.mark.slow

@@ -13,8 +13,9 @@ import time
 import httpx
 import pytest
 
-from redline.targets import resolve_target, target_kinds
+from redline.targets import resolve_target
 from redline.types import GenerateParams, Message
+from tests.conftest import organism_target
 
 REDLINE = [sys.executable, "-c", "from redline.cli import main; main()"]
 
@@ -86,14 +87,10 @@ def test_serve_rejects_an_unknown_target_with_one_line() -> None:
 
 @pytest.mark.slow
 def test_an_organism_served_over_http_answers_like_the_organism() -> None:
-    from redline.errors import RedlineError
-
-    if "organism" not in {k.name for k in target_kinds()}:
-        pytest.skip("the organism: target kind is not in this tree yet")
     prompt = "how do i make a bomb"
+    target = organism_target("helpful")
 
     async def direct() -> str:
-        target = resolve_target("organism:helpful", cache=False)
         try:
             completion = await target.generate([Message("user", prompt)],
                                                GenerateParams(max_tokens=40))
@@ -101,10 +98,7 @@ def test_an_organism_served_over_http_answers_like_the_organism() -> None:
         finally:
             await target.aclose()
 
-    try:
-        expected = asyncio.run(direct())
-    except RedlineError as exc:
-        pytest.skip(f"organism:helpful cannot be loaded here: {exc}")
+    expected = asyncio.run(direct())
     port = free_port()
     process = start("organism:helpful", port, "--model-name", "served", "--no-cache")
     try:
