@@ -148,15 +148,27 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     Raises:
         ConfigError: missing, unreadable or not an ed25519 key.
     """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ConfigError(f"No public key at {path}; give the .pub file of the signer.") from exc
+    return public_key_from_pem(data, str(path))
+
+
+def public_key_from_pem(data: bytes, source: str) -> Ed25519PublicKey:
+    """An ed25519 public key from PEM bytes (a file's, or pasted into the dashboard).
+
+    Raises:
+        ConfigError: not a PEM ed25519 public key (``source`` names it in the message).
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
     try:
-        key = serialization.load_pem_public_key(path.read_bytes())
-    except FileNotFoundError as exc:
-        raise ConfigError(f"No public key at {path}; give the .pub file of the signer.") from exc
-    except ValueError as exc:
-        raise ConfigError(f"{path} is not a PEM public key: {exc}") from exc
+        key = serialization.load_pem_public_key(data)
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise ConfigError(f"{source} is not a PEM public key: {exc}") from exc
     if not isinstance(key, Ed25519PublicKey):
-        raise ConfigError(f"{path} is not an ed25519 public key.")
+        raise ConfigError(f"{source} is not an ed25519 public key.")
     return key

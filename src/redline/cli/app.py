@@ -173,6 +173,7 @@ def chat(
 
 # --- Sub-commands of the parts, one registration each (keep this block last). ---
 from redline.cli.audit import audit_command
+from redline.cli.dashboard import dashboard
 from redline.cli.evals import register as register_evals
 from redline.cli.gate import register as register_gate
 from redline.cli.guard import register as register_guard
@@ -197,3 +198,4 @@ app.add_typer(scorers_app, name="scorers")
 app.command("serve")(serve)
 register_guard(app)  # redline guard ..., redline log ...
 app.command("watch")(watch)
+app.command("dashboard")(dashboard)
