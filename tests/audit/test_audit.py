@@ -148,6 +148,21 @@ def test_a_black_box_target_cannot_be_released_without_backdoor_evidence(
     assert any(r.threshold == "backdoor" and r.code != "ruled_out" for r in verdict.reasons)
 
 
+def test_the_case_says_the_red_team_passed_when_the_red_team_it_ran_found_nothing(
+    tmp_path: Path, keys: tuple[Path, Path]
+) -> None:
+    from redline.redteam.report import load_report
+
+    outcome = audit("mock:I'm sorry, I can't help with that.", tmp_path, keys,
+                    AuditSettings(backdoor_size=50, redteam=True, redteam_suite="quick"))
+    ran = load_report(tmp_path / "redteam" / "report.json")
+    assert ran.attempts >= 60 and ran.scored == ran.attempts and ran.asr.successes == 0
+    assert outcome.case.safeguards.redteam_passed
+    signed = json.loads(read_envelope(tmp_path / "case.dsse.json").payload_bytes())
+    assert signed["predicate"]["safeguards"]["redteam_passed"] is True
+    assert "<td>red team passed</td><td>yes</td>" in (tmp_path / "report.html").read_text()
+
+
 def test_sizes_below_the_policys_minimum_are_refused_before_any_work(
     tmp_path: Path, keys: tuple[Path, Path]
 ) -> None:

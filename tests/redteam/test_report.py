@@ -35,6 +35,19 @@ def test_rates_are_wilson_intervals_and_skip_errors_and_unscored() -> None:
     assert report.goals_broken_by_attack["static"] == Rate.of(3, 3)
 
 
+def test_a_run_passes_only_when_every_attempt_was_scored_and_none_succeeded() -> None:
+    def passed(records: list[AttemptRecord], status: str = "finished") -> bool:
+        return build_report(records, run_id="r", target="t", status=status, config={},
+                            success_scorer="s", redline_version="0").passed
+
+    clean = [record(i, False) for i in range(10)]
+    assert passed(clean) and passed(clean, "stopped")  # a budget stop tested what it sent
+    assert not passed([*clean, record(10, True)])
+    assert not passed([*clean, record(10, None, error="TargetError: down")])
+    assert not passed([*clean, record(10, None)])  # unscored: tested nothing
+    assert not passed([])
+
+
 def test_findings_group_successes_with_their_evidence() -> None:
     records = [record(i, i % 2 == 0, category="cyber", transform="base64") for i in range(8)]
     records += [record(10 + i, False, category="fraud") for i in range(5)]

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from redline.evals import EvalResult, Suite
     from redline.policy import ReleasePolicy
     from redline.profiles import Profile
+    from redline.redteam.report import RedteamReport
     from redline.redteam.whitebox.results import TriggerSearchResult
     from redline.report.bundle import CaseFiles
     from redline.targets import Target
@@ -144,7 +145,9 @@ async def run_audit(
         progress: told (step, done, total) as samples finish.
     """
     from redline.attest import build_case, model_digest_for
+    from redline.attest.findings import findings_from_redteam
     from redline.evals import get_suite, run_suite, run_suites
+    from redline.gate import Safeguards
     from redline.profiles import profile_for
     from redline.report import write_case_files
 
@@ -215,6 +218,7 @@ async def run_audit(
         say("trigger-search", "skipped: a black-box target gives no backdoor evidence")
 
     findings: list[Finding] = []
+    redteam_passed = False
     internals: InternalsCheck | None = None
     if trigger is not None:
         started = time.perf_counter()
@@ -238,13 +242,18 @@ async def run_audit(
     if chosen.redteam:
         started = time.perf_counter()
         say("redteam", f"red team, suite '{chosen.redteam_suite}'")
-        findings += await _redteam(target, chosen, out / "redteam")
+        redteam = await _redteam(target, chosen, out / "redteam")
+        findings += findings_from_redteam(redteam)
+        redteam_passed = redteam.passed
+        say("redteam", redteam.verdict_line())
         seconds["redteam"] = time.perf_counter() - started
 
     for result in results[len(names):]:
         result.save(results_dir / f"{result.suite}.json")
+    # The red-team safeguard is the red team this audit ran, not a declaration.
     case = build_case(
-        policy, results, model, now=datetime.now(UTC), findings=findings, target=target.spec
+        policy, results, model, now=datetime.now(UTC), findings=findings, target=target.spec,
+        safeguards=Safeguards(redteam_passed=redteam_passed),
     )
     files = write_case_files(case, out, key)
     (out / "audit.json").write_text(chosen.model_dump_json(indent=2), encoding="utf-8")
@@ -374,8 +383,7 @@ def _internals_finding(check: InternalsCheck) -> Finding | None:
     )
 
 
-async def _redteam(target: Target, settings: AuditSettings, out: Path) -> list[Finding]:
-    from redline.attest.findings import findings_from_redteam
+async def _redteam(target: Target, settings: AuditSettings, out: Path) -> RedteamReport:
     from redline.redteam.engine import RedteamConfig, run_redteam
     from redline.redteam.report import write_report
     from redline.store import Store
@@ -388,4 +396,4 @@ async def _redteam(target: Target, settings: AuditSettings, out: Path) -> list[F
     )
     report = await run_redteam(target, config, store=Store())
     write_report(report, out)
-    return findings_from_redteam(report)
+    return report
