@@ -65,10 +65,10 @@ class Artefacts:
                 found.setdefault(artefact.id, artefact)
         return sorted(found.values(), key=lambda a: (a.created_at, a.id), reverse=True)
 
-    def get(self, artefact_id: str, kind: ArtefactKind) -> Artefact | None:
+    def get(self, wanted: str, kind: ArtefactKind) -> Artefact | None:
         """The artefact with this id and kind, or None."""
         for artefact in self.scan():
-            if artefact.id == artefact_id and artefact.kind == kind:
+            if artefact.id == wanted and artefact.kind == kind:
                 return artefact
         return None
 
@@ -132,7 +132,7 @@ class Artefacts:
             case = self.case(_stub(folder, "audit"))
         except (OSError, ValueError, ValidationError):
             return None
-        return Artefact(_id(folder), "audit", folder, case.model.name,
+        return Artefact(artefact_id(folder), "audit", folder, case.model.name,
                         case.target or case.model.name, case.verdict.decision,
                         _aware(case.created_at))
 
@@ -141,8 +141,8 @@ class Artefacts:
             result = self.eval_result(_stub(path, "eval"))
         except (OSError, ValueError, ValidationError):
             return None
-        return Artefact(_id(path), "eval", path, result.suite, result.target, result.status,
-                        _aware(result.finished_at))
+        return Artefact(artefact_id(path), "eval", path, result.suite, result.target,
+                        result.status, _aware(result.finished_at))
 
     def _series(self, path: Path) -> Artefact | None:
         try:
@@ -150,7 +150,7 @@ class Artefacts:
         except (OSError, ValueError, ValidationError):
             return None
         jumps = len(series.jumps)
-        return Artefact(_id(path), "series", path,
+        return Artefact(artefact_id(path), "series", path,
                         f"{len(series.checkpoints)} checkpoints",
                         path.parent.name, f"{jumps} jump(s)" if jumps else "no jumps",
                         _aware(series.created_at))
@@ -180,8 +180,9 @@ def _stub(path: Path, kind: ArtefactKind) -> Artefact:
     return Artefact("", kind, path, "", "", "", datetime.min.replace(tzinfo=UTC))
 
 
-def _id(path: Path) -> str:
-    return hashlib.sha256(str(path).encode("utf-8")).hexdigest()[:16]
+def artefact_id(path: Path) -> str:
+    """The id of a case folder or result file in URLs: a hash of its resolved path."""
+    return hashlib.sha256(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
 
 
 def _aware(moment: datetime) -> datetime:
