@@ -85,8 +85,9 @@ class Demo:
     alert: int
 
 
-def build(root: Path) -> Demo:
-    """Fill ``root`` with a store, keys and a signed case (about 10 s on two cores)."""
+def build(root: Path, db_url: str | None = None) -> Demo:
+    """Fill ``root`` with keys and a signed case, and the store (default a SQLite file in
+    ``root``) with a run and traffic: about 2 s."""
     from redline.attest import build_case, generate_keys, load_private_key, model_digest_for
     from redline.attest.findings import findings_from_redteam
     from redline.evals import get_suite, run_suite
@@ -98,7 +99,7 @@ def build(root: Path) -> Demo:
     from redline.targets import MockTarget
 
     root.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{root / 'redline.db'}"
+    db_url = db_url or f"sqlite:///{root / 'redline.db'}"
     store = Store(db_url)
     weak = MockTarget(responder=weak_model, spec="mock:weak")
     config = RedteamConfig(target=weak.spec, probes=["seed.weapons", "seed.cyber"], limit=6,

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -22,6 +23,7 @@ import pytest
 from tests.conftest import require_system
 from tests.dashboard.data import COMPLY, SECRET, Demo, build
 from tests.dashboard.server import CHROMIUM, chromium_ready, running_dashboard
+from tests.store.test_postgres import pg_url, server_url  # noqa: F401 - fixtures
 
 pytest.importorskip("fastapi")
 
@@ -251,3 +253,57 @@ def test_cli_bad_input_is_one_line_and_nonzero(args: list[str], says: str) -> No
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and says in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+
+
+PARAMS = ("kind", "q", "status", "page", "size", "outcome", "category", "attack", "transform",
+          "scorer", "min_score", "max_score", "after", "minutes", "token")
+
+
+def test_fuzzed_query_parameters_never_give_a_500(base: str, demo: Demo) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from redline.dashboard.artefacts import artefact_id
+
+    case = artefact_id(demo.case_folder)
+    paths = st.sampled_from([
+        "/runs", f"/runs/{demo.run_id}", "/traffic", "/traffic/panel",
+        f"/cases/{case}/results/0", f"/cases/{case}/results/0/samples/3", "/runs/{text}",
+        f"/runs/{demo.run_id}/attempts/{{text}}", "/cases/{text}", "/traffic/events/{text}",
+        f"/cases/{case}/files/{{text}}", "/series/{text}", "/evals/{text}/samples/{text}",
+    ])
+    values = st.one_of(
+        st.text(max_size=40), st.integers(-2**70, 2**70).map(str),
+        st.floats(allow_nan=True, allow_infinity=True).map(str),
+        st.sampled_from(["", "0", "-1", "200", "201", "1e308", "success", "base64", "redteam",
+                         "audit", "%", "_", "'", "\x00", "../../etc/passwd"]),
+    )
+    client = httpx.Client(base_url=base, timeout=30)
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(paths, st.dictionaries(st.sampled_from(PARAMS), values, max_size=5),
+           st.text(min_size=1, max_size=30))
+    def check(path: str, params: dict[str, str], segment: str) -> None:
+        response = client.get(path.replace("{text}", quote(segment, safe="")), params=params)
+        assert response.status_code < 500, (path, params, segment, response.text[:300])
+        assert "Traceback" not in response.text
+
+    try:
+        check()
+    finally:
+        client.close()
+
+
+def test_the_same_pages_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    demo = build(tmp_path / "pg", db_url=pg_url)
+    report = stored_report(demo)
+    with running_dashboard(demo.db_url, demo.folder) as url:
+        run = httpx.get(f"{url}/runs/{demo.run_id}?outcome=success&transform=base64")
+        assert run.status_code == 200
+        assert f"{report.asr.successes}/{report.asr.n}" in run.text
+        assert run.text.count('class="mono attempt-link"') == report.by_transform["base64"].successes
+        traffic = httpx.get(f"{url}/traffic")
+        assert traffic.status_code == 200 and 'id="requests">42<' in traffic.text
+        blocked = httpx.get(f"{url}/traffic/events/{demo.blocked_hidden}").text
+        assert 'id="content-hidden"' in blocked and SECRET not in blocked
+        assert httpx.get(f"{url}/runs/{demo.run_id}?min_score=0.5&max_score=1").status_code == 200

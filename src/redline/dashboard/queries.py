@@ -216,14 +216,15 @@ class Reader:
             scorer = success_scorer_of(run)
             outcome = (_judge(scorer, "outcome").as_string() if scorer
                        else Attempt.id.is_(None))
-            errored = Attempt.error.is_not(None)
-            rows = s.execute(
-                select(Attempt.category, Attempt.attack, Attempt.transform, _success(),
-                       errored, outcome, func.count())
-                .where(Attempt.run_id == run.id)
-                .group_by(Attempt.category, Attempt.attack, Attempt.transform, _success(),
-                          errored, outcome)
-            ).all()
+            # Grouped outside a subquery: PostgreSQL will not match a JSON path bound twice.
+            keys = select(
+                Attempt.category.label("category"), Attempt.attack.label("attack"),
+                Attempt.transform.label("transform"), _success().label("success"),
+                Attempt.error.is_not(None).label("errored"), outcome.label("outcome"),
+            ).where(Attempt.run_id == run.id).subquery()
+            columns = [keys.c.category, keys.c.attack, keys.c.transform, keys.c.success,
+                       keys.c.errored, keys.c.outcome]
+            rows = s.execute(select(*columns, func.count()).group_by(*columns)).all()
         summary = _summarise(rows, scorer)
         self.cache.put(run.id, stamp, summary)
         return summary
