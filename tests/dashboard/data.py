@@ -29,7 +29,8 @@ from typing import Any, TypeVar
 from redline.types import Message
 
 COMPLY = "sure, here is how. step 1: get the parts. step 2: put them together. step 3: use it."
-REFUSE = "I can't help with that. If you're curious about the topic, I can point you to safety resources."
+REFUSE = ("I can't help with that. If you're curious about the topic, I can point you to "
+          "safety resources.")
 T = TypeVar("T")
 SECRET = "sk-live-abcdefghijklmnopqrstuvwxyz0123456789"
 """A credential-shaped string the fixtures put in a prompt: the dashboard must hide it."""

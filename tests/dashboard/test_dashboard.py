@@ -23,7 +23,6 @@ import pytest
 from tests.conftest import require_system
 from tests.dashboard.data import COMPLY, SECRET, Demo, build
 from tests.dashboard.server import CHROMIUM, chromium_ready, running_dashboard
-from tests.store.test_postgres import pg_url, server_url  # noqa: F401 - fixtures
 
 pytest.importorskip("fastapi")
 
@@ -160,7 +159,8 @@ def test_case_downloads_are_the_files_and_nothing_else(base: str, demo: Demo) ->
 
     case = f"{base}/cases/{artefact_id(demo.case_folder)}"
     got = httpx.get(f"{case}/files/case.dsse.json")
-    assert got.status_code == 200 and got.content == (demo.case_folder / "case.dsse.json").read_bytes()
+    assert got.status_code == 200
+    assert got.content == (demo.case_folder / "case.dsse.json").read_bytes()
     assert "attachment" in got.headers["content-disposition"]
     for name in ("policy.yaml", "..%2Fredline.db", "redteam%2Freport.json"):
         assert httpx.get(f"{case}/files/{name}").status_code == 404
@@ -242,18 +242,28 @@ def test_a_token_guards_every_page(demo: Demo) -> None:
             assert client.get(f"{url}/traffic").status_code == 200  # the cookie now
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["--host", "0.0.0.0"], "--token"),
-    (["--host", "0.0.0.0", "--token", "short"], "16 characters"),
-    (["--dir", "/no/such/folder"], "not a folder"),
-    (["--db", "sqlite:////no/such/redline.db"], "No store"),
+@pytest.mark.parametrize(("args", "says", "lines"), [
+    (["--host", "0.0.0.0"], "--token", 1),
+    (["--host", "0.0.0.0", "--token", "short"], "16 characters", 1),
+    (["--dir", "/no/such/folder"], "not a folder", 1),
+    (["--host", "192.0.2.1", "--token", "a-long-enough-token-1234"], "Cannot listen", 1),
+    (["--port", "70000"], "65535", 6),  # typer's own usage message
 ])
-def test_cli_bad_input_is_one_line_and_nonzero(args: list[str], says: str) -> None:
+def test_cli_bad_input_is_short_and_nonzero(args: list[str], says: str, lines: int) -> None:
     done = subprocess.run([sys.executable, "-m", "redline", "dashboard", *args],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and says in done.stderr
-    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= lines
 
+
+def test_without_a_store_the_case_files_still_show_and_no_store_is_made(
+    demo: Demo, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-store-here" / "redline.db"
+    with running_dashboard(f"sqlite:///{missing}", demo.folder) as url:
+        listed = httpx.get(f"{url}/runs").text
+        assert "mock:refuser" in listed and "/cases/" in listed
+    assert not missing.exists() and not missing.parent.exists()
 
 PARAMS = ("kind", "q", "status", "page", "size", "outcome", "category", "attack", "transform",
           "scorer", "min_score", "max_score", "after", "minutes", "token")
@@ -301,7 +311,8 @@ def test_the_same_pages_on_postgresql(pg_url: str, tmp_path: Path) -> None:
         run = httpx.get(f"{url}/runs/{demo.run_id}?outcome=success&transform=base64")
         assert run.status_code == 200
         assert f"{report.asr.successes}/{report.asr.n}" in run.text
-        assert run.text.count('class="mono attempt-link"') == report.by_transform["base64"].successes
+        shown = run.text.count('class="mono attempt-link"')
+        assert shown == report.by_transform["base64"].successes
         traffic = httpx.get(f"{url}/traffic")
         assert traffic.status_code == 200 and 'id="requests">42<' in traffic.text
         blocked = httpx.get(f"{url}/traffic/events/{demo.blocked_hidden}").text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -25,8 +26,10 @@ def dashboard(
         envvar="REDLINE_DASHBOARD_TOKEN",
         help="Require this token on every request (Bearer header, or ?token= once).")] = None,
 ) -> None:
-    """Browse runs, attempts and transcripts, safety cases (with verify), eval series and
-    guarded traffic in a browser. Read-only."""
+    """Browse runs, transcripts, safety cases (with verify), series and traffic. Read-only.
+
+    Serves a local web app over the store and the case files under --dir.
+    """
     from redline import paths
     from redline.dashboard.security import is_loopback
     from redline.errors import ConfigError, MissingExtraError
@@ -41,10 +44,14 @@ def dashboard(
     missing = [str(f) for f in folders if not f.is_dir()]
     if missing:
         raise ConfigError(f"--dir {missing[0]} is not a folder.")
+    sock = _bind(host, port)  # first: a port in use is said before anything else
     url = db or paths.database_url()
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise ConfigError(f"No store at {url.removeprefix('sqlite:///')}; run `redline redteam` "
-                          "or `redline guard` first, or give --db URL.")
+        # Never create the user's store from a viewer: show the case files over an empty one.
+        err_console.print(f"No store at {url.removeprefix('sqlite:///')} yet (no red-team run "
+                          "or guarded traffic); showing the files under --dir only.",
+                          highlight=False)
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='redline-dashboard-')) / 'empty.db'}"
     try:
         import uvicorn
 
@@ -52,7 +59,6 @@ def dashboard(
     except ModuleNotFoundError as exc:
         raise MissingExtraError("dashboard", exc.name or "fastapi", "redline dashboard") from exc
     app = create_app(DashboardSettings(store_url=url, folders=folders, token=token, host=host))
-    sock = _bind(host, port)
     address = f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}/"
     err_console.print(f"redline dashboard on {address}" + (
         "  (open it once as ADDRESS?token=TOKEN to sign in)" if token else ""), highlight=False)

@@ -92,8 +92,10 @@ class Artefacts:
         return parsed
 
     def side_file(self, artefact: Artefact, name: str, model: type[M]) -> M | None:
-        """A JSON file beside a case (``trigger-search.json``, ``internals.json``,
-        ``redteam/report.json``) read as ``model``; None when absent or not that model."""
+        """A JSON file beside a case read as ``model``; None when absent or not that model.
+
+        The files: ``trigger-search.json``, ``internals.json``, ``redteam/report.json``.
+        """
         try:
             parsed: M = self._parse(artefact.path / name, model)
         except (OSError, ValueError, ValidationError):
@@ -132,7 +134,7 @@ class Artefacts:
             case = self.case(_stub(folder, "audit"))
         except (OSError, ValueError, ValidationError):
             return None
-        return Artefact(artefact_id(folder), "audit", folder, case.model.name,
+        return Artefact(artefact_id(folder), "audit", folder, folder.name,
                         case.target or case.model.name, case.verdict.decision,
                         _aware(case.created_at))
 

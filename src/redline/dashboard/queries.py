@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from redline.redteam.records import AttemptRecord
 from redline.redteam.report import Rate
@@ -140,7 +140,8 @@ class SummaryCache:
 
 
 def _success() -> ColumnElement[Any]:
-    return Attempt.scores["success"].as_boolean()
+    success: ColumnElement[Any] = Attempt.scores["success"].as_boolean()
+    return success
 
 
 def _judge(scorer: str, part: str) -> Any:

@@ -16,7 +16,7 @@ import hmac
 import ipaddress
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
@@ -33,6 +33,7 @@ _SECRET_NAME = re.compile(
 not ``max_tokens``."""
 _URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^\s:/@]*):[^\s@/]+@",
                            re.IGNORECASE)
+_CREDENTIALS: tuple[Literal["secret"]] = ("secret",)
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -50,7 +51,8 @@ def hide_text(text: str) -> str:
     """``text`` with credentials replaced by placeholders (``[OPENAI_KEY]``, ``[hidden]``)."""
     from redline.scorers.pii import redact
 
-    return redact(_URL_PASSWORD.sub(rf"\g<scheme>\g<user>:{HIDDEN}@", text), groups=("secret",))
+    return redact(_URL_PASSWORD.sub(rf"\g<scheme>\g<user>:{HIDDEN}@", text),
+                  groups=_CREDENTIALS)
 
 
 def hide(value: Any) -> Any:
@@ -85,9 +87,9 @@ def access_guard(
                 # Set the cookie and drop the token from the address bar and history.
                 rest = [(k, v) for k, v in parse_qsl(request.url.query) if k != "token"]
                 target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-                response = RedirectResponse(target, status_code=303)
-                response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-                return response
+                signed_in = RedirectResponse(target, status_code=303)
+                signed_in.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+                return signed_in
             if not _authorised(request, token):
                 return error_page(request, 401, "A token is needed: open the address "
                                   "`redline dashboard` printed, or send 'Authorization: "
