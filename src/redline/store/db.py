@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from redline import paths
 from redline._version import __version__
 from redline.errors import MissingExtraError, StoreError
-from redline.store.models import Attempt, Event, Finding, Run, utcnow
+from redline.store.models import Attempt, Event, Finding, RateWindow, Run, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 """The newest migration's revision (a test checks it against alembic's own view)."""
 
 
@@ -209,6 +209,59 @@ class Store:
             if kind is not None:
                 query = query.where(Event.kind == kind)
             return s.scalars(query.order_by(Event.id).limit(limit)).all()
+
+    # --- shared rate windows ------------------------------------------------------------
+
+    def count_request(self, client: str, window: int) -> int:
+        """Add one request to ``client``'s count for ``window``; returns the new count.
+
+        One atomic ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``, so guard replicas
+        that count the same client at once each see a distinct count, and no request is
+        counted twice or lost.
+
+        Raises:
+            StoreError: the database cannot be reached, or does not do upserts.
+        """
+        dialect = self.engine.dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            raise StoreError(f"Shared rate limits need SQLite or PostgreSQL, not {dialect}.")
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        table = cast(Table, RateWindow.__table__)
+        insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+        statement = insert(table).values(client=client, window=window, count=1)
+        statement = statement.on_conflict_do_update(
+            index_elements=["client", "window"], set_={"count": table.c.count + 1}
+        ).returning(table.c.count)
+        try:
+            with self.engine.begin() as connection:
+                return int(connection.execute(statement).scalar_one())
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"Cannot count a request in the store at {_safe_url(self.url)}: "
+                f"{exc.__class__.__name__}. Check that the database is up."
+            ) from exc
+
+    def forget_windows(self, before: int) -> int:
+        """Delete rate windows older than ``before``; returns how many went."""
+        with self.session() as s:
+            result = s.execute(delete(RateWindow).where(RateWindow.window < before))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def ping(self) -> None:
+        """Check that the database answers.
+
+        Raises:
+            StoreError: it does not.
+        """
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"The store at {_safe_url(self.url)} does not answer: "
+                f"{exc.__class__.__name__}."
+            ) from exc
 
     def close(self) -> None:
         """Release the connection pool."""

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -93,3 +103,18 @@ class Event(Base):
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # The hash of the event-log record this row came from: unique, so re-ingesting is a no-op.
     log_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
+
+
+class RateWindow(Base):
+    """Requests one client made in one minute, counted by every guard replica together.
+
+    One row per (client, minute); replicas add to it with one atomic upsert, so a per-key
+    limit holds across replicas without a server besides the database.
+    """
+
+    __tablename__ = "rate_windows"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Minutes since the Unix epoch (UTC): the fixed window the count belongs to.
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
