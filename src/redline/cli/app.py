@@ -183,6 +183,7 @@ from redline.cli.organisms import organisms_app
 from redline.cli.redteam import redteam
 from redline.cli.scorers import scorers_app
 from redline.cli.serve import serve
+from redline.cli.share import share_app
 from redline.cli.watch import watch
 from redline.cli.whitebox import register as register_whitebox
 
@@ -199,3 +200,4 @@ app.command("serve")(serve)
 register_guard(app)  # redline guard ..., redline log ...
 app.command("watch")(watch)
 app.command("dashboard")(dashboard)
+app.add_typer(share_app, name="share")
