@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -52,6 +53,10 @@ def guard(
         "--model-name", help="Model id to report (default: the upstream spec).")] = None,
     request_timeout: Annotated[float, typer.Option(
         help="Seconds the upstream may take per answer (504 after).", min=0.1)] = 300.0,
+    replica: Annotated[str | None, typer.Option(
+        "--replica", help="This guard's name among replicas behind one load balancer; "
+        "recorded in its events and log (default log $REDLINE_HOME/guard/events-NAME.log). "
+        "Replicas share one --db, where per-minute key limits are counted.")] = None,
     option: OptionOpt = None,
 ) -> None:
     """Serve the guard proxy: redline guard --upstream TARGET --policy usage.yaml --port P.
@@ -73,7 +78,12 @@ def guard(
     require("fastapi", extra="guard", feature="redline guard")
     require("uvicorn", extra="guard", feature="redline guard")
     from redline import paths
-    from redline.guard.auth import Authenticator, default_keys_path, load_keys
+    from redline.guard.auth import (
+        Authenticator,
+        SharedWindows,
+        default_keys_path,
+        load_keys,
+    )
     from redline.guard.eventlog import EventLog
     from redline.guard.policy import load_policy
     from redline.guard.proxy import Guard, GuardConfig, create_guard_app
@@ -90,17 +100,24 @@ def guard(
             f"No client keys in {keys_path}. Add one with `redline guard keys add NAME`, or "
             "pass --no-auth to accept anonymous requests (local testing only)."
         )
-    auth = None if no_auth else Authenticator(key_file)
-    target = resolve_target(upstream, cache=False, **parse_options(option))
-    signer = load_or_create_signer(signing_key)
-    log_path = log or paths.home() / "guard" / "events.log"
+    if replica is not None and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", replica):
+        raise ConfigError(f"--replica must be 1-64 letters, digits, '_', '.' or '-', got "
+                          f"'{replica}'.")
     store = None
     if not no_store:
         from redline.store import Store
 
         store = Store(db)
-    sink = EventSink(EventLog(log_path, signer, checkpoint_every=checkpoint_every), store)
-    config = GuardConfig(model_name=model_name, request_timeout=request_timeout)
+    windows = SharedWindows(store) if store is not None else None
+    auth = None if no_auth else Authenticator(key_file, windows=windows)
+    target = resolve_target(upstream, cache=False, **parse_options(option))
+    signer = load_or_create_signer(signing_key)
+    log_name = "events.log" if replica is None else f"events-{replica}.log"
+    log_path = log or paths.home() / "guard" / log_name
+    sink = EventSink(EventLog(log_path, signer, checkpoint_every=checkpoint_every,
+                              replica=replica), store)
+    config = GuardConfig(model_name=model_name, request_timeout=request_timeout,
+                         replica=replica)
     try:
         guard_ = Guard(target, usage, sink, auth=auth, config=config)
         guard_.checker.warm()  # load the encoder now, not inside the first request's timeout
@@ -110,6 +127,7 @@ def guard(
     app = create_guard_app(guard_)
     layers = ", ".join(f"{la.spec.name}({la.spec.kind})" for la in guard_.checker.layers)
     err_console.print(
+        f"{'' if replica is None else f'Replica [bold]{replica}[/]: '}"
         f"Guarding [bold]{target.spec}[/] at http://{host}:{port}/v1 with policy "
         f"[bold]{usage.name} {usage.revision}[/] ({usage.sha256[:12]}); "
         f"layers: {layers or 'none'}.\n"
@@ -133,13 +151,16 @@ def keys_add(
                                         min=0.0)] = 10.0,
     burst: Annotated[int, typer.Option(help="Most requests at once above the average.",
                                        min=1)] = 20,
+    per_minute: Annotated[int, typer.Option(
+        "--per-minute", help="Requests per minute across all guard replicas, counted in "
+        "the store (0: none).", min=0)] = 0,
     keys: KeysOpt = None,
 ) -> None:
     """Make an API key for a client; the key is printed once and only its hash is kept."""
     from redline.guard.auth import add_key, default_keys_path
 
     path = keys or default_keys_path()
-    key = add_key(path, name, rate=rate, burst=burst)
+    key = add_key(path, name, rate=rate, burst=burst, per_minute=per_minute)
     err_console.print(f"Key for [bold]{name}[/] stored hashed in {path}. It is shown once:",
                       highlight=False)
     console.print(key, markup=False, highlight=False)
@@ -168,7 +189,8 @@ def keys_list(keys: KeysOpt = None) -> None:
     if not found:
         err_console.print(f"No client keys in {path}.", highlight=False)
     for key in found:
-        console.print(f"{key.name:<24} rate {key.rate:g}/s burst {key.burst}  "
+        shared = f" per-minute {key.per_minute}" if key.per_minute else ""
+        console.print(f"{key.name:<24} rate {key.rate:g}/s burst {key.burst}{shared}  "
                       f"created {key.created}  sha256 {key.sha256[:12]}…", highlight=False)
 
 
@@ -209,29 +231,39 @@ def policy_show(
 
 @log_app.command("verify")
 def log_verify(
-    path: Annotated[Path, typer.Argument(help="The event log file.")],
+    paths_: Annotated[list[Path], typer.Argument(
+        metavar="PATH...", help="Event log file(s): one per guard replica.")],
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", help="PEM public key (.pub) the checkpoints must be signed with. "
-        "Without it the key named in the log is trusted.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+        "Without it the key named in each log is trusted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
-    """Check a log's hash chain and signed checkpoints; exit 1 on an edit, deletion or move."""
+    """Check each log's hash chain and signed checkpoints; exit 1 if any was edited or cut."""
+    import json
+
     from redline.guard.eventlog import verify_log
     from redline.guard.signing import load_public_key
 
     key = load_public_key(public_key) if public_key is not None else None
-    report = verify_log(path, key, key_source=str(public_key) if public_key else "")
+    reports = [(path, verify_log(path, key, key_source=str(public_key) if public_key else ""))
+               for path in paths_]
     if as_json:
-        console.print_json(report.model_dump_json())
-    elif report.ok:
-        console.print(
-            f"[green]OK[/] {path}: {report.events} events in {report.records} records, "
-            f"{report.checkpoints} signed checkpoint(s); {report.signed_events} events signed, "
-            f"{report.unsigned_tail} record(s) after the last checkpoint. Key: "
-            f"{', '.join(report.key_ids) or '-'} ({report.trusted_key}).", highlight=False)
-    else:
-        err_console.print(f"[bold red]FAILED[/] {path}: {report.problem}", highlight=False)
-    if not report.ok:
+        found = [{"path": str(path), **report.model_dump()} for path, report in reports]
+        console.print_json(json.dumps(found[0] if len(found) == 1 else found))
+    for path, report in reports:
+        if as_json:
+            pass
+        elif report.ok:
+            whose = f" (replica {', '.join(report.replicas)})" if report.replicas else ""
+            console.print(
+                f"[green]OK[/] {path}{whose}: {report.events} events in {report.records} "
+                f"records, {report.checkpoints} signed checkpoint(s); {report.signed_events} "
+                f"events signed, {report.unsigned_tail} record(s) after the last checkpoint. "
+                f"Key: {', '.join(report.key_ids) or '-'} ({report.trusted_key}).",
+                highlight=False)
+        else:
+            err_console.print(f"[bold red]FAILED[/] {path}: {report.problem}", highlight=False)
+    if not all(report.ok for _, report in reports):
         raise typer.Exit(1)
 
 

@@ -15,8 +15,9 @@ def watch(
     db: Annotated[str | None, typer.Option(
         "--db", help="Read events from this store URL (default REDLINE_DB or the SQLite "
         "file), unless --log is given.")] = None,
-    log: Annotated[Path | None, typer.Option(
-        "--log", help="Read events from a guard event log file instead of the store.")] = None,
+    log: Annotated[list[Path] | None, typer.Option(
+        "--log", help="Read events from a guard event log file instead of the store; "
+        "repeat it to read several guard replicas' logs together.")] = None,
     follow: Annotated[bool, typer.Option(
         "--follow", "-f", help="Keep watching for new events until Ctrl-C.")] = False,
     live: Annotated[bool, typer.Option(
@@ -71,7 +72,8 @@ def watch(
     config = WatchConfig(reference=reference, detector=detector,  # type: ignore[arg-type]
                          arl0=arl0, drift_every=drift_every)
     store = None
-    if log is None:
+    if not log:
+        log = None
         from redline.store import Store
 
         store = Store(db)
@@ -85,7 +87,7 @@ def watch(
     watcher = Watcher(config, sinks)
     following = follow or (live and console.is_terminal)
     stopping = threading.Event()
-    source_name = str(log) if log is not None else "the store"
+    source_name = ", ".join(map(str, log)) if log else "the store"
     events = (log_events(log, follow=following, poll=poll, stop=stopping.is_set)
               if log is not None else
               store_events(store, follow=following, poll=poll,  # type: ignore[arg-type]

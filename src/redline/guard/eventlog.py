@@ -9,9 +9,11 @@ hashes, breaks a signature. The latest checkpoint is also written to ``<log>.hea
 cutting records off the end is caught too.
 
 A log has one writer at a time (an exclusive lock on ``<log>.lock``); a writer that
-reopens a log continues its chain. Records are written with one ``write`` each, so a
-record that a request was answered for survives the guard process crashing; the file is
-fsynced at each checkpoint.
+reopens a log continues its chain. Guard replicas behind one load balancer each write
+their own log, and name their replica in its ``open`` records (and in every event), so
+each log verifies on its own and a reader knows whose it is. Records are written with
+one ``write`` each, so a record that a request was answered for survives the guard
+process crashing; the file is fsynced at each checkpoint.
 """
 
 from __future__ import annotations
@@ -91,15 +93,20 @@ class EventLog:
         path: the log file (created with its folder if missing).
         signer: the checkpoint signing key.
         checkpoint_every: events between signed checkpoints.
+        replica: the guard replica that writes it, named in its ``open`` records.
 
     Raises:
         ConfigError: another process holds the log, or its last record is damaged.
     """
 
-    def __init__(self, path: str | Path, signer: Signer, *, checkpoint_every: int = 1000) -> None:
+    def __init__(
+        self, path: str | Path, signer: Signer, *, checkpoint_every: int = 1000,
+        replica: str | None = None,
+    ) -> None:
         if checkpoint_every < 1:
             raise ConfigError(f"checkpoint_every must be at least 1, got {checkpoint_every}.")
         self.path = Path(path)
+        self.replica = replica
         self.signer = signer
         self.checkpoint_every = checkpoint_every
         self._lock = threading.Lock()
@@ -120,12 +127,15 @@ class EventLog:
         raw = self.signer.private.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        return {
+        body = {
             "key_id": self.signer.key_id,
             "public_key": base64.b64encode(raw).decode("ascii"),
             "redline_version": __version__,
             "pid": os.getpid(),
         }
+        if self.replica is not None:
+            body["replica"] = self.replica
+        return body
 
     @property
     def head(self) -> str:
@@ -294,6 +304,7 @@ class VerifyReport(BaseModel):
         signed_events: events covered by the last valid checkpoint.
         unsigned_tail: records after the last checkpoint (chained, but not yet signed).
         key_ids: the keys that signed the checkpoints.
+        replicas: the guard replicas its ``open`` records name (one for a replica's log).
         trusted_key: where the verifying public key came from.
         problem: the first problem found, with its line number; None when ok.
     """
@@ -306,6 +317,7 @@ class VerifyReport(BaseModel):
     unsigned_tail: int
     key_ids: list[str]
     trusted_key: str
+    replicas: list[str] = []
     problem: str | None = None
 
 
@@ -333,13 +345,15 @@ def verify_log(
     prev, expected_seq = GENESIS, 0
     records = events = checkpoints = signed = tail = 0
     key_ids: list[str] = []
+    replicas: list[str] = []
+    writer: str | None = None
     last_checkpoint: LogRecord | None = None
 
     def report(problem: str | None) -> VerifyReport:
         return VerifyReport(
             ok=problem is None, records=records, events=events, checkpoints=checkpoints,
             signed_events=signed, unsigned_tail=tail, key_ids=key_ids,
-            trusted_key=trusted_source or "none", problem=problem,
+            trusted_key=trusted_source or "none", replicas=replicas, problem=problem,
         )
 
     with file.open("r", encoding="utf-8", errors="strict") as handle:
@@ -368,7 +382,17 @@ def verify_log(
                 tail += 1
                 if record.type == "event":
                     events += 1
-                elif record.type == "open" and trusted is None:
+                    named = record.body.get("replica")
+                    if named is not None and named != writer:
+                        return report(
+                            f"line {number}: an event of replica '{named}' in a log that "
+                            f"replica '{writer}' opened (logs of two replicas were mixed)"
+                        )
+                elif record.type == "open":
+                    writer = record.body.get("replica")
+                    if writer is not None and writer not in replicas:
+                        replicas.append(str(writer))
+                if record.type == "open" and trusted is None:
                     trusted = _public_from_open(record)
                     trusted_source = "key named in the log (pass --public-key to pin it)"
                 elif record.type == "checkpoint":

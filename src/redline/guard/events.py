@@ -79,6 +79,7 @@ class RequestEvent(BaseModel):
         prompt: the messages (only when the policy captures content).
         response: the upstream's answer (only when the policy captures content).
         embedding: the prompt's embedding, int8-quantized, base64 (when captured).
+        replica: the guard replica that served it (when the guard was given one).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -107,6 +108,7 @@ class RequestEvent(BaseModel):
     prompt: list[dict[str, str]] | None = None
     response: str | None = None
     embedding: str | None = None
+    replica: str | None = None
 
 
 class AlertEvent(BaseModel):

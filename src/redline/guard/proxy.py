@@ -1,9 +1,10 @@
 """The guard proxy: an OpenAI-compatible app that checks traffic to and from an upstream target.
 
 Endpoints: ``POST /v1/chat/completions`` (plain and streamed), ``GET /v1/models``,
-``POST /v1/checks`` (the checks alone, no generation), ``GET /health``, and OpenAPI docs
-at ``/docs``. The wire format, body limits and error shapes are those of ``redline serve``
-(:mod:`redline.serve.schema`, :mod:`redline.serve.app`).
+``POST /v1/checks`` (the checks alone, no generation), ``GET /health`` (liveness),
+``GET /ready`` (readiness for a load balancer: 503 while the store is unreachable), and
+OpenAPI docs at ``/docs``. The wire format, body limits and error shapes are those of
+``redline serve`` (:mod:`redline.serve.schema`, :mod:`redline.serve.app`).
 
 Every call to the chat and checks endpoints, whatever its outcome (answered, blocked,
 refused for a bad key or a bad body, failed upstream), produces exactly one
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 # imported here (the CLI checks for the 'guard' extra before importing this module).
 from starlette.requests import Request
 
-from redline.errors import require
+from redline.errors import StoreError, require
 from redline.guard.auth import Authenticator, ClientKey
 from redline.guard.checks import Checker, StageDecision, with_texts
 from redline.guard.events import LayerOutcome, RequestEvent, pack_embedding
@@ -113,12 +114,17 @@ class GuardConfig:
         request_timeout: seconds the upstream may take for one answer (504 after).
         default_max_tokens: used when a request gives no ``max_tokens``.
         max_tokens_limit: larger ``max_tokens`` are refused with 400.
+        replica: this guard's name among the replicas behind one load balancer; recorded
+            in every event and in the event log's ``open`` records.
+        ready_timeout: seconds ``/ready`` waits for the store to answer.
     """
 
     model_name: str | None = None
     request_timeout: float = 300.0
     default_max_tokens: int = 128
     max_tokens_limit: int = 4096
+    replica: str | None = None
+    ready_timeout: float = 2.0
 
 
 @dataclass
@@ -178,7 +184,7 @@ class Guard:
         given = request.headers.get("x-request-id", "")
         request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
         return RequestEvent(request_id=request_id, endpoint=endpoint,  # type: ignore[arg-type]
-                            policy=self._policy_id)
+                            policy=self._policy_id, replica=self.config.replica)
 
     def finish(self, event: RequestEvent, started: float) -> None:
         """Stamp the latency and send the event (exactly once per request)."""
@@ -194,11 +200,12 @@ class Guard:
         except Exception:  # noqa: BLE001 - losing the record must not lose the answer
             log.exception("could not record event %s", event.request_id)
 
-    def authenticate(self, request: Request, event: RequestEvent) -> None:
+    async def authenticate(self, request: Request, event: RequestEvent) -> None:
         """Name the client on the event, or refuse.
 
         Raises:
-            APIError: 401 for a missing or unknown key, 429 over the key's rate limit.
+            APIError: 401 for a missing or unknown key, 429 over the key's rate limit or
+                per-minute limit, 503 when the store that counts that limit is unreachable.
         """
         if self.auth is None:
             return
@@ -219,6 +226,34 @@ class Guard:
                 code="rate_limit_exceeded")
             error.retry_after = wait  # type: ignore[attr-defined]
             raise error
+        try:
+            wait = await self.auth.per_minute_wait(client)
+        except StoreError as exc:  # fail closed: a limit that cannot be counted is not waived
+            log.warning("per-minute limit of %s not counted: %s", client.name, exc)
+            raise APIError(503, "The store that counts per-minute limits is unreachable; "
+                           "retry shortly.", "server_error", code="store_unavailable") from exc
+        if wait > 0:
+            error = APIError(
+                429, f"Limit of {client.per_minute} requests per minute for client "
+                f"'{client.name}' reached; retry after {wait:.0f} s.", "invalid_request_error",
+                code="rate_limit_exceeded")
+            error.retry_after = wait  # type: ignore[attr-defined]
+            raise error
+
+    async def readiness(self) -> str | None:
+        """None when this guard can serve, else why not (the store does not answer)."""
+        store = self.sink.store
+        if store is None and self.auth is not None and self.auth.windows is not None:
+            store = self.auth.windows.store
+        if store is None:
+            return None
+        try:
+            await asyncio.wait_for(asyncio.to_thread(store.ping), self.config.ready_timeout)
+        except TimeoutError:
+            return f"the store did not answer within {self.config.ready_timeout:g} s"
+        except StoreError as exc:
+            return str(exc)
+        return None
 
     def check_limits(self, messages: Sequence[Message]) -> None:
         """Refuse requests over the policy's size limits.
@@ -523,9 +558,18 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
     @app.get("/health", summary="Liveness and live counters")
     async def health() -> dict[str, Any]:
         c = guard.counters
-        return {"status": "ok", "model": guard.model_name, "policy": guard._policy_id,
+        return {"status": "ok", "replica": guard.config.replica,
+                "model": guard.model_name, "policy": guard._policy_id,
                 "requests": c.requests, "blocked": c.blocked, "errors": c.errors,
                 "bypasses": c.bypasses, "by_action": c.by_action}
+
+    @app.get("/ready", response_model=None,
+             summary="Readiness for a load balancer (503: the store is unreachable)")
+    async def ready() -> JSONResponse:
+        problem = await guard.readiness()
+        body = {"status": "ready" if problem is None else "unavailable",
+                "replica": guard.config.replica, "problem": problem}
+        return JSONResponse(body, status_code=200 if problem is None else 503)
 
     @app.get("/v1/models", summary="The model the guard serves")
     async def models() -> dict[str, Any]:
@@ -541,7 +585,7 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
         event = guard.new_event(request, "chat")
         deferred = False  # a stream-first answer records its event when the stream ends
         try:
-            guard.authenticate(request, event)
+            await guard.authenticate(request, event)
             body = await read_body(request, policy.limits.max_body_bytes)
             chat = parse_chat_request(body, max_tokens_limit=guard.config.max_tokens_limit)
             event.model, event.stream = chat.model[:200], chat.stream
@@ -593,7 +637,7 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
         started = time.perf_counter()
         event = guard.new_event(request, "checks")
         try:
-            guard.authenticate(request, event)
+            await guard.authenticate(request, event)
             body = await read_body(request, policy.limits.max_body_bytes)
             try:
                 parsed = CheckRequest.model_validate_json(body)

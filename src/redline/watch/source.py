@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from redline.guard.events import RequestEvent, parse_event
@@ -31,29 +32,42 @@ def store_events(
 
 
 def log_events(
-    path: str | Path, *, follow: bool = False, poll: float = 1.0,
+    path: str | Path | Sequence[str | Path], *, follow: bool = False, poll: float = 1.0,
     stop: Callable[[], bool] = lambda: False,
 ) -> Iterator[RequestEvent]:
-    """Request events of an event log in order; with ``follow``, tail the file.
+    """Request events of one event log, or of several read together; with ``follow``, tail them.
 
+    One log's events come in file order. Several logs (one per guard replica) are read in
+    rounds: each round takes what every log holds so far (up to 5,000 records each) and
+    yields it in order of arrival time, so replicas' traffic interleaves as it happened.
     Lines are parsed without checking the chain; run ``redline log verify`` for that.
     """
     from redline.guard.eventlog import LogRecord
 
-    with Path(path).open("r", encoding="utf-8") as handle:
-        pending = ""
+    paths = [path] if isinstance(path, str | Path) else list(path)
+    with ExitStack() as stack:
+        handles = [stack.enter_context(Path(p).open("r", encoding="utf-8")) for p in paths]
+        pending = [""] * len(handles)
         while True:
-            chunk = handle.readline()
-            if chunk:
-                pending += chunk
-                if not pending.endswith("\n"):
-                    continue  # a record still being written
-                record = LogRecord.model_validate_json(pending)
-                pending = ""
-                if record.type == "event" and record.body.get("kind") == "request":
-                    event = parse_event(record.body)
-                    if isinstance(event, RequestEvent):
-                        yield event
+            batch: list[RequestEvent] = []
+            for i, handle in enumerate(handles):
+                for _ in range(5000):
+                    chunk = handle.readline()
+                    if not chunk:
+                        break
+                    pending[i] += chunk
+                    if not pending[i].endswith("\n"):
+                        continue  # a record still being written
+                    record = LogRecord.model_validate_json(pending[i])
+                    pending[i] = ""
+                    if record.type == "event" and record.body.get("kind") == "request":
+                        event = parse_event(record.body)
+                        if isinstance(event, RequestEvent):
+                            batch.append(event)
+            if len(handles) > 1:
+                batch.sort(key=lambda e: e.ts)
+            yield from batch
+            if batch:
                 continue
             if not follow or stop():
                 return
