@@ -28,6 +28,7 @@ from redline.share.bundle import ProbeDefinition
 
 if TYPE_CHECKING:
     from redline.attest.case import SafetyCase
+    from redline.evals.results import EvalResult
 
 CASE_FILE = "case.dsse.json"
 REPORT_FILE = "report.json"
@@ -127,8 +128,6 @@ def _redteam_probes(findings: Sequence[Finding], attempts: dict[str, AttemptReco
 
 def _threshold_probes(finding: Finding, case: SafetyCase, max_probes: int
                       ) -> list[ProbeDefinition]:
-    from redline.evals.suite import get_suite
-
     threshold = finding.id.removeprefix("threshold:")
     evals = [e for d in case.policy.domains for t in d.thresholds if t.id == threshold
              for e in t.evals]
@@ -137,15 +136,9 @@ def _threshold_probes(finding: Finding, case: SafetyCase, max_probes: int
         if not any(line.startswith(f"{spec.suite}/{spec.metric}:") for line in finding.evidence):
             continue
         result = next((r for r in case.results if r.suite == spec.suite), None)
-        try:
-            suite = get_suite(spec.suite)
-        except ConfigError:
+        scorer = None if result is None else _metric_scorer(result, spec.metric)
+        if result is None or scorer is None:
             continue
-        metric = next((m for m in suite.metrics
-                       if spec.metric == m.name or spec.metric.startswith(f"{m.name}/")), None)
-        if result is None or metric is None or len(metric.scorers) != 1:
-            continue
-        scorer = metric.scorers[0]
         worse = spec.direction == "higher_is_worse"
         shown = [s for s in result.samples
                  if (score := s.scores.get(scorer)) is not None and score.label is worse]
@@ -158,6 +151,24 @@ def _threshold_probes(finding: Finding, case: SafetyCase, max_probes: int
             for s in shown[:max_probes]
         ]
     return probes
+
+
+def _metric_scorer(result: EvalResult, metric_name: str) -> str | None:
+    """The one scorer a result's metric reads.
+
+    From its suite when that is registered here, else the result's only scorer (a suite
+    file is not registered in a new process).
+    """
+    from redline.evals.suite import get_suite
+
+    try:
+        suite = get_suite(result.suite)
+    except ConfigError:
+        names = {s.name for s in result.scorers}
+        return names.pop() if len(names) == 1 else None
+    metric = next((m for m in suite.metrics
+                   if metric_name == m.name or metric_name.startswith(f"{m.name}/")), None)
+    return metric.scorers[0] if metric is not None and len(metric.scorers) == 1 else None
 
 
 def _case_attempts(folder: Path, findings: Sequence[Finding]
