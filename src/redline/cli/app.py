@@ -175,6 +175,7 @@ def chat(
 from redline.cli.audit import audit_command
 from redline.cli.dashboard import dashboard
 from redline.cli.evals import register as register_evals
+from redline.cli.export import export_app
 from redline.cli.gate import register as register_gate
 from redline.cli.guard import register as register_guard
 from redline.cli.interp import interp_app
@@ -201,3 +202,4 @@ register_guard(app)  # redline guard ..., redline log ...
 app.command("watch")(watch)
 app.command("dashboard")(dashboard)
 app.add_typer(share_app, name="share")
+app.add_typer(export_app, name="export")
