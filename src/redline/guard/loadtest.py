@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -192,7 +192,7 @@ _NOT_DELIVERED = ("ConnectError", "RemoteProtocolError", "ReadError", "WriteErro
 
 async def _send_all(
     url: str, n: int, concurrency: int, restart_at: int | None, restart: asyncio.Event,
-    *, keepalive: bool = True,
+    *, keepalive: bool = True, headers: Callable[[int], dict[str, str]] | None = None,
 ) -> _Sent:
     import httpx
 
@@ -208,13 +208,13 @@ async def _send_all(
                 if restart_at is not None and i == restart_at:
                     restart.set()
                 rid = f"load-{i:06d}"
+                sent_headers = {"X-Request-ID": rid, **(headers(i) if headers else {})}
                 body = {"model": "m", "messages": [{"role": "user", "content": f"q{i}"}]}
                 sent.statuses[rid] = None
                 started = time.perf_counter()
                 while True:
                     try:
-                        response = await client.post(url, json=body,
-                                                     headers={"X-Request-ID": rid})
+                        response = await client.post(url, json=body, headers=sent_headers)
                         sent.statuses[rid] = response.status_code
                         sent.latencies_ms.append((time.perf_counter() - started) * 1000.0)
                         break
