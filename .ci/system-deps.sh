@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# System services some tests need (Debian packages): PostgreSQL, headless Chromium.
+# System services some tests need (Debian packages): PostgreSQL, headless Chromium, HAProxy.
 # .ci/run calls this before the README's test command; tests that need these skip with a
 # reason when they are absent, and fail instead when REDLINE_REQUIRE_SYSTEM_DEPS=1 (CI).
 set -euo pipefail
@@ -7,6 +7,12 @@ set -euo pipefail
 # Headless Chromium: the safety-case report test opens report.html and takes a screenshot.
 if ! command -v chromium >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
+# HAProxy: tests/guard/test_replicas_load.py balances two guard replicas with it (the test
+# starts its own haproxy with its own config; the package's service is not needed).
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy
 fi
 
 # PostgreSQL for tests/store/test_postgres.py: install, start the Debian cluster, make a
