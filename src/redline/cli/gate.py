@@ -70,9 +70,15 @@ def print_verdict(verdict: Verdict) -> None:
 
 
 def gate_command(
-    results: Annotated[list[Path], typer.Argument(
-        help="Eval result files or folders of them (from `redline eval --out`).")],
+    results: Annotated[list[Path] | None, typer.Argument(
+        help="Eval result files or folders of them (from `redline eval --out`).")] = None,
     policy: PolicyOpt = None,
+    from_inspect: Annotated[list[Path] | None, typer.Option(
+        "--from-inspect", help="Inspect eval log (.eval/.json) read as eval results "
+        "(repeatable; docs/inspect.md).")] = None,
+    inspect_map: Annotated[Path | None, typer.Option(
+        help="Mapping of Inspect metrics to the policy's suite/metric names (YAML); not "
+        "needed for tasks from `redline export inspect`.")] = None,
     safeguards: Annotated[Path | None, typer.Option(
         help="YAML/JSON of safeguards in place: guard_layers, monitoring, redteam_passed, "
         "named.")] = None,
@@ -106,7 +112,12 @@ def gate_command(
     from redline.policy import load_policy
     from redline.report import write_case_files
 
-    loaded = load_results(results)
+    loaded = load_results(results or [])
+    if from_inspect:
+        from redline.interop.inspect_log import load_mapping, results_from_inspect
+
+        mapping = load_mapping(inspect_map) if inspect_map is not None else None
+        loaded += [r for log in from_inspect for r in results_from_inspect(log, mapping)]
     if not loaded:
         raise ConfigError("No eval results given; run `redline eval TARGET --suite NAME` first.")
     extra: list[Finding] = []
