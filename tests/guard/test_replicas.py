@@ -208,3 +208,17 @@ def test_watch_reads_several_replica_logs_together(tmp_path: Path) -> None:
                                       "--alert-log", str(tmp_path / "alerts.log")])
     assert result.exit_code == 0, result.output
     assert "8 requests" in result.output
+
+
+def test_replicas_opening_a_new_database_at_once_all_start(pg_url: str) -> None:  # noqa: F811
+    """Replicas started together on an empty database: one migrates, the others wait."""
+    import subprocess
+    import sys
+
+    opening = "from redline.store import Store; s = Store(); print(s.revision()); s.close()"
+    processes = [subprocess.Popen([sys.executable, "-c", opening], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True,
+                                  env={**__import__("os").environ, "REDLINE_DB": pg_url})
+                 for _ in range(4)]
+    results = [(p.communicate(timeout=60)[0].strip(), p.returncode) for p in processes]
+    assert results == [("0003", 0)] * 4, [p.stderr for p in processes]

@@ -63,6 +63,10 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Guard replicas that open a new database at once: one migrates while the
+                # others wait here, then find it done (alembic reads the version after).
+                connection.execute(text("SELECT pg_advisory_xact_lock(7216731700)"))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
