@@ -105,6 +105,23 @@ def flaky_target(failure_rate: float, seed: int = 0) -> MockTarget:
     return MockTarget(responder=answer, spec="mock:flaky")
 
 
+def wait_until_ok(
+    url: str, timeout: float, *, alive: Callable[[], bool] = lambda: True, every: float = 0.1
+) -> bool:
+    """Poll ``url`` until it answers 200 (True), or ``alive()`` turns False or time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(every)
+    return False
+
+
 class GuardProcess:
     """``redline guard`` (or another serving command, e.g. ``serve``) in a child process."""
 
@@ -136,20 +153,13 @@ class GuardProcess:
         Raises:
             RedlineError: the process exited, or did not answer within ``timeout`` s.
         """
-        import httpx
-
-        assert self.process is not None, "launch() first"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RedlineError(
-                    f"`redline {self.command}` exited at start: {self.stderr_tail()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        process = self.process
+        assert process is not None, "launch() first"
+        if wait_until_ok(f"http://127.0.0.1:{self.port}/health", timeout,
+                         alive=lambda: process.poll() is None):
+            return
+        if process.poll() is not None:
+            raise RedlineError(f"`redline {self.command}` exited at start: {self.stderr_tail()}")
         self.stop()
         raise RedlineError(f"`redline {self.command}` did not start within {timeout:g} s.")
 
@@ -321,4 +331,11 @@ def run_load_test(
     )
 
 
-__all__ = ["GuardProcess", "LoadTestResult", "flaky_target", "free_port", "run_load_test"]
+__all__ = [
+    "GuardProcess",
+    "LoadTestResult",
+    "flaky_target",
+    "free_port",
+    "run_load_test",
+    "wait_until_ok",
+]

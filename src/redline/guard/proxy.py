@@ -220,12 +220,8 @@ class Guard:
         event.client = client.name
         wait = self.auth.retry_after(client)
         if wait > 0:
-            error = APIError(
-                429, f"Rate limit of {client.rate:g} requests/s for client '{client.name}' "
-                f"exceeded; retry after {wait:.2f} s.", "invalid_request_error",
-                code="rate_limit_exceeded")
-            error.retry_after = wait  # type: ignore[attr-defined]
-            raise error
+            raise _too_many(f"Rate limit of {client.rate:g} requests/s for client "
+                            f"'{client.name}' exceeded; retry after {wait:.2f} s.", wait)
         try:
             wait = await self.auth.per_minute_wait(client)
         except StoreError as exc:  # fail closed: a limit that cannot be counted is not waived
@@ -233,12 +229,8 @@ class Guard:
             raise APIError(503, "The store that counts per-minute limits is unreachable; "
                            "retry shortly.", "server_error", code="store_unavailable") from exc
         if wait > 0:
-            error = APIError(
-                429, f"Limit of {client.per_minute} requests per minute for client "
-                f"'{client.name}' reached; retry after {wait:.0f} s.", "invalid_request_error",
-                code="rate_limit_exceeded")
-            error.retry_after = wait  # type: ignore[attr-defined]
-            raise error
+            raise _too_many(f"Limit of {client.per_minute} requests per minute for client "
+                            f"'{client.name}' reached; retry after {wait:.0f} s.", wait)
 
     async def readiness(self) -> str | None:
         """None when this guard can serve, else why not (the store does not answer)."""
@@ -673,6 +665,13 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
 
 
 CHAT_PATH = "/v1/chat/completions"
+
+
+def _too_many(message: str, wait: float) -> APIError:
+    """A 429 that tells the client (``Retry-After``) when to try again."""
+    error = APIError(429, message, "invalid_request_error", code="rate_limit_exceeded")
+    error.retry_after = wait  # type: ignore[attr-defined]
+    return error
 
 
 def _drop(task: asyncio.Future[Any]) -> None:

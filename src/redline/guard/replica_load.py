@@ -45,6 +45,7 @@ from redline.guard.loadtest import (
     _Sent,
     flaky_target,
     free_port,
+    wait_until_ok,
 )
 
 HAPROXY_CONFIG = """\
@@ -172,29 +173,21 @@ class HAProxy:
         Raises:
             RedlineError: it exited or no guard answered through it in time.
         """
-        import httpx
-
         checked = subprocess.run([self.binary, "-c", "-f", str(self.config)],
                                  capture_output=True, text=True, check=False)
         if checked.returncode != 0:
             raise RedlineError(f"HAProxy rejected its config: {checked.stderr.strip()[-500:]}")
         self._stderr = tempfile.TemporaryFile()
-        self.process = subprocess.Popen([self.binary, "-db", "-f", str(self.config)],
-                                        stdout=subprocess.DEVNULL, stderr=self._stderr)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                self._stderr.seek(0)
-                raise RedlineError(f"HAProxy exited at start: "
-                                   f"{self._stderr.read().decode(errors='replace')[-500:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
+        process = subprocess.Popen([self.binary, "-db", "-f", str(self.config)],
+                                   stdout=subprocess.DEVNULL, stderr=self._stderr)
+        self.process = process
+        if wait_until_ok(f"http://127.0.0.1:{self.port}/ready", timeout,
+                         alive=lambda: process.poll() is None):
+            return
+        self._stderr.seek(0)
+        said = self._stderr.read().decode(errors="replace")[-500:]
         self.stop()
-        raise RedlineError(f"No guard answered through HAProxy within {timeout:g} s.")
+        raise RedlineError(f"No guard answered through HAProxy within {timeout:g} s: {said}")
 
     def stop(self) -> None:
         """Stop it (SIGTERM: it closes its connections)."""
@@ -210,20 +203,6 @@ class HAProxy:
         if self._stderr is not None:
             self._stderr.close()
             self._stderr = None
-
-
-def _wait_ready(port: int, timeout: float = 60.0) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RedlineError(f"The restarted guard on port {port} was not ready within {timeout:g} s.")
 
 
 def _minute(ts: str) -> int:
@@ -306,7 +285,8 @@ def run_replica_load_test(
             else:
                 victim.stop()
             victim.launch()
-            _wait_ready(victim.port)
+            if not wait_until_ok(f"http://127.0.0.1:{victim.port}/ready", 60.0, every=0.05):
+                raise RedlineError("The restarted replica was not ready within 60 s.")
             kill_seconds.append(time.perf_counter() - down)
 
         async def main() -> _Sent:
