@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from redline.evals.results import EvalResult
     from redline.evals.series import Axis, CheckpointResults
     from redline.evals.trend import XScale
-    from redline.targets.base import Target
 
 SuiteOpt = Annotated[
     list[str],
@@ -38,15 +37,6 @@ def _progress() -> Progress:
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err_console, transient=True)
-
-
-def model_path_of(target: Target) -> Path | None:
-    """The local folder a target's weights come from, when it has one (hf:, organism:)."""
-    path = getattr(target, "path", None)
-    if path is None:
-        return None
-    candidate = Path(path)
-    return candidate if candidate.exists() else None
 
 
 def print_results(results: list[EvalResult]) -> None:
@@ -87,6 +77,7 @@ def eval_command(
     """Run eval suites on a target and print each metric with its 95% interval."""
     from redline.attest.digest import digest_model
     from redline.evals import get_suite, run_suites
+    from redline.evals.runner import model_path_of
     from redline.targets import resolve_target
 
     chosen = [get_suite(name) for name in suite]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from redline._version import __version__
 from redline.errors import RedlineError
@@ -60,42 +61,80 @@ async def run_suite(
     started = datetime.now(UTC)
     samples = suite.samples(seed=seed, size=size)
     use = params or suite.params
-    made = scorers if scorers is not None else {}
+    made = make_scorers(suite, scorers)
+
+    records: list[SampleRecord] = []
+    for start in range(0, len(samples), CHUNK):
+        chunk = samples[start : start + CHUNK]
+        records.extend(await score_chunk(target, suite, chunk, use, made))
+        if progress is not None:
+            progress(len(chunk))
+    return suite_result(suite, samples, records, target=target.spec,
+                        fingerprint=target.fingerprint, seed=seed, params=use,
+                        model_digest=model_digest, started=started)
+
+
+def make_scorers(suite: Suite, made: dict[str, Scorer] | None = None) -> dict[str, Scorer]:
+    """The suite's scorers by name, reusing those in ``made`` (which is filled in)."""
+    made = made if made is not None else {}
     for ref in suite.scorers:
         if ref.name not in made:
             made[ref.name] = get_scorer(ref.name, **dict(ref.config))
+    return made
 
-    records: list[SampleRecord] = []
-    errors = 0
-    for start in range(0, len(samples), CHUNK):
-        chunk = samples[start : start + CHUNK]
-        chunk_records = [
-            SampleRecord(id=s.id, messages=[m.to_dict() for m in s.messages], expected=s.expected,
-                         metadata=dict(s.metadata))
-            for s in chunk
-        ]
-        try:
-            completions = await generate_many(target, [s.messages for s in chunk], use)
-        except RedlineError as exc:
-            errors += len(chunk)
-            for record in chunk_records:
-                record.error = f"{type(exc).__name__}: {exc}"
-        else:
-            inputs = []
-            for sample, record, completion in zip(chunk, chunk_records, completions, strict=True):
-                record.response = completion.text
-                inputs.append(_score_input(sample, completion.text))
-            for ref in suite.scorers:
-                judged = await score_all(made[ref.name], inputs)
-                for record, score in zip(chunk_records, judged, strict=True):
-                    record.scores[ref.name] = ScoreRecord(
-                        value=score.value, label=score.label, category=score.category,
-                        explanation=score.explanation, verdict=_verdict(score),
-                    )
-        records.extend(chunk_records)
-        if progress is not None:
-            progress(len(chunk))
 
+async def score_chunk(
+    target: Target,
+    suite: Suite,
+    chunk: Sequence[Sample],
+    params: GenerateParams,
+    scorers: dict[str, Scorer],
+) -> list[SampleRecord]:
+    """Generate and score one chunk of samples (one batch of the target).
+
+    A chunk the target fails on gives records with the error and no scores. Executors
+    split a suite on multiples of :data:`CHUNK`, so each batch, and with greedy
+    parameters each answer, is the same whichever executor runs it.
+    """
+    chunk_records = [
+        SampleRecord(id=s.id, messages=[m.to_dict() for m in s.messages], expected=s.expected,
+                     metadata=dict(s.metadata))
+        for s in chunk
+    ]
+    try:
+        completions = await generate_many(target, [s.messages for s in chunk], params)
+    except RedlineError as exc:
+        for record in chunk_records:
+            record.error = f"{type(exc).__name__}: {exc}"
+        return chunk_records
+    inputs = []
+    for sample, record, completion in zip(chunk, chunk_records, completions, strict=True):
+        record.response = completion.text
+        inputs.append(_score_input(sample, completion.text))
+    for ref in suite.scorers:
+        judged = await score_all(scorers[ref.name], inputs)
+        for record, score in zip(chunk_records, judged, strict=True):
+            record.scores[ref.name] = ScoreRecord(
+                value=score.value, label=score.label, category=score.category,
+                explanation=score.explanation, verdict=_verdict(score),
+            )
+    return chunk_records
+
+
+def suite_result(
+    suite: Suite,
+    samples: Sequence[Sample],
+    records: list[SampleRecord],
+    *,
+    target: str,
+    fingerprint: str,
+    seed: int,
+    params: GenerateParams,
+    model_digest: str | None,
+    started: datetime,
+) -> EvalResult:
+    """The result of ``suite`` from every sample's record: metrics, status and provenance."""
+    errors = sum(1 for r in records if r.error is not None)
     metrics = compute_metrics(suite.metrics, records)
     problems = []
     if errors:
@@ -110,11 +149,11 @@ async def run_suite(
         data=suite.data,
         dataset_digest=dataset_digest(samples),
         seed=seed,
-        target=target.spec,
-        target_fingerprint=target.fingerprint,
+        target=target,
+        target_fingerprint=fingerprint,
         model_digest=model_digest,
         scorers=[ScorerRecord(name=r.name, config=dict(r.config)) for r in suite.scorers],
-        params=use.to_dict(),
+        params=params.to_dict(),
         redline_version=__version__,
         started_at=started,
         finished_at=datetime.now(UTC),
@@ -146,6 +185,15 @@ async def run_suites(
             shared.setdefault(_key(r.name, r.config), mine[r.name])
         results.append(result)
     return results
+
+
+def model_path_of(target: Target) -> Path | None:
+    """The local folder a target's weights come from, when it has one (hf:, organism:)."""
+    path = getattr(target, "path", None)
+    if path is None:
+        return None
+    candidate = Path(path)
+    return candidate if candidate.exists() else None
 
 
 def _verdict(score: Score) -> str | None:
