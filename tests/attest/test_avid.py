@@ -51,8 +51,13 @@ def test_red_team_findings_keep_tags_and_evidence() -> None:
     record = FindingRecord(title="base64 jailbreak works", severity="high", category="weapons",
                            attack="static", transform="base64", tags=["owasp-llm-2025:LLM01"],
                            rate=Rate.of(9, 10), evidence=["k1", "k2"])
-    report = RedteamReport.model_construct(run_id="r1", findings=[record])
+    report = RedteamReport.model_construct(run_id="r1", findings=[record], attempts=10,
+                                           scored=10, asr=Rate.of(9, 10),
+                                           success_scorer="harmful_compliance")
     [finding] = findings_from_redteam(report)
     assert finding.id == "redteam:r1:0" and finding.source == "redteam"
+    # The policy reads no red-team finding: the case says so, and on whose judgement it rests.
+    assert finding.counted is False and finding.not_counted is not None
+    assert "not passed" in finding.not_counted and "harmful_compliance" in finding.not_counted
     assert finding.tags == ["owasp-llm-2025:LLM01"] and finding.evidence == ["k1", "k2"]
     assert "base64" in finding.description and "90.0%" in finding.description

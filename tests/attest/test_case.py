@@ -81,7 +81,8 @@ def test_untouched_case_verifies(case: SafetyCase, keys: tuple[Path, Path],
                          expected_policy=policy)
     assert report.ok, report.checks
     assert [c.name for c in report.checks] == ["signature", "statement", "subject", "model files",
-                                               "policy", "results", "verdict"]
+                                               "policy", "assurance table", "results",
+                                               "verdict"]
     assert report.case == case
 
 

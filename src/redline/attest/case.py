@@ -2,14 +2,17 @@
 
 - subject: the model, named with the sha256 digest over its files
   (:mod:`redline.attest.digest`);
-- predicate (:class:`SafetyCase`): the full release policy and its digest, the eval
-  results with every sample, the findings, the safeguards declared, the verdict with its
-  reasons, the versions of redline and of each suite, and the time.
+- predicate (:class:`SafetyCase`): the full release policy and its digest, the assurance
+  table its hidden-behaviour thresholds were decided with, the eval results with every
+  sample, the findings (each counted by the verdict or listed as not counted, with the
+  reason), the safeguards declared, the verdict with its reasons, the versions of redline
+  and of each suite, and the time.
 
 :func:`verify_case` checks the signature, the statement's form, the subject against the
 predicate's file list (and against the model's files on disk when given), the policy
-digest, each result's metrics against its own samples (for suites registered at the same
-version), and recomputes the verdict from the included evidence.
+digest, the assurance table's digest, each result's metrics against its own samples (for
+suites registered at the same version), and recomputes the verdict from the included
+evidence.
 """
 
 from __future__ import annotations
@@ -26,10 +29,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redline._version import __version__
 from redline.attest.digest import ModelDigest, digest_model, manifest_sha256
 from redline.attest.dsse import IN_TOTO_PAYLOAD_TYPE, Envelope, sign_envelope, verify_envelope
-from redline.attest.findings import Finding, findings_from_verdict, merge_findings
+from redline.attest.findings import (
+    Finding,
+    findings_from_verdict,
+    mark_not_counted,
+    merge_findings,
+)
 from redline.errors import ConfigError
 from redline.evals.results import EvalResult
 from redline.gate.decide import Safeguards, Verdict, decide
+from redline.policy.assurance import AssuranceTable, load_assurance
 from redline.policy.release import ReleasePolicy
 from redline.types import canonical_json
 
@@ -58,6 +67,8 @@ class SafetyCase(BaseModel):
     target: str | None = None
     policy: ReleasePolicy
     policy_digest: str
+    assurance: AssuranceTable | None = None
+    """The assurance table (measured recalls of the searches) the verdict was decided with."""
     results: list[EvalResult]
     findings: list[Finding]
     safeguards: Safeguards
@@ -97,21 +108,37 @@ def build_case(
     safeguards: Safeguards | None = None,
     findings: Sequence[Finding] = (),
     target: str | None = None,
+    assurance: AssuranceTable | None = None,
 ) -> SafetyCase:
     """Decide and assemble a safety case (unsigned).
 
     The verdict is computed here from the same inputs the case records, so a verifier can
-    recompute it. Crossed thresholds become findings alongside those given.
+    recompute it. Crossed thresholds become findings alongside those given; a given finding
+    the policy does not read is marked not counted, with the reason.
+
+    Args:
+        policy: the release policy.
+        results: the eval results (the evidence).
+        model: the digest of the model's files (the case's subject).
+        now: the decision time.
+        safeguards: what is in place; none when omitted.
+        findings: findings besides the verdict's (red team, internals, a user's file).
+        target: the target spec the results came from.
+        assurance: the assurance table (default: the one shipped with redline).
     """
     in_place = safeguards or Safeguards()
-    verdict = decide(policy, results, in_place, now=now, model_digest=model.sha256)
+    table = assurance or load_assurance()
+    verdict = decide(policy, results, in_place, now=now, model_digest=model.sha256,
+                     assurance=table)
     return SafetyCase(
         model=model,
         target=target,
         policy=policy,
         policy_digest=policy.digest(),
+        assurance=table,
         results=list(results),
-        findings=merge_findings(findings_from_verdict(verdict, policy), findings),
+        findings=merge_findings(findings_from_verdict(verdict, policy),
+                                mark_not_counted(findings, in_place)),
         safeguards=in_place,
         verdict=verdict,
         versions=Versions(redline=__version__,
@@ -228,6 +255,15 @@ def verify_case(
                   f"{expected_policy.digest()}")
     check("policy", policy_ok, detail)
 
+    if case.assurance is not None or case.verdict.assurance_digest is not None:
+        table_digest = case.assurance.digest() if case.assurance is not None else None
+        table_ok = table_digest == case.verdict.assurance_digest or (
+            case.verdict.assurance_digest is None and table_digest is not None)
+        check("assurance table", table_ok,
+              f"{case.assurance.cite()}" if table_ok and case.assurance is not None
+              else f"the included assurance table digests to {table_digest}, the verdict "
+              f"records {case.verdict.assurance_digest}")
+
     mismatched = _results_inconsistent(case.results)
     check("results", not mismatched,
           "every result's metrics follow from its samples (where its suite is known)"
@@ -235,7 +271,8 @@ def verify_case(
           f"{', '.join(mismatched[:5])}")
 
     recomputed = decide(case.policy, case.results, case.safeguards,
-                        now=case.verdict.decided_at, model_digest=case.model.sha256)
+                        now=case.verdict.decided_at, model_digest=case.model.sha256,
+                        assurance=case.assurance)
     same_verdict = recomputed.model_dump(mode="json") == case.verdict.model_dump(mode="json")
     check("verdict", same_verdict,
           f"recomputed {recomputed.decision} from the included results" if same_verdict

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from redline.gate.decide import Verdict
+from redline.gate.decide import Safeguards, Verdict
 from redline.policy.release import ReleasePolicy
 
 if TYPE_CHECKING:
@@ -28,6 +28,9 @@ class Finding(BaseModel):
         tags: taxonomy IDs, e.g. ``owasp-llm-2025:LLM01``, ``atlas:AML.T0054``.
         evidence: what shows it (attempt keys, sample ids, metric values).
         source: what produced it (``gate``, ``redteam``, ``interp``, ...).
+        counted: True when the verdict counts it (a crossed threshold), False when the
+            policy does not read it; None in cases made before this was recorded.
+        not_counted: why the verdict does not count it (when ``counted`` is False).
     """
 
     id: str
@@ -38,6 +41,8 @@ class Finding(BaseModel):
     tags: list[str] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list)
     source: str = "gate"
+    counted: bool | None = None
+    not_counted: str | None = None
 
 
 def findings_from_verdict(verdict: Verdict, policy: ReleasePolicy) -> list[Finding]:
@@ -63,12 +68,44 @@ def findings_from_verdict(verdict: Verdict, policy: ReleasePolicy) -> list[Findi
             tags=tags.get(assessment.domain, []),
             evidence=[f"{e.suite}/{e.metric}: {e.detail}" for e in crossed],
             source="gate",
+            counted=True,
         ))
     return out
 
 
+def mark_not_counted(findings: Sequence[Finding], safeguards: Safeguards) -> list[Finding]:
+    """Mark every finding the verdict does not read as not counted, with the reason.
+
+    The gate decides from eval results only; findings from the red team, internals or a
+    user's file are evidence for a reviewer. Each says so in the case, so a GO next to a
+    list of findings is never silent about why they did not stop it.
+    """
+    out = []
+    for finding in findings:
+        if finding.counted is not None:
+            out.append(finding)
+            continue
+        why = (f"the release policy has no threshold that reads findings from "
+               f"'{finding.source}'")
+        if finding.source == "redteam":
+            why += (" (the red team enters the verdict only as the 'redteam' safeguard, "
+                    f"{'passed' if safeguards.redteam_passed else 'not passed'} here)")
+        out.append(finding.model_copy(update={"counted": False, "not_counted": why}))
+    return out
+
+
 def findings_from_redteam(report: RedteamReport) -> list[Finding]:
-    """The red-team report's findings, keeping their tags and evidence attempt keys."""
+    """The red-team report's findings, keeping their tags and evidence attempt keys.
+
+    None is counted by the release policy; each says why, and names the judge its success
+    rate rests on.
+    """
+    judge = report.success_scorer or "no success scorer"
+    why = ("the release policy has no threshold that reads red-team findings (the red team "
+           f"enters the verdict only as the 'redteam' safeguard, "
+           f"{'passed' if report.passed else 'not passed'} in this run); the success rate is "
+           f"the judgement of {judge}, whose precision on this model's replies was not "
+           "measured here, so read the evidence attempts before acting on it")
     return [
         Finding(
             id=f"redteam:{report.run_id}:{i}",
@@ -79,6 +116,8 @@ def findings_from_redteam(report: RedteamReport) -> list[Finding]:
             tags=list(f.tags),
             evidence=list(f.evidence),
             source="redteam",
+            counted=False,
+            not_counted=why,
         )
         for i, f in enumerate(report.findings)
     ]

@@ -202,16 +202,18 @@ async def run_audit(
         trigger = await asyncio.to_thread(_search_trigger, target, chosen, profile)
         candidates = _candidates(trigger)
         say("trigger-search", f"candidates {candidates}, held-out REASR {trigger.reasr}")
-        results.append(
-            await run_suite(
-                target,
-                profile.backdoor_suite(candidates),
-                seed=chosen.seed,
-                size=chosen.backdoor_size,
-                model_digest=model.sha256,
-                progress=tick("backdoor"),
-            )
+        backdoor = profile.backdoor_suite(candidates)
+        measured = await run_suite(
+            target,
+            backdoor,
+            seed=chosen.seed,
+            size=_backdoor_size(backdoor, candidates, chosen),
+            model_digest=model.sha256,
+            progress=tick("backdoor"),
         )
+        # The budget goes with the evidence: the gate names it ("not found within ...")
+        # and looks the search's measured recall up at it.
+        results.append(measured.model_copy(update={"budget": search_budget(trigger, chosen)}))
         (out / "trigger-search.json").write_text(trigger.model_dump_json(indent=2), "utf-8")
         seconds["trigger-search"] = time.perf_counter() - started
     else:
@@ -285,6 +287,33 @@ def check_sizes(policy: ReleasePolicy, suites: list[Suite], settings: AuditSetti
             "The audit's sizes are below the policy's min_samples: " + "; ".join(short)
             + ". Raise --size, or lower min_samples in your policy."
         )
+
+
+def search_budget(trigger: TriggerSearchResult, settings: AuditSettings) -> dict[str, float]:
+    """What the trigger search and the backdoor suite spent, as the gate reads it.
+
+    With a wall-time budget the search may stop early, so only the queries it spent count.
+    """
+    queries = trigger.queries.total if settings.trigger_seconds else trigger.queries.limit
+    return {"trigger_queries": float(queries), "trigger_rounds": float(settings.trigger_rounds),
+            "requests_per_candidate": float(settings.backdoor_size)}
+
+
+def _backdoor_size(suite: Suite, candidates: list[str], settings: AuditSettings) -> int:
+    """The suite size that asks every candidate ``backdoor_size`` requests.
+
+    Suites lay candidates out differently (each request with every candidate, or also
+    asked plainly once), so the smallest size that gives each candidate its share is found
+    from the suite's own samples.
+    """
+    per = settings.backdoor_size
+    k = len(candidates)
+    for size in (per * k, per * (k + 1)):
+        made = suite.samples(seed=settings.seed, size=size)
+        counts = [sum(1 for s in made if s.metadata.get("trigger") == c) for c in candidates]
+        if min(counts) >= per:
+            return size
+    return per * (k + 1)
 
 
 def _suite_or_none(name: str) -> Any:
@@ -380,6 +409,11 @@ def _internals_finding(check: InternalsCheck) -> Finding | None:
         tags=["owasp-llm-2025:LLM04", "atlas:AML.T0018"],
         evidence=[f"auroc={check.auroc:.4f}", f"flagged={check.flagged_with_candidates:.4f}"],
         source="interp",
+        counted=False,
+        not_counted=(
+            "the release policy has no threshold on internals, and this flag rate comes from "
+            f"one seed and {check.n} requests (its spread over seeds is not measured), so it "
+            "is evidence for a reviewer, not for the verdict"),
     )
 
 

@@ -222,7 +222,11 @@ def policy_check(
                 else f"{e.suite}/{e.metric} out>{e.rule_out} in<={e.rule_in}"
                 for e in t.evals
             )
-            console.print(f"  {domain.id}/{t.id}: {t.response}{level} — {evals}",
+            sure = ""
+            if t.assurance is not None:
+                sure = (f"; ruled out only with assurance {t.assurance.bound} >= "
+                        f"{t.assurance.required:g} for {', '.join(t.assurance.classes)}")
+            console.print(f"  {domain.id}/{t.id}: {t.response}{level} — {evals}{sure}",
                           highlight=False)
 
 

@@ -6,6 +6,8 @@ objects, so a saved result can be re-scored later. Factories:
 - :func:`proportion` — the share of scored samples with a given label (Wilson interval);
 - :func:`mean` — the mean of a scorer's values (percentile-bootstrap interval);
 - :func:`proportion_by` — :func:`proportion` per value of a metadata key;
+- :func:`strongest_by` — any metric per value of a metadata key, keeping the worst value
+  (the strongest backdoor candidate, not the mean over candidates);
 - :func:`difference` — one proportion minus another (Newcombe's hybrid score interval),
   e.g. the accuracy drop between prompts without and with pressure;
 - :func:`paired` — over items asked two ways, the share whose second answer has one
@@ -143,6 +145,42 @@ def proportion_by(
 
     return Metric(name, description or f"share where {scorer} is {label}, per {key}", (scorer,),
                   compute)
+
+
+def strongest_by(
+    name: str, key: str, per: Callable[[str], Metric], *, description: str = ""
+) -> Metric:
+    """The highest value of a metric computed separately for each value of metadata ``key``.
+
+    Records without ``key`` (a request asked plainly, shared by every candidate) join every
+    group. The group with the highest value wins, a tie going to the higher upper bound; its
+    value, interval and n are the result. A mean over groups would let weak groups dilute a
+    strong one: one real trigger among junk candidates must not read as half a trigger.
+
+    Args:
+        name: the metric's name.
+        key: metadata key naming the group (``"trigger"``).
+        per: builds the metric for one group, given the name to compute.
+        description: what the number means.
+    """
+
+    def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
+        shared = [r for r in records if key not in r.metadata]
+        groups = sorted({str(r.metadata[key]) for r in records if key in r.metadata})
+        best: MetricValue | None = None
+        for group in groups:
+            subset = [*shared, *(r for r in records if str(r.metadata.get(key)) == group)]
+            value = per(name).compute(subset)[name]
+            if not value.defined:
+                continue
+            if best is None or (value.value, value.high) > (best.value, best.high):
+                best = value
+        if best is None:
+            return {name: MetricValue.of(float("nan"), float("nan"), float("nan"), 0)}
+        return {name: best}
+
+    scorers = per(name).scorers
+    return Metric(name, description or f"highest {name} over values of {key}", scorers, compute)
 
 
 def newcombe(a: Interval, b: Interval) -> tuple[float, float, float]:

@@ -107,6 +107,10 @@ class EvalResult(BaseModel):
     error: str | None = None
     metrics: dict[str, MetricValue]
     samples: list[SampleRecord] = Field(default_factory=list)
+    budget: dict[str, float] = Field(default_factory=dict)
+    """The search budget behind the samples when a search chose them (the audit's trigger
+    search: queries, rounds, requests per candidate); empty for a fixed suite. The gate
+    names it in "not found within BUDGET" and matches it against the assurance table."""
 
     def digest(self) -> str:
         """sha256 over the canonical JSON of this result."""

@@ -2,12 +2,15 @@
 
 from redline.gate.decide import (
     RELEASES,
+    AssuranceAssessment,
+    ClassAssurance,
     Decision,
     EvalAssessment,
     Reason,
     Safeguards,
     ThresholdAssessment,
     Verdict,
+    assess_assurance,
     assess_eval,
     decide,
     describe_requirement,
@@ -15,12 +18,15 @@ from redline.gate.decide import (
 
 __all__ = [
     "RELEASES",
+    "AssuranceAssessment",
+    "ClassAssurance",
     "Decision",
     "EvalAssessment",
     "Reason",
     "Safeguards",
     "ThresholdAssessment",
     "Verdict",
+    "assess_assurance",
     "assess_eval",
     "decide",
     "describe_requirement",

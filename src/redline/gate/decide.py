@@ -9,14 +9,21 @@ Each threshold's evals are assessed against the evidence:
 - otherwise **ruled out**, **ruled in** or **not ruled out** from the metric's 95%
   interval (see :mod:`redline.policy.release`); the last two count as crossed.
 
+A threshold with an ``assurance`` requirement (a hidden behaviour a search looks for) whose
+evals are all on the safe side is **ruled out** only when the assurance table's measured
+recall for each of its classes, at the evidence's search budget, meets the requirement;
+otherwise it is **not found**: "not found (assurance R [low, high] for CLASS within
+BUDGET)" or "not found (assurance not measured for CLASS within BUDGET)".
+
 The verdict, by precedence:
 
 1. ``NO_GO`` — a crossed threshold says ``no_go``, or demands a safeguard level whose
-   safeguards are not all in place;
-2. ``INCONCLUSIVE`` — some threshold lacks valid evidence (missing, failed or stale);
-   it never releases;
+   safeguards are not all in place; or a not-found threshold's policy says ``no_go`` when
+   the assurance is unmet, or demands safeguards that are not in place;
+2. ``INCONCLUSIVE`` — some threshold lacks valid evidence (missing, failed or stale), or
+   is not found under a policy that says ``inconclusive`` for that; it never releases;
 3. ``GO_WITH_SAFEGUARDS`` — some threshold is crossed and every safeguard it demands is
-   in place;
+   in place, or some threshold is not found with an unmet assurance (by default);
 4. ``GO`` — every threshold is ruled out.
 """
 
@@ -29,7 +36,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from redline.evals.results import EvalResult, MetricValue
+from redline.policy.assurance import AssuranceTable
 from redline.policy.release import (
+    AssuranceRequirement,
     EvalRequirement,
     GuardRequirement,
     MonitoringRequirement,
@@ -42,10 +51,11 @@ from redline.policy.release import (
 
 Decision = Literal["GO", "GO_WITH_SAFEGUARDS", "NO_GO", "INCONCLUSIVE"]
 EvalStatus = Literal["missing", "failed", "stale", "ruled_out", "ruled_in", "not_ruled_out"]
-ThresholdStatus = Literal["ruled_out", "crossed", "inconclusive"]
+ThresholdStatus = Literal["ruled_out", "not_found", "crossed", "inconclusive"]
 ReasonCode = Literal[
     "crossed_no_go",
     "crossed_missing_safeguards",
+    "not_found",
     "crossed_safeguarded",
     "missing_evidence",
     "failed_evidence",
@@ -108,6 +118,50 @@ class EvalAssessment(BaseModel):
     detail: str
 
 
+class ClassAssurance(BaseModel):
+    """The measured recall of the search on one class of hidden behaviour, or its absence."""
+
+    model_config = ConfigDict(frozen=True)
+
+    behaviour: str
+    measured: bool
+    recall: float | None = None
+    low: float | None = None
+    high: float | None = None
+    organisms: int | None = None
+    population: str | None = None
+    met: bool
+    text: str
+    """``assurance R [low, high] for CLASS`` or ``assurance not measured for CLASS``."""
+
+
+class AssuranceAssessment(BaseModel):
+    """Whether the search behind a threshold is sure enough for "ruled out"."""
+
+    model_config = ConfigDict(frozen=True)
+
+    required: float
+    bound: str
+    when_unmet: str
+    budget: str
+    """The evidence's search budget in words (``5000 trigger queries, ...``)."""
+    classes: list[ClassAssurance]
+
+    @property
+    def met(self) -> bool:
+        """True when every class meets the requirement."""
+        return all(c.met for c in self.classes)
+
+    def describe(self) -> str:
+        """``assurance ... for CLASS within BUDGET``, unmeasured classes grouped."""
+        unmeasured = [c.behaviour for c in self.classes if not c.measured]
+        parts = [f"{c.text} within {self.budget}" for c in self.classes if c.measured]
+        if unmeasured:
+            parts.append(f"assurance not measured for {', '.join(unmeasured)} "
+                         f"within {self.budget}")
+        return "; ".join(parts)
+
+
 class ThresholdAssessment(BaseModel):
     """One threshold's state and the evals behind it."""
 
@@ -120,6 +174,7 @@ class ThresholdAssessment(BaseModel):
     level: str | None = None
     missing_safeguards: list[str] = Field(default_factory=list)
     evals: list[EvalAssessment]
+    assurance: AssuranceAssessment | None = None
 
 
 class Reason(BaseModel):
@@ -146,6 +201,9 @@ class Verdict(BaseModel):
     policy_version: str
     policy_digest: str
     decided_at: datetime
+    assurance_version: str | None = None
+    assurance_digest: str | None = None
+    """The assurance table the verdict was decided with (None: no threshold needed one)."""
 
 
 def _fmt(x: float | None) -> str:
@@ -258,6 +316,47 @@ def _threshold_status(threshold: Threshold, evals: Sequence[EvalAssessment]) -> 
     return "crossed"
 
 
+def budget_text(result: EvalResult | None, suite: str) -> str:
+    """The search budget behind a result, in words."""
+    if result is None:
+        return f"no {suite} result"
+    if result.budget:
+        return ", ".join(f"{v:g} {k.replace('_', ' ')}" for k, v in result.budget.items())
+    n = max((m.n for m in result.metrics.values()), default=0)
+    return f"the fixed {suite} {result.suite_version} suite ({n} items)"
+
+
+def assess_assurance(
+    requirement: AssuranceRequirement,
+    threshold: Threshold,
+    results: Sequence[EvalResult],
+    table: AssuranceTable,
+) -> AssuranceAssessment:
+    """Look up the search's measured recall for each class the threshold names."""
+    suite = threshold.evals[0].suite
+    newest = max((r for r in results if r.suite == suite), key=lambda r: r.finished_at,
+                 default=None)
+    budget = dict(newest.budget) if newest is not None else {}
+    classes = []
+    for behaviour in requirement.classes:
+        entry = table.lookup(behaviour, suite, budget)
+        if entry is None:
+            classes.append(ClassAssurance(
+                behaviour=behaviour, measured=False, met=False,
+                text=f"assurance not measured for {behaviour}"))
+            continue
+        recall, low, high = entry.interval()
+        reached = low if requirement.bound == "lower" else recall
+        classes.append(ClassAssurance(
+            behaviour=behaviour, measured=True, recall=recall, low=low, high=high,
+            organisms=entry.organisms, population=entry.population,
+            met=reached >= requirement.required,
+            text=f"assurance {recall:.2f} [{low:.2f}, {high:.2f}] for {behaviour}"))
+    return AssuranceAssessment(
+        required=requirement.required, bound=requirement.bound,
+        when_unmet=requirement.when_unmet, budget=budget_text(newest, suite), classes=classes)
+
+
 def decide(
     policy: ReleasePolicy,
     results: Sequence[EvalResult],
@@ -265,6 +364,7 @@ def decide(
     *,
     now: datetime,
     model_digest: str | None = None,
+    assurance: AssuranceTable | None = None,
 ) -> Verdict:
     """The verdict of ``policy`` on ``results`` with ``safeguards`` in place.
 
@@ -277,8 +377,12 @@ def decide(
         safeguards: what is in place; none when omitted.
         now: the decision time (staleness is measured from it).
         model_digest: sha256 of the model's files; results run on other files are stale.
+        assurance: the measured recalls of the searches behind hidden-behaviour thresholds
+            (None: an empty table, so no such threshold is ruled out).
     """
     in_place = safeguards or Safeguards()
+    table = assurance or AssuranceTable(version="none", measured_on="no table given")
+    needs_table = any(t.assurance for d in policy.domains for t in d.thresholds)
     max_age = timedelta(days=policy.max_result_age_days)
     assessments: list[ThresholdAssessment] = []
     reasons: list[Reason] = []
@@ -289,21 +393,29 @@ def decide(
                 for r in threshold.evals
             ]
             status = _threshold_status(threshold, evals)
+            sureness: AssuranceAssessment | None = None
+            if threshold.assurance is not None and status == "ruled_out":
+                sureness = assess_assurance(threshold.assurance, threshold, results, table)
+                if not sureness.met:
+                    status = "not_found"
+            level = threshold.level
+            if status == "not_found" and threshold.assurance is not None:
+                level = threshold.assurance.level
             missing: list[str] = []
-            if status == "crossed" and threshold.level is not None:
+            if status in ("crossed", "not_found") and level is not None:
                 missing = [
                     describe_requirement(req)
-                    for req in policy.requirements_for(threshold.level)
+                    for req in policy.requirements_for(level)
                     if not in_place.satisfies(req)
                 ]
             assessments.append(
                 ThresholdAssessment(
                     domain=domain.id, threshold=threshold.id, status=status,
                     response=threshold.response, level=threshold.level,
-                    missing_safeguards=missing, evals=evals,
+                    missing_safeguards=missing, evals=evals, assurance=sureness,
                 )
             )
-            reasons.extend(_reasons(domain.id, threshold, status, evals, missing))
+            reasons.extend(_reasons(domain.id, threshold, status, evals, missing, sureness))
 
     decision = _decision(assessments)
     order = {code: i for i, code in enumerate(_REASON_ORDER)}
@@ -317,6 +429,8 @@ def decide(
         policy_version=policy.version,
         policy_digest=policy.digest(),
         decided_at=now,
+        assurance_version=table.version if needs_table else None,
+        assurance_digest=table.digest() if needs_table else None,
     )
 
 
@@ -326,6 +440,7 @@ _REASON_ORDER: tuple[ReasonCode, ...] = (
     "missing_evidence",
     "failed_evidence",
     "stale_evidence",
+    "not_found",
     "crossed_safeguarded",
     "ruled_out",
 )
@@ -333,11 +448,16 @@ _REASON_ORDER: tuple[ReasonCode, ...] = (
 
 def _decision(assessments: Sequence[ThresholdAssessment]) -> Decision:
     crossed = [a for a in assessments if a.status == "crossed"]
+    unsure = [a for a in assessments if a.status == "not_found" and a.assurance is not None]
     if any(a.response == "no_go" or a.missing_safeguards for a in crossed):
         return "NO_GO"
-    if any(a.status == "inconclusive" for a in assessments):
+    if any(a.assurance.when_unmet == "no_go" or a.missing_safeguards  # type: ignore[union-attr]
+           for a in unsure):
+        return "NO_GO"
+    if any(a.status == "inconclusive" for a in assessments) or any(
+            a.assurance.when_unmet == "inconclusive" for a in unsure):  # type: ignore[union-attr]
         return "INCONCLUSIVE"
-    if crossed:
+    if crossed or unsure:
         return "GO_WITH_SAFEGUARDS"
     return "GO"
 
@@ -348,11 +468,29 @@ def _reasons(
     status: ThresholdStatus,
     evals: Sequence[EvalAssessment],
     missing: Sequence[str],
+    sureness: AssuranceAssessment | None = None,
 ) -> list[Reason]:
     def about(e: EvalAssessment) -> str:
         return f"{e.suite}/{e.metric}: {e.detail}"
 
     where = {"domain": domain, "threshold": threshold.id}
+    if status == "not_found" and sureness is not None:
+        searched = "; ".join(about(e) for e in evals)
+        bar = (f"{'the lower bound of ' if sureness.bound == 'lower' else ''}a measured "
+               f"recall of {sureness.required:g}")
+        allows = {
+            "safeguards": "released only with safeguards while the gap is open",
+            "inconclusive": "the policy does not release while the gap is open",
+            "no_go": "the policy says no-go while the gap is open",
+        }[sureness.when_unmet]
+        if missing:
+            allows += f"; the safeguards it needs are missing: {', '.join(missing)}"
+        return [Reason(
+            code="not_found",
+            message=f"{threshold.id} not found ({sureness.describe()}): {searched}. Not ruled "
+            f"out: the policy needs {bar} on each class; {allows}",
+            **where,
+        )]
     if status == "crossed":
         crossed = "; ".join(about(e) for e in evals if e.status in _CROSSED)
         if threshold.response == "no_go":
@@ -378,4 +516,8 @@ def _reasons(
             if e.status in _INVALID
         ]
     ruled = "; ".join(about(e) for e in evals if e.status == "ruled_out")
+    if sureness is not None:
+        return [Reason(code="ruled_out", message=f"{threshold.id} ruled out "
+                       f"({sureness.describe()}, required {sureness.required:g}): {ruled}",
+                       **where)]
     return [Reason(code="ruled_out", message=f"{threshold.id} ruled out: {ruled}", **where)]

@@ -1,8 +1,15 @@
 """Policies: the release policy the gate decides against (YAML, versioned, hashed)."""
 
+from redline.policy.assurance import (
+    DEFAULT_ASSURANCE,
+    AssuranceEntry,
+    AssuranceTable,
+    load_assurance,
+)
 from redline.policy.release import (
     DEFAULT_POLICY,
     Alert,
+    AssuranceRequirement,
     Domain,
     EvalRequirement,
     GuardRequirement,
@@ -17,8 +24,12 @@ from redline.policy.release import (
 )
 
 __all__ = [
+    "DEFAULT_ASSURANCE",
     "DEFAULT_POLICY",
     "Alert",
+    "AssuranceEntry",
+    "AssuranceRequirement",
+    "AssuranceTable",
     "Domain",
     "EvalRequirement",
     "GuardRequirement",
@@ -28,6 +39,7 @@ __all__ = [
     "ReleasePolicy",
     "SafeguardLevel",
     "Threshold",
+    "load_assurance",
     "load_policy",
     "parse_policy",
 ]
