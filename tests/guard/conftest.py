@@ -55,6 +55,7 @@ def start_guard(tmp_path: Path, signer: Signer) -> Iterator[Callable[..., Any]]:
         store: bool = False,
         config: GuardConfig | None = None,
         checker: Any = None,
+        **extras: Any,  # Guard's other keywords (telemetry, metrics)
     ) -> Iterator[RunningGuard]:
         log_path = tmp_path / "events.log"
         the_store = Store(f"sqlite:///{tmp_path / 'guard.db'}") if store else None
@@ -62,7 +63,7 @@ def start_guard(tmp_path: Path, signer: Signer) -> Iterator[Callable[..., Any]]:
                          flush_interval=0.05)
         guard = Guard(upstream or MockTarget(), policy or load_policy(), sink,
                       auth=Authenticator(keys) if keys is not None else None,
-                      config=config, checker=checker)
+                      config=config, checker=checker, **extras)
         with background_server(create_guard_app(guard)) as url:
             yield RunningGuard(url, log_path, signer, guard, the_store)
         if the_store is not None:

@@ -10,6 +10,7 @@ import typer
 
 from redline.cli.app import OptionOpt
 from redline.cli.common import console, err_console, parse_options
+from redline.cli.telemetry import CaptureContentOpt, OtlpEndpointOpt, telemetry_for
 from redline.errors import ConfigError
 
 # No help= here: the callback's docstring is the help of `redline guard`.
@@ -58,6 +59,11 @@ def guard(
         "recorded in its events and log (default log $REDLINE_HOME/guard/events-NAME.log). "
         "Replicas share one --db, where per-minute key limits are counted.")] = None,
     option: OptionOpt = None,
+    otlp_endpoint: OtlpEndpointOpt = None,
+    otel_capture_content: CaptureContentOpt = False,
+    metrics: Annotated[bool, typer.Option(
+        "--metrics", help="Serve Prometheus metrics at /metrics, on the guard's own address "
+        "(needs redline[otel]).")] = False,
 ) -> None:
     """Serve the guard proxy: redline guard --upstream TARGET --policy usage.yaml --port P.
 
@@ -119,7 +125,14 @@ def guard(
     config = GuardConfig(model_name=model_name, request_timeout=request_timeout,
                          replica=replica)
     try:
-        guard_ = Guard(target, usage, sink, auth=auth, config=config)
+        guard_metrics = None
+        if metrics:
+            from redline.guard.metrics import GuardMetrics
+
+            guard_metrics = GuardMetrics()
+        guard_ = Guard(target, usage, sink, auth=auth, config=config, metrics=guard_metrics,
+                       telemetry=telemetry_for("redline.guard", otlp_endpoint,
+                                               otel_capture_content))
         guard_.checker.warm()  # load the encoder now, not inside the first request's timeout
     except BaseException:
         sink.close()

@@ -8,6 +8,7 @@ import typer
 
 from redline.cli.app import NoCacheOpt, OptionOpt, TargetArg
 from redline.cli.common import err_console, parse_options
+from redline.cli.telemetry import CaptureContentOpt, OtlpEndpointOpt, telemetry_for
 
 
 def serve(
@@ -28,6 +29,8 @@ def serve(
         help="Largest max_tokens a request may ask for.", min=1)] = 4096,
     option: OptionOpt = None,
     no_cache: NoCacheOpt = False,
+    otlp_endpoint: OtlpEndpointOpt = None,
+    otel_capture_content: CaptureContentOpt = False,
 ) -> None:
     """Serve TARGET as an OpenAI-compatible API (/v1/chat/completions, /v1/models).
 
@@ -43,6 +46,7 @@ def serve(
     app = create_app(
         model, model_name=name, max_body_bytes=max_body_bytes, request_timeout=request_timeout,
         max_tokens_limit=max_tokens_limit, close_target=True,
+        telemetry=telemetry_for("redline.serve", otlp_endpoint, otel_capture_content),
     )
     err_console.print(
         f"Serving [bold]{model.spec}[/] as model [bold]{name}[/] at "

@@ -69,6 +69,9 @@ if TYPE_CHECKING:
     from fastapi.responses import JSONResponse, StreamingResponse
     from starlette.responses import Response
 
+    from redline.guard.metrics import GuardMetrics
+    from redline.telemetry import Telemetry
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -148,6 +151,8 @@ class Guard:
         auth: the client keys; None means open access (client ``anonymous``).
         checker: the layers; default built from the policy.
         config: timeouts and limits.
+        telemetry: where request spans go; None (tracing not configured) makes none.
+        metrics: the Prometheus counters served at ``/metrics``; None serves no such route.
     """
 
     def __init__(
@@ -159,8 +164,12 @@ class Guard:
         auth: Authenticator | None = None,
         checker: Checker | None = None,
         config: GuardConfig | None = None,
+        telemetry: Telemetry | None = None,
+        metrics: GuardMetrics | None = None,
     ) -> None:
         self.upstream = upstream
+        self.telemetry = telemetry
+        self.metrics = metrics
         self.policy = policy
         self.sink = sink
         self.auth = auth
@@ -186,8 +195,38 @@ class Guard:
         return RequestEvent(request_id=request_id, endpoint=endpoint,  # type: ignore[arg-type]
                             policy=self._policy_id, replica=self.config.replica)
 
-    def finish(self, event: RequestEvent, started: float) -> None:
-        """Stamp the latency and send the event (exactly once per request)."""
+    def start_span(self, operation: str) -> Any:
+        """The span of a request that just arrived, or None when tracing is off."""
+        if self.telemetry is None:
+            return None
+        from redline.telemetry import provider_name
+
+        return self.telemetry.start(operation, self.model_name,
+                                    provider_name(self.upstream.spec))
+
+    def trace_answer(
+        self, span: Any, messages: Sequence[Message], text: str, finish: FinishReason,
+        upstream: Completion | None = None,
+    ) -> None:
+        """Record the answer the client got on the request's span (when there is one)."""
+        if span is None or self.telemetry is None:
+            return
+        usage = usage_of(messages, Completion(
+            text=text, prompt_tokens=upstream.prompt_tokens if upstream else None,
+            completion_tokens=upstream.completion_tokens if upstream else None))
+        self.telemetry.response(span, model=self.model_name, finish_reason=finish,
+                                input_tokens=usage.prompt_tokens,
+                                output_tokens=usage.completion_tokens, text=text)
+
+    def trace_request(
+        self, span: Any, chat: ChatCompletionRequest, messages: Sequence[Message]
+    ) -> None:
+        """Record what the client asked for on the request's span (when there is one)."""
+        if span is not None and self.telemetry is not None:
+            self.telemetry.request(span, chat, messages)
+
+    def finish(self, event: RequestEvent, started: float, span: Any = None) -> None:
+        """Stamp the latency and send the event (exactly once per request); end the span."""
         event.latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
         counters = self.counters
         counters.requests += 1
@@ -195,6 +234,13 @@ class Guard:
         counters.blocked += event.action == "block"
         counters.errors += event.action == "error"
         counters.bypasses += event.bypasses
+        if self.metrics is not None:
+            self.metrics.observe(event)
+        if span is not None and self.telemetry is not None:
+            try:
+                self.telemetry.guard(span, event)
+            except Exception:  # noqa: BLE001 - tracing must not lose the answer or the event
+                log.exception("could not record span of %s", event.request_id)
         try:
             self.sink.emit(event)
         except Exception:  # noqa: BLE001 - losing the record must not lose the answer
@@ -487,6 +533,8 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
         if close:
             guard.sink.close()
             await guard.upstream.aclose()
+            if guard.telemetry is not None:
+                guard.telemetry.shutdown()  # the last batch of spans goes out
 
     class GuardApp(FastAPI):
         """The app, with ``POST /v1/chat/completions`` sent straight to its endpoint.
@@ -563,6 +611,16 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
                 "replica": guard.config.replica, "problem": problem}
         return JSONResponse(body, status_code=200 if problem is None else 503)
 
+    if guard.metrics is not None:
+        from redline.guard.metrics import metrics_response
+
+        metrics = guard.metrics
+
+        @app.get("/metrics", response_model=None,
+                 summary="Prometheus metrics: requests by action and category, latency")
+        async def prometheus_metrics() -> Response:
+            return metrics_response(metrics)  # type: ignore[no-any-return]
+
     @app.get("/v1/models", summary="The model the guard serves")
     async def models() -> dict[str, Any]:
         return ModelList(data=[ModelCard(id=guard.model_name)]).model_dump()
@@ -575,6 +633,7 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
     async def chat_completions(request: Request) -> Response:
         started = time.perf_counter()
         event = guard.new_event(request, "chat")
+        span = guard.start_span("chat")
         deferred = False  # a stream-first answer records its event when the stream ends
         try:
             await guard.authenticate(request, event)
@@ -582,27 +641,29 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
             chat = parse_chat_request(body, max_tokens_limit=guard.config.max_tokens_limit)
             event.model, event.stream = chat.model[:200], chat.stream
             messages = chat.to_messages()
+            guard.trace_request(span, chat, messages)
             guard.check_limits(messages)
             guard.record_input(event, messages)
             decision, messages = await guard.check_input(event, messages, overlapped=False)
             if decision.blocked:
-                return _refusal(guard, event, chat, messages)
+                return _refusal(guard, event, chat, messages, span)
             if chat.stream and policy.stream.mode == "stream-first":
                 if guard.overlaps:  # nothing is released before every input layer passed
                     decision, messages = await guard.check_input(event, messages,
                                                                  overlapped=True)
                     if decision.blocked:
-                        return _refusal(guard, event, chat, messages)
-                response = await _stream_first(guard, event, chat, messages, started)
+                        return _refusal(guard, event, chat, messages, span)
+                response = await _stream_first(guard, event, chat, messages, started, span)
                 deferred = True
                 return response
             if chat.stream:
                 text, messages = await guard.overlapped(
                     event, messages, lambda m: guard.collect_stream(event, m, chat))
                 if text is None:
-                    return _refusal(guard, event, chat, messages)
+                    return _refusal(guard, event, chat, messages, span)
                 out, released = await guard.check_output(event, messages, text)
                 finish: FinishReason = "content_filter" if out.blocked else "stop"
+                guard.trace_answer(span, messages, released, finish)
                 pieces = list(word_chunks(released, policy.stream.chunk_chars))
                 return StreamingResponse(
                     sse_chunks(guard.model_name, pieces, finish),
@@ -611,9 +672,10 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
             completion, messages = await guard.overlapped(
                 event, messages, lambda m: guard.generate(event, m, chat))
             if completion is None:
-                return _refusal(guard, event, chat, messages)
+                return _refusal(guard, event, chat, messages, span)
             out, released = await guard.check_output(event, messages, completion.text)
             finish = "content_filter" if out.blocked else _finish(completion)
+            guard.trace_answer(span, messages, released, finish, completion)
             return _answer(guard.completion_body(messages, released, finish, completion),
                            event)
         except APIError as error:
@@ -622,12 +684,13 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
             return error_response(error, event)
         finally:
             if not deferred:
-                guard.finish(event, started)
+                guard.finish(event, started, span)
 
     @app.post("/v1/checks", response_model=CheckResponse, summary="Run the checks only")
     async def checks(request: Request) -> JSONResponse:
         started = time.perf_counter()
         event = guard.new_event(request, "checks")
+        span = guard.start_span("checks")
         try:
             await guard.authenticate(request, event)
             body = await read_body(request, policy.limits.max_body_bytes)
@@ -659,7 +722,7 @@ def create_guard_app(guard: Guard, *, close: bool = True) -> FastAPI:
             event.error = error.body.error.message[:500]
             return error_response(error, event)
         finally:
-            guard.finish(event, started)
+            guard.finish(event, started, span)
 
     return app
 
@@ -687,11 +750,13 @@ def _route_path(scope: dict[str, Any]) -> str:
 
 
 def _refusal(
-    guard: Guard, event: RequestEvent, chat: ChatCompletionRequest, messages: Sequence[Message]
+    guard: Guard, event: RequestEvent, chat: ChatCompletionRequest,
+    messages: Sequence[Message], span: Any = None,
 ) -> Response:
     from fastapi.responses import StreamingResponse
 
     text = guard.policy.refusal_message
+    guard.trace_answer(span, messages, text, "content_filter")
     if chat.stream:
         pieces = list(word_chunks(text, guard.policy.stream.chunk_chars))
         return StreamingResponse(sse_chunks(guard.model_name, pieces, "content_filter"),
@@ -713,6 +778,7 @@ async def _stream_first(
     chat: ChatCompletionRequest,
     messages: tuple[Message, ...],
     started: float,
+    span: Any = None,
 ) -> StreamingResponse:
     """Release whole-word chunks as they come; check the whole answer at the end (opt-in).
 
@@ -745,11 +811,12 @@ async def _stream_first(
             out, _ = await guard.check_output(event, messages, "".join(text))
             if out.blocked:  # too late to hold it back: say so in the finish reason
                 finish[0] = "content_filter"
+            guard.trace_answer(span, messages, "".join(text), finish[0])
         except Exception as exc:  # noqa: BLE001 - the status is sent; record the failure
             event.action, event.error = "error", f"{type(exc).__name__}: {exc}"[:500]
             raise
         finally:
-            guard.finish(event, started)
+            guard.finish(event, started, span)
 
     return StreamingResponse(sse_chunks(guard.model_name, relay(), lambda: finish[0]),
                              media_type="text/event-stream",

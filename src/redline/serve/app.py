@@ -14,12 +14,15 @@ Every failure is an answer in OpenAI's error shape, never a crash:
 
 Token counts come from the target when it reports them, else they are whitespace word
 counts (streamed answers always use word counts).
+
+With a :class:`~redline.telemetry.Telemetry` each chat request gets one span named by the
+OpenTelemetry GenAI conventions (see :mod:`redline.telemetry`); without one, none.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +53,11 @@ from redline.types import Completion, GenerateParams, Message
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
+
+    from redline.telemetry import Telemetry
+
+# Called once when a stream ends: the whole text sent, and the error sent in-band if any.
+StreamEnd = Callable[[str, "APIError | None"], None]
 
 log = logging.getLogger(__name__)
 
@@ -270,12 +278,16 @@ async def answer_stream(
     model_name: str,
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
     default_max_tokens: int = DEFAULT_MAX_TOKENS,
+    on_end: StreamEnd | None = None,
 ) -> AsyncIterator[bytes]:
     """Answer a streamed request as server-sent events, ending in ``data: [DONE]``.
 
     The first piece is awaited before this returns, so a target that fails at once gives
     an error status instead of a broken stream. A failure later in the stream is sent as
     one ``data: {"error": ...}`` event, after which the stream ends without ``[DONE]``.
+
+    ``on_end`` is called with the text sent when the stream ends (and the in-band error,
+    if there was one).
 
     Raises:
         APIError: the target failed or timed out before its first piece.
@@ -295,7 +307,7 @@ async def answer_stream(
         await _close(pieces)
         raise error_from_target(exc, target.spec, request_timeout) from exc
     return _events(target, request, model_name, messages, first, next_piece, pieces,
-                   request_timeout)
+                   request_timeout, on_end)
 
 
 async def _close(pieces: AsyncIterator[str]) -> None:
@@ -316,6 +328,7 @@ async def _events(
     next_piece: Any,
     pieces: AsyncIterator[str],
     request_timeout: float,
+    on_end: StreamEnd | None = None,
 ) -> AsyncIterator[bytes]:
     cid, created = completion_id(), now()
 
@@ -337,8 +350,12 @@ async def _events(
             except Exception as exc:  # noqa: BLE001 - reported in-band, the status is sent
                 error = error_from_target(exc, target.spec, request_timeout)
                 log.warning("stream from %s failed: %s", target.spec, exc)
+                if on_end is not None:
+                    on_end("".join(text), error)
                 yield sse(error.body.model_dump())
                 return
+        if on_end is not None:
+            on_end("".join(text), None)
         yield chunk(Delta(), "stop")
         if request.stream_options and request.stream_options.include_usage:
             usage = usage_of(messages, Completion(text="".join(text)))
@@ -405,6 +422,7 @@ def create_app(
     default_max_tokens: int = DEFAULT_MAX_TOKENS,
     max_tokens_limit: int = DEFAULT_MAX_TOKENS_LIMIT,
     close_target: bool = False,
+    telemetry: "Telemetry | None" = None,
 ) -> "FastAPI":
     """An OpenAI-compatible FastAPI app answering with ``target``.
 
@@ -417,6 +435,7 @@ def create_app(
         default_max_tokens: used when a request gives no ``max_tokens``.
         max_tokens_limit: larger ``max_tokens`` are refused with 400.
         close_target: close the target when the app shuts down (when the app owns it).
+        telemetry: where request spans go; None (tracing not configured) makes none.
 
     Raises:
         MissingExtraError: fastapi is not installed.
@@ -432,6 +451,8 @@ def create_app(
         yield
         if close_target:
             await target.aclose()
+            if telemetry is not None:
+                telemetry.shutdown()  # the last batch of spans goes out
 
     app = FastAPI(title="redline serve", version="1", lifespan=lifespan, docs_url=None,
                   redoc_url=None)
@@ -456,24 +477,82 @@ def create_app(
                            f"'{name}'.", "not_found_error", param="model", code="model_not_found")
         return ModelCard(id=name).model_dump()
 
-    @app.post("/v1/chat/completions", response_model=None)
-    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+    async def respond(request: Request, span: Any) -> JSONResponse | StreamingResponse:
         body = await read_body(request, max_body_bytes)
         chat = parse_chat_request(body, max_tokens_limit=max_tokens_limit)
+        messages = chat.to_messages() if span is not None else ()
+        if span is not None and telemetry is not None:
+            telemetry.request(span, chat, messages)
         if chat.stream:
+            on_end = None if span is None else _stream_recorder(telemetry, span, name,
+                                                                 messages)
             events = await answer_stream(
                 target, chat, model_name=name, request_timeout=request_timeout,
-                default_max_tokens=default_max_tokens,
+                default_max_tokens=default_max_tokens, on_end=on_end,
             )
+            if span is not None:
+                events = _ending(events, span)
             return StreamingResponse(events, media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
         completion = await answer(
             target, chat, model_name=name, request_timeout=request_timeout,
             default_max_tokens=default_max_tokens,
         )
+        if span is not None and telemetry is not None:
+            choice = completion.choices[0]
+            telemetry.response(span, model=name, finish_reason=choice.finish_reason or "stop",
+                               input_tokens=completion.usage.prompt_tokens,
+                               output_tokens=completion.usage.completion_tokens,
+                               text=choice.message.content)
+            span.end()
         return JSONResponse(completion.model_dump())
 
+    @app.post("/v1/chat/completions", response_model=None)
+    async def chat_completions(request: Request) -> JSONResponse | StreamingResponse:
+        if telemetry is None:
+            return await respond(request, None)
+        from redline.telemetry import provider_name
+
+        span = telemetry.start("chat", name, provider_name(target.spec))
+        try:
+            return await respond(request, span)
+        except APIError as exc:
+            telemetry.error(span, exc.status_code, exc.body.error.code or exc.body.error.type)
+            span.end()
+            raise
+        except BaseException as exc:
+            telemetry.error(span, 500, type(exc).__name__)
+            span.end()
+            raise
+
     return app
+
+
+def _stream_recorder(
+    telemetry: "Telemetry | None", span: Any, model: str, messages: Sequence[Message]
+) -> StreamEnd:
+    """What a traced stream records on its span when it ends."""
+
+    def record(text: str, error: APIError | None) -> None:
+        if telemetry is None:
+            return
+        if error is not None:
+            telemetry.error(span, error.status_code, error.body.error.code or "stream_error")
+        usage = usage_of(messages, Completion(text=text))
+        telemetry.response(span, model=model, finish_reason="error" if error else "stop",
+                           input_tokens=usage.prompt_tokens,
+                           output_tokens=usage.completion_tokens, text=text)
+
+    return record
+
+
+async def _ending(events: AsyncIterator[bytes], span: Any) -> AsyncIterator[bytes]:
+    """The events, then the span's end (also when the client goes away mid-stream)."""
+    try:
+        async for event in events:
+            yield event
+    finally:
+        span.end()
 
 
 __all__ = [
