@@ -105,20 +105,13 @@ class OpenTelemetryEvents:
 
     def request(self, event: RequestEvent) -> None:
         """Emit the evaluation results of one request."""
-        for outcome in event.layers:
-            for name, value in outcome.scores.items():
-                label = "fired" if outcome.categories else "pass"
-                attributes: dict[str, Any] = {
-                    "event.name": "gen_ai.evaluation.result",
-                    "gen_ai.evaluation.name": f"{outcome.layer}/{name}",
-                    "gen_ai.evaluation.score.value": float(value),
-                    "gen_ai.evaluation.score.label": label,
-                    "gen_ai.response.id": event.request_id,
-                    "redline.guard.action": event.action,
-                }
-                self._logger.emit(self._record(attributes=attributes,
-                                               event_name="gen_ai.evaluation.result"))
-                self.emitted += 1
+        from redline.telemetry import evaluation_attributes
+
+        for result in evaluation_attributes(event):  # the guard's spans carry the same
+            attributes: dict[str, Any] = {"event.name": "gen_ai.evaluation.result", **result}
+            self._logger.emit(self._record(attributes=attributes,
+                                           event_name="gen_ai.evaluation.result"))
+            self.emitted += 1
 
 
 __all__ = ["AlertSink", "EventSinkAlerts", "OpenTelemetryEvents", "WebhookSink"]
