@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from redline.evals.results import EvalResult
     from redline.evals.series import Axis, CheckpointResults
     from redline.evals.trend import XScale
+    from redline.scale.evals import Plan
 
 SuiteOpt = Annotated[
     list[str],
@@ -30,6 +31,12 @@ OptionOpt = Annotated[
     list[str] | None,
     typer.Option("--option", "-o", help="Target option key=value (repeatable)."),
 ]
+ExecutorOpt = Annotated[str, typer.Option(
+    help="'local' (this process) or 'ray' (units on a Ray cluster, every sample in the store, "
+    "resumable by running the same command again; pip install 'redline[scale]').")]
+RayAddressOpt = Annotated[str | None, typer.Option(
+    "--ray-address", help="A running Ray cluster for --executor ray (HOST:PORT of its head, "
+    "ray://HOST:10001 or auto); default: start a local one on this machine's CPUs.")]
 
 
 def _progress() -> Progress:
@@ -37,6 +44,37 @@ def _progress() -> Progress:
 
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err_console, transient=True)
+
+
+def on_ray(plan: Plan, address: str | None) -> list[list[EvalResult]]:
+    """Run an eval plan on Ray, with progress from the store; each job's results."""
+    from redline.scale import Cluster, run_plan
+    from redline.scale.evals import workers_store
+
+    store = workers_store()
+    try:
+        cluster = Cluster(address)
+        try:
+            err_console.print(f"run {plan.run_id} in {store.url} on {cluster.cpus} Ray CPU(s); "
+                              "if stopped, the same command resumes it", highlight=False)
+            with _progress() as bar:
+                task = bar.add_task("samples stored", total=None)
+                return run_plan(plan, cluster, store, progress=lambda done, total: bar.update(
+                    task, completed=done, total=total))
+        finally:
+            cluster.close()
+    finally:
+        store.close()
+
+
+def check_executor(executor: str, ray_address: str | None) -> None:
+    """Reject an unknown executor, or a Ray address without the Ray executor."""
+    from redline.errors import ConfigError
+
+    if executor not in ("local", "ray"):
+        raise ConfigError(f"--executor must be 'local' or 'ray', not '{executor}'.")
+    if ray_address is not None and executor != "ray":
+        raise ConfigError("--ray-address needs --executor ray.")
 
 
 def print_results(results: list[EvalResult]) -> None:
@@ -73,6 +111,8 @@ def eval_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Bypass the response cache.")
     ] = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Run eval suites on a target and print each metric with its 95% interval."""
     from redline.attest.digest import digest_model
@@ -80,7 +120,15 @@ def eval_command(
     from redline.evals.runner import model_path_of
     from redline.targets import resolve_target
 
+    check_executor(executor, ray_address)
     chosen = [get_suite(name) for name in suite]
+    if executor == "ray":
+        from redline.scale import eval_plan
+
+        plan = eval_plan(target, suite, seed=seed, size=size, options=parse_options(option),
+                         cache=not no_cache, model=model)
+        _report(on_ray(plan, ray_address)[0], out)
+        return
     model_target = resolve_target(target, cache=False if no_cache else None,
                                   **parse_options(option))
     files = model or model_path_of(model_target)
@@ -97,7 +145,10 @@ def eval_command(
         finally:
             await model_target.aclose()
 
-    results = run(go())
+    _report(run(go()), out)
+
+
+def _report(results: list[EvalResult], out: Path) -> None:
     print_results(results)
     for r in results:
         written = r.save(out / f"{r.suite}.json")
@@ -130,6 +181,8 @@ def eval_series_command(
         "redline-series"
     ),
     option: OptionOpt = None,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Evaluate checkpoints in training order, fit trends and flag capability jumps."""
     from redline.errors import ConfigError
@@ -149,6 +202,7 @@ def eval_series_command(
         raise ConfigError(f"--axis must be 'step' or 'compute', not '{axis}'.")
     if scale not in _SCALES:
         raise ConfigError(f"--scale must be 'log', 'linear' or 'auto', not '{scale}'.")
+    check_executor(executor, ray_address)
     chosen = [get_suite(name) for name in suite]
     found = discover_checkpoints(checkpoints)
     alerts = load_policy(policy).alerts()
@@ -169,7 +223,14 @@ def eval_series_command(
 
             return await run_series(found, evaluate, on_checkpoint=lambda _: bar.advance(task))
 
-    runs = run(go())
+    if executor == "ray":
+        from redline.scale import series_plan, series_runs
+
+        specs = [(c, spec.format(path=c.path, name=c.name, step=c.step)) for c in found]
+        plan = series_plan(specs, suite, seed=seed, size=size, options=options)
+        runs = series_runs(found, on_ray(plan, ray_address))
+    else:
+        runs = run(go())
     if window in (1, 2):
         raise ConfigError("--window must be 0 (all) or at least 3.")
     series = analyse_series(runs, axis=_AXES[axis], scale=_SCALES[scale], alerts=alerts,
