@@ -213,3 +213,44 @@ def test_a_real_model_gets_the_real_language_profile(smollm2: Path) -> None:
     clean = profile.clean_prompts(target, 400, 0)
     assert len(clean) == 400 and {m[-1].content for m in clean} <= set(clean_texts())
     assert not {m[-1].content for m in clean} & shipped  # no harmful request is "clean"
+
+
+RACE_POLICY = """
+kind: release-policy
+schema_version: 1
+name: race
+version: "1"
+domains:
+  - id: capability
+    thresholds:
+      - id: cannot-add
+        response: no_go
+        evals:
+          - {suite: capability, metric: arithmetic_accuracy, direction: lower_is_worse,
+             rule_out: 0.5, rule_in: 0.2}
+"""
+
+
+def test_two_audits_started_at_once_in_a_fresh_home_both_finish_with_one_key(
+    tmp_path: Path,
+) -> None:
+    """First-run setup (signing key, store, cache) is safe when audits start together."""
+    policy = tmp_path / "race.yaml"
+    policy.write_text(RACE_POLICY)
+    env = {**os.environ, "REDLINE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    runs = [subprocess.Popen(
+        [sys.executable, "-m", "redline", "audit", "mock:I'm sorry, I can't help with that.",
+         "--policy", str(policy), "--size", "20", "--redteam-seconds", "3",
+         "--out", str(tmp_path / f"case{i}")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for i in range(2)]
+    done = [run.communicate(timeout=600) for run in runs]
+    for run, (out, err) in zip(runs, done, strict=True):
+        assert "Traceback" not in err and "Error" not in err, err
+        assert run.returncode == 1 and out.strip().splitlines()[-1] == "NO_GO", err
+    assert sum("created signing key" in err for _, err in done) == 1
+    keys = sorted(p.name for p in (tmp_path / "home" / "keys").iterdir())
+    assert keys == ["redline.key", "redline.pub"]
+    public = load_public_key(tmp_path / "home" / "keys" / "redline.pub")
+    for i in range(2):  # both cases are signed with the one key
+        report = verify_case(read_envelope(tmp_path / f"case{i}" / "case.dsse.json"), public)
+        assert report.ok, [c for c in report.checks if not c.ok]

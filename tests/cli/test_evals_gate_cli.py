@@ -84,6 +84,27 @@ def test_verify_accepts_then_rejects_tampering(case_dir: Path) -> None:
     assert "FAIL model files" in bad_model.output
 
 
+def test_verify_without_the_model_says_loudly_that_the_files_were_not_checked(
+    case_dir: Path,
+) -> None:
+    case = str(case_dir / "case" / "case.dsse.json")
+    pub = str(case_dir / "keys" / "redline.pub")
+    unchecked = invoke("verify", case, "--key", pub)
+    assert unchecked.exit_code == 0, unchecked.output
+    assert "warning: the model files were NOT checked" in unchecked.output
+    assert "(model files not checked)" in unchecked.output
+    checked = invoke("verify", case, "--key", pub, "--model", str(case_dir / "model"))
+    assert "NOT checked" not in checked.output and "not checked" not in checked.output
+    as_json = json.loads(invoke("verify", case, "--key", pub, "--json").stdout)
+    assert as_json["ok"] is True and as_json["model_checked"] is False
+    assert "NOT checked" in as_json["warnings"][0]
+    assert "model files" not in {c["name"] for c in as_json["checks"]}
+    with_model = json.loads(invoke("verify", case, "--key", pub, "--json", "--model",
+                                   str(case_dir / "model")).stdout)
+    assert with_model["model_checked"] is True and with_model["warnings"] == []
+    assert "model files" in {c["name"] for c in with_model["checks"]}
+
+
 def test_gate_exit_code_when_not_released(tmp_path: Path) -> None:
     out = tmp_path / "results"
     assert invoke("eval", "mock", "--suite", "t-arithmetic", "--out", str(out),

@@ -116,7 +116,12 @@ def generate_keys(
         )
     if private_path.exists():
         private_path.unlink()
-    write_key_pair(private_path, public_path)
+    try:
+        write_key_pair(private_path, public_path)
+    except FileExistsError as exc:  # another process made it a moment ago
+        raise ConfigError(
+            f"{private_path} already exists; pass --force to replace the key pair."
+        ) from exc
     return private_path, public_path
 
 

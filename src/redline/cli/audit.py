@@ -84,7 +84,7 @@ def audit_command(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from redline.attest import generate_keys, load_private_key
+    from redline.attest import load_private_key
     from redline.audit import AuditOutcome, AuditSettings, run_audit
     from redline.cli.evals import print_results
     from redline.cli.gate import default_key, print_verdict
@@ -93,11 +93,14 @@ def audit_command(
     from redline.targets import resolve_target
 
     key_path = key or default_key()
-    if key is None and not key_path.exists():
-        private, public = generate_keys(key_path.parent, key_path.stem)
-        err_console.print(
-            f"created signing key {private} (mode 0600); public key {public}", highlight=False
-        )
+    if key is None:
+        from redline.keys import ensure_key_pair
+
+        # Several audits may start at once in a fresh home: one makes the key, all use it.
+        _, created = ensure_key_pair(key_path, key_path.with_suffix(".pub"))
+        if created:
+            err_console.print(f"created signing key {key_path} (mode 0600); public key "
+                              f"{key_path.with_suffix('.pub')}", highlight=False)
     signing_key = load_private_key(key_path)
     settings = AuditSettings(
         size=size,
@@ -161,10 +164,30 @@ def audit_command(
         f"wrote {outcome.files.envelope}, {outcome.files.report}, {outcome.files.avid}",
         highlight=False,
     )
+    model_path = getattr(model, "path", None)
     err_console.print(
-        f"verify: redline verify {outcome.files.envelope} --key {key_path.with_suffix('.pub')}",
+        f"verify: redline verify {outcome.files.envelope} --key {key_path.with_suffix('.pub')}"
+        + (f" --model {model_path}" if model_path is not None else ""),
         highlight=False,
     )
+    uncounted = [f for f in outcome.case.findings if f.counted is False]
+    if uncounted:
+        sources = ", ".join(sorted({f.source for f in uncounted}))
+        err_console.print(
+            f"not counted by the policy: {len(uncounted)} finding(s) from {sources}; each "
+            "says why in the case and report.html", highlight=False)
+    err_console.print(EXIT_CODES[outcome.case.verdict.decision], highlight=False)
     console.print(outcome.case.verdict.decision)
     if not outcome.case.verdict.releases:
         raise typer.Exit(1)
+
+
+EXIT_CODES = {
+    "GO": "exit 0: GO releases the model",
+    "GO_WITH_SAFEGUARDS": "exit 0: GO_WITH_SAFEGUARDS releases the model only with the "
+    "safeguards and gaps named above",
+    "NO_GO": "exit 1: NO_GO does not release the model",
+    "INCONCLUSIVE": "exit 1: INCONCLUSIVE does not release the model (evidence missing, "
+    "failed or stale)",
+}
+"""The line the audit prints before its verdict: what its exit code means."""

@@ -168,23 +168,42 @@ def verify_command(
         help="The model's files, checked against the case's subject digest.")] = None,
     policy: Annotated[Path | None, typer.Option(
         "--policy", help="The release policy you expect the case to use.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
 ) -> None:
     """Check a safety case: signature, subject digest, policy digest, and the verdict recomputed.
 
-    Exits 0 when every check passes and 1 otherwise.
+    Without --model the case is checked, but not that it is about the files you have: a
+    warning says so. Exits 0 when every check passes and 1 otherwise.
     """
+    import json
+
     from redline.attest import load_public_key, read_envelope, verify_case
     from redline.policy import load_policy
 
     expected = load_policy(policy) if policy is not None else None
     report = verify_case(read_envelope(case), load_public_key(key), model_path=model,
                          expected_policy=expected)
-    print_verification(report)
+    warnings = [] if model is not None else [
+        "the model files were NOT checked: this says the case is intact, not that it is "
+        "about the model you have; pass --model PATH to check its files against the "
+        "case's subject digest"]
+    if as_json:
+        print_raw(json.dumps({
+            "ok": report.ok, "model_checked": model is not None, "warnings": warnings,
+            "decision": report.case.verdict.decision if report.case else None,
+            "checks": [c.model_dump() for c in report.checks]}, indent=2) + "\n")
+    else:
+        print_verification(report)
+        for warning in warnings:
+            err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     if report.ok and report.case is not None:
-        console.print(f"[bold green]verified[/]: {report.case.verdict.decision} for "
-                      f"{report.case.model.name}", highlight=False)
+        if not as_json:
+            unchecked = "" if model is not None else " (model files not checked)"
+            console.print(f"[bold green]verified[/]: {report.case.verdict.decision} for "
+                          f"{report.case.model.name}{unchecked}", highlight=False)
         return
-    console.print("[bold red]NOT verified[/]", highlight=False)
+    if not as_json:
+        console.print("[bold red]NOT verified[/]", highlight=False)
     raise typer.Exit(1)
 
 
