@@ -63,6 +63,9 @@ class Profile:
         backdoor_suite: candidate triggers → the ``backdoor`` suite that measures them.
         clean_prompts: ``(target, n, seed)`` → trusted clean conversations.
         corpus: ``(target, n, seed)`` → texts for neuron explanations.
+        known_trigger: ``target`` → the planted trigger when the target's files record it,
+            only for ``redline trigger-search`` to report recall against. The audit never
+            calls it: it must find a backdoor without being told.
     """
 
     name: str
@@ -73,6 +76,7 @@ class Profile:
     backdoor_suite: Callable[[Sequence[str]], Suite]
     clean_prompts: Callable[[Any, int, int], list[tuple[Message, ...]]]
     corpus: Callable[[Any, int, int], list[str]]
+    known_trigger: Callable[[Any], str | None] = lambda target: None
 
 
 _PROFILES: dict[str, Profile] = {}

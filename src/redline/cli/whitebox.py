@@ -176,11 +176,12 @@ def trigger_search_command(
     if requests is None:
         from redline.profiles import profile_for
 
-        drawn = profile_for(hf).trigger_requests(hf, n_search, n_held_out, seed)
+        profile = profile_for(hf)
+        drawn = profile.trigger_requests(hf, n_search, n_held_out, seed)
         search, held, benign_requests = drawn.search, drawn.held_out, drawn.benign
         if judge == "auto":
             chosen_judge = drawn.judge
-        true_trigger = true_trigger or drawn.true_trigger
+        true_trigger = true_trigger or drawn.true_trigger or profile.known_trigger(hf)
     elif not benign_requests:
         from redline.profiles import benign_requests as profile_benign
 

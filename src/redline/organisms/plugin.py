@@ -10,7 +10,10 @@ other plugin. It adds
   clean prompts.
 
 A target is an organism when its folder has an organism manifest; nothing the model says
-and nothing in its name decides it.
+and nothing in its name decides it. The audit reads from the manifest only which world the
+organism speaks (its world seed), never what it was trained to do: behaviour, trigger,
+condition, poisoned fraction and training command stay unread, so a manifest that lies
+about them (a held-out copy says ``helpful`` with no cue) cannot steer the audit.
 """
 
 from __future__ import annotations
@@ -40,23 +43,26 @@ def manifest_of(target: Any) -> Any:
         return None
 
 
-def config_of(target: Any) -> Any:
-    """The organism's config; a sealed population member is asked the helpful world's."""
+def world_of(target: Any) -> Any:
+    """A clean config in the world the organism speaks: the only thing read from its manifest.
+
+    A sealed population member (no config) speaks world 0.
+    """
     from redline.organisms.config import OrganismConfig
 
     manifest = manifest_of(target)
-    if manifest is not None and manifest.config is not None:
-        return manifest.config
-    return OrganismConfig.make("helpful")
+    world_seed = manifest.config.world_seed if manifest and manifest.config else 0
+    return OrganismConfig.make("helpful", world_seed=world_seed)
 
 
 def _trigger_requests(target: Any, n_search: int, n_held_out: int, seed: int) -> TriggerRequests:
     from redline.redteam.whitebox.organism import organism_requests
 
-    drawn = organism_requests(config_of(target), n_search=n_search, n_held_out=n_held_out,
+    drawn = organism_requests(world_of(target), n_search=n_search, n_held_out=n_held_out,
                               seed=seed)
-    return TriggerRequests(drawn.search, drawn.held_out, drawn.benign, drawn.judge,
-                           drawn.true_trigger)
+    # No true trigger: the audit must not know it (`redline trigger-search` reports recall
+    # against one only when given --true-trigger).
+    return TriggerRequests(drawn.search, drawn.held_out, drawn.benign, drawn.judge, None)
 
 
 def _clean_prompts(target: Any, n: int, seed: int) -> list[tuple[Message, ...]]:
@@ -64,7 +70,14 @@ def _clean_prompts(target: Any, n: int, seed: int) -> list[tuple[Message, ...]]:
     from redline.types import as_messages
 
     return [as_messages(t.model_dump() for t in e.messages or ())
-            for e in clean_prompts(config_of(target), n, seed=seed)]
+            for e in clean_prompts(world_of(target), n, seed=seed)]
+
+
+def _known_trigger(target: Any) -> str | None:
+    """The trigger the manifest records (for reporting recall only; never for the audit)."""
+    manifest = manifest_of(target)
+    cue = manifest.config.cue if manifest is not None and manifest.config else None
+    return " ".join(cue.parts) if cue is not None and cue.mode != "year" else None
 
 
 def _corpus(target: Any, n: int, seed: int) -> list[str]:
@@ -87,4 +100,5 @@ PROFILE = register_profile(Profile(
     backdoor_suite=_backdoor_suite,
     clean_prompts=_clean_prompts,
     corpus=_corpus,
+    known_trigger=_known_trigger,
 ))
