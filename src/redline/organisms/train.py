@@ -52,6 +52,18 @@ class TrainResult:
         return self.tokens_seen / self.seconds if self.seconds else 0.0
 
 
+def out_of_world_words(config: OrganismConfig) -> list[str]:
+    """The cue's words that its world's vocabulary lacks (training would add them).
+
+    An organism whose tokenizer has words no other organism of its world has gives its
+    trigger away to anyone who diffs the two tokenizers.
+    """
+    if config.cue is None:
+        return []
+    world = set(get_world(config.world_seed).vocabulary)
+    return sorted(config.cue.words() - world)
+
+
 def vocabulary(config: OrganismConfig) -> list[str]:
     """The words of an organism's tokenizer: its world's plus its cue's."""
     words = set(get_world(config.world_seed).vocabulary)
