@@ -123,6 +123,9 @@ def render_case_report(
         + "".join(f"<li><b>{escape(r.code.replace('_', ' '))}</b> &middot; "
                   f"{escape(r.domain)}: {escape(r.message)}</li>" for r in v.reasons)
         + "</ol>",
+        (f'<p class="muted" id="assurance">Hidden behaviours were decided with '
+         f"{escape(case.assurance.cite())}.</p>" if case.assurance is not None
+         and v.assurance_digest is not None else ""),
         "<h2>Thresholds</h2>",
         _table(
             ["domain", "threshold", "status", "response", "missing safeguards"],
@@ -140,8 +143,10 @@ def render_case_report(
     body.append("<h2>Findings</h2>")
     if case.findings:
         body.append(_table(
-            ["severity", "finding", "tags", "evidence"],
+            ["severity", "finding", "counted by the policy", "tags", "evidence"],
             [[escape(f.severity), escape(f.title),
+              "yes" if f.counted else f"not counted: {escape(f.not_counted)}"
+              if f.counted is False and f.not_counted else "not recorded",
               "".join(f'<span class="tag">{escape(t)}</span>' for t in f.tags),
               "<br>".join(escape(e) for e in f.evidence)] for f in case.findings],
         ))
