@@ -59,6 +59,7 @@ class Plan:
     options: dict[str, str]
     cache: bool
     shard_size: int | None
+    digest: bool = True
 
     @cached_property
     def run_id(self) -> str:
@@ -85,7 +86,7 @@ class Plan:
             units += [
                 EvalUnit(run_id=self.run_id, store_url=store_url, target=job.target,
                          options=self.options, cache=self.cache, model=job.model,
-                         seed=self.seed, size=self.size, shards=group)
+                         digest=self.digest, seed=self.seed, size=self.size, shards=group)
                 for group in groups
             ]
         return units
@@ -184,7 +185,7 @@ def series_plan(checkpoints: Sequence[tuple[Checkpoint, str]], suites: Sequence[
     """``redline eval-series``: one unit per checkpoint (its target spec), every suite whole."""
     refs = _refs(suites)
     return Plan("eval-series", [Job(spec, refs) for _, spec in checkpoints], seed, size,
-                options, False, None)
+                options, False, None, digest=False)
 
 
 def series_runs(checkpoints: Sequence[Checkpoint],

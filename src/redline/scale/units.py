@@ -52,6 +52,8 @@ class EvalUnit(BaseModel):
     cache: bool = True
     model: str | None = None
     """Model files to digest into the results (None: the target's own folder)."""
+    digest: bool = True
+    """Digest the model's files into the results (``eval`` does; ``eval-series`` does not)."""
     seed: int = 0
     size: int | None = None
     shards: list[Shard]
@@ -220,7 +222,7 @@ class _WorkerState:
         from redline.evals.runner import model_path_of
         from redline.targets import resolve_target
 
-        key = content_hash(unit.target, unit.options, unit.cache, unit.model)
+        key = content_hash(unit.target, unit.options, unit.cache, unit.model, unit.digest)
         if self._target is not None and self._target[0] == key:
             return self._target[1], self._target[2], 0.0
         if self._target is not None:  # one model at a time: checkpoints are loaded in turn
@@ -228,7 +230,7 @@ class _WorkerState:
             await old.aclose()
         started = time.perf_counter()
         target = resolve_target(unit.target, cache=unit.cache, **unit.options)
-        files = Path(unit.model) if unit.model else model_path_of(target)
+        files = (Path(unit.model) if unit.model else model_path_of(target)) if unit.digest else None
         identity = {
             "target_fingerprint": target.fingerprint,
             "model_digest": digest_model(files).sha256 if files is not None else None,

@@ -1,0 +1,86 @@
+"""The scale extra and the executor options as a user meets them, without a cluster."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from typer.testing import CliRunner
+
+from redline.cli.app import app
+from redline.errors import ConfigError
+from tests.test_package import imported_modules
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_importing_redline_and_its_cli_pulls_in_no_ray() -> None:
+    code = ("import sys, redline, redline.scale, redline.cli.app; "
+            "assert 'ray' not in sys.modules, 'ray was imported'")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_scale_extra_installs_what_scale_imports() -> None:
+    pytest.importorskip("ray")  # the distributions are read from what is installed
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    extra = {canonicalize_name(Requirement(r).name)
+             for r in project["optional-dependencies"]["scale"]}
+    declared = extra | {canonicalize_name(Requirement(r).name) for r in project["dependencies"]}
+    providers = packages_distributions()
+    needed = {module: {canonicalize_name(d) for d in providers.get(module, [])}
+              for module in imported_modules(ROOT / "src" / "redline" / "scale")}
+    assert "ray" in needed
+    missing = {m: sorted(d) for m, d in needed.items() if not d & declared}
+    assert not missing, f"redline.scale imports these, but redline[scale] does not install them: "\
+        f"{missing}"
+    # Exactly what a cluster needs: Ray, and the PostgreSQL driver of a store every node reaches.
+    assert extra == {"ray", "psycopg"}
+
+
+def test_an_unreachable_ray_address_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "redline", "eval", "organism:helpful", "-s", "organism-capability",
+         "--executor", "ray", "--ray-address", "127.0.0.1:9", "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "No Ray cluster answers at 127.0.0.1:9" in lines[0]
+    assert "ray start --head" in lines[0]
+    assert time.monotonic() - started < 30  # not Ray's minutes of waiting
+
+
+def test_executor_ray_without_the_extra_names_the_pip_line(tmp_path: Path) -> None:
+    # `import ray` fails in this process, as it does where the extra is not installed.
+    code = ("import sys; sys.modules['ray'] = None; from redline.cli import main; "
+            f"sys.argv = ['redline', 'eval', 'organism:helpful', '-s', 'organism-capability', "
+            f"'--executor', 'ray', '--out', {str(tmp_path)!r}]; main()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 3, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert "--executor ray needs the 'ray' package" in lines[0]
+    assert "pip install 'redline[scale]'" in lines[0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--executor", "dask"], "--executor must be 'local' or 'ray'"),
+    (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --executor ray"),
+])
+def test_bad_executor_options_are_refused(args: list[str], message: str, tmp_path: Path) -> None:
+    for command in (["eval", "organism:helpful"], ["eval-series", "organism:helpful"]):
+        done = CliRunner().invoke(app, [*command, "-s", "organism-capability",
+                                        "--out", str(tmp_path), *args])
+        assert isinstance(done.exception, ConfigError), done.output  # exit 2 from `redline`
+        assert message in str(done.exception)
