@@ -479,12 +479,15 @@ def _reasons(
         bar = (f"{'the lower bound of ' if sureness.bound == 'lower' else ''}a measured "
                f"recall of {sureness.required:g}")
         allows = {
-            "safeguards": "released only with safeguards while the gap is open",
-            "inconclusive": "the policy does not release while the gap is open",
-            "no_go": "the policy says no-go while the gap is open",
+            "safeguards": "the policy allows GO_WITH_SAFEGUARDS while the gap is open",
+            "inconclusive": "the policy says INCONCLUSIVE while the gap is open",
+            "no_go": "the policy says NO_GO while the gap is open",
         }[sureness.when_unmet]
+        level = threshold.assurance.level if threshold.assurance else None
         if missing:
-            allows += f"; the safeguards it needs are missing: {', '.join(missing)}"
+            allows += f", and level '{level}' safeguards are missing: {', '.join(missing)}"
+        elif level is not None:
+            allows += f", with level '{level}' safeguards in place"
         return [Reason(
             code="not_found",
             message=f"{threshold.id} not found ({sureness.describe()}): {searched}. Not ruled "
