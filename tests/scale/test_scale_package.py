@@ -84,3 +84,26 @@ def test_bad_executor_options_are_refused(args: list[str], message: str, tmp_pat
                                         "--out", str(tmp_path), *args])
         assert isinstance(done.exception, ConfigError), done.output  # exit 2 from `redline`
         assert message in str(done.exception)
+
+
+def test_the_same_command_names_the_same_run_and_changed_weights_a_new_one(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    from redline.scale import eval_plan
+
+    model = tmp_path / "ckpt"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"\0" * 64)
+
+    def run_id(**changes: object) -> str:
+        args: dict[str, object] = {"seed": 0, "size": 32, "options": {}, "cache": True,
+                                   "model": None, **changes}
+        return eval_plan(f"hf:{model}", ["organism-capability"], **args).run_id  # type: ignore[arg-type]
+
+    first = run_id()
+    assert run_id() == first  # a re-run (a resumed driver) finds its run
+    assert run_id(size=64) != first and run_id(seed=1) != first
+    os.utime(model / "model.safetensors", ns=(1, 1))  # retrained in the same folder
+    assert run_id() != first

@@ -67,8 +67,8 @@ class Plan:
         suites = {ref: get_suite(ref) for job in self.jobs for ref in job.suites}
         return content_hash(
             self.kind,
-            [[j.target, j.model, [(suites[r].name, suites[r].version) for r in j.suites]]
-             for j in self.jobs],
+            [[j.target, j.model, _stamp(j.target.partition(":")[2]), _stamp(j.model),
+              [(suites[r].name, suites[r].version) for r in j.suites]] for j in self.jobs],
             self.seed, self.size, self.options,
         )[:16]
 
@@ -193,6 +193,19 @@ def series_runs(checkpoints: Sequence[Checkpoint],
     """Pair each checkpoint with its results, in training order."""
     return [CheckpointResults(checkpoint=c, results=r)
             for c, r in zip(checkpoints, results, strict=True)]
+
+
+def _stamp(where: str | None) -> list[tuple[str, int, int]]:
+    """Names, sizes and modification times of a local model's files (empty if not a path).
+
+    In the run id, so a model retrained in the same folder starts a new run instead of
+    resuming from the old weights' samples; the driver reads only the file metadata.
+    """
+    path = Path(where) if where else None
+    if path is None or not path.exists():
+        return []
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    return [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files]
 
 
 def _refs(suites: Sequence[str]) -> tuple[str, ...]:
