@@ -201,7 +201,7 @@ def test_content_is_captured_only_when_the_policy_says_so(start_guard) -> None:
     assert row.log_hash and row.action == "allow"
 
 
-def test_chat_fast_path_keeps_the_apps_error_handling(start_guard) -> None:
+def test_chat_route_keeps_the_apps_error_handling(start_guard) -> None:
     class ExplodingChecker(Checker):
         async def check(self, *args: object, **kwargs: object) -> None:  # type: ignore[override]
             raise RuntimeError("boom")
@@ -211,7 +211,7 @@ def test_chat_fast_path_keeps_the_apps_error_handling(start_guard) -> None:
         wrong_method = httpx.get(f"{g.url}/chat/completions")
         fine = httpx.get(f"{g.url}/models")
     assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
-    assert wrong_method.status_code == 405  # routed as before: only POST takes the fast path
+    assert wrong_method.status_code == 405
     assert fine.status_code == 200
     assert len(events(g.log_path)) == 1  # the failed chat request still has its one event
 

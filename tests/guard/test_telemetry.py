@@ -298,3 +298,28 @@ def test_guard_cli_exports_spans_by_otlp_without_the_key(collector, tmp_path: Pa
     assert a["redline.guard.client"].string_value == "alice"
     raw = b"".join(bodies)
     assert key.encode() not in raw and PROMPT.encode() not in raw
+
+
+def test_middleware_sees_the_chat_route(tmp_path: Path, signer, exporter) -> None:
+    """CORS (and any instrumentation middleware) added to the guard's app sees chat calls."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    from redline.guard.eventlog import EventLog
+    from redline.guard.proxy import Guard, create_guard_app
+    from redline.guard.sink import EventSink
+    from redline.serve.server import background_server
+
+    sink = EventSink(EventLog(tmp_path / "events.log", signer), None)
+    app = create_guard_app(Guard(MockTarget([ANSWER]), load_policy(), sink,
+                                 telemetry=telemetry(exporter)))
+    app.add_middleware(CORSMiddleware, allow_origins=["https://app.example"],
+                       allow_methods=["POST"], allow_headers=["*"])
+    origin = {"Origin": "https://app.example"}
+    with background_server(app) as url:
+        preflight = httpx.options(f"{url}/chat/completions", timeout=30, headers={
+            **origin, "Access-Control-Request-Method": "POST"})
+        r = chat(url, PROMPT, headers=origin)
+    assert preflight.status_code == 200
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "https://app.example"
+    assert [s.name for s in exporter.get_finished_spans()] == [f"chat {MockTarget().spec}"]
