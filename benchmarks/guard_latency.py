@@ -27,6 +27,13 @@ and the upstream for the same cores.
 The load average before each run is printed, since absolute numbers on a shared machine
 depend on it.
 
+With --baseline-src DIR (repeatable) another guard runs from the redline source tree in DIR (for
+example ``git archive COMMIT src | tar -x -C DIR``), measured in the same alternating
+rounds, so two versions of the guard compare under the same load; with --traced a third
+guard runs with OpenTelemetry export on (OTLP/HTTP to a local sink process that accepts
+and drops the batches) and ``--metrics``. Each extra path prints its added latency and its
+difference to the current guard.
+
 With --trials N the whole measurement runs N times, each with fresh upstream, relay and
 guard processes, and the median of the trials is reported with each trial's added p50.
 Rounds within one trial agree closely, but trials do not: on 2 cores, where the kernel
@@ -107,35 +114,54 @@ async def load(
 
 
 async def measure(
-    direct: str, guarded: str, n: int, concurrency: int, rounds: int, spread: float
+    direct: str, guarded: str, n: int, concurrency: int, rounds: int, spread: float,
+    others: dict[str, str] | None = None, pids: dict[str, int] | None = None,
 ) -> dict[str, float]:
-    d_lat, g_lat, d_tp, g_tp = [], [], [], []
-    to_direct = FastSender(max_connections=concurrency, timeout=60)
-    to_guard = FastSender(max_connections=concurrency, timeout=60)
+    """Direct and guarded (and ``others``: name -> URL) in alternating rounds.
+
+    Keys ``direct_*`` and ``guard_*``, and ``NAME:guard_*`` for each other path; with
+    ``pids`` (path name -> process id) also ``*_cpu_ms``, that process's CPU time per
+    request, which on a loaded machine is steadier than its latency.
+    """
+    urls = {"direct": direct, "guard": guarded, **(others or {})}
+    pids = pids or {}
+    lat: dict[str, list[np.ndarray]] = {name: [] for name in urls}
+    tps: dict[str, list[float]] = {name: [] for name in urls}
+    cpu: dict[str, float] = {name: 0.0 for name in urls}
+    senders = {name: FastSender(max_connections=concurrency, timeout=60) for name in urls}
     try:
-        await load(to_direct, direct, 0, 64, concurrency, spread)  # warm both paths up
-        await load(to_guard, guarded, 0, 64, concurrency, spread)
+        for name, url in urls.items():  # warm every path up
+            await load(senders[name], url, 0, 64, concurrency, spread)
         per_round = n // rounds
         for r in range(rounds):
             first = 64 + r * per_round  # each prompt is sent once on each path
-            lat, tp = await load(to_direct, direct, first, per_round, concurrency, spread)
-            d_lat.append(lat)
-            d_tp.append(tp)
-            lat, tp = await load(to_guard, guarded, first, per_round, concurrency, spread)
-            g_lat.append(lat)
-            g_tp.append(tp)
+            for name, url in urls.items():
+                before = _cpu_seconds(pids[name]) if name in pids else 0.0
+                latencies, tp = await load(senders[name], url, first, per_round,
+                                           concurrency, spread)
+                if name in pids:
+                    cpu[name] += _cpu_seconds(pids[name]) - before
+                lat[name].append(latencies)
+                tps[name].append(tp)
     finally:
-        await to_direct.aclose()
-        await to_guard.aclose()
-    d, g = np.concatenate(d_lat), np.concatenate(g_lat)
-    return {
-        "direct_p50": float(np.percentile(d, 50)),
-        "direct_p99": float(np.percentile(d, 99)),
-        "guard_p50": float(np.percentile(g, 50)),
-        "guard_p99": float(np.percentile(g, 99)),
-        "direct_rps": float(np.mean(d_tp)),
-        "guard_rps": float(np.mean(g_tp)),
-    }
+        for sender in senders.values():
+            await sender.aclose()
+    result: dict[str, float] = {}
+    for name in urls:
+        values = np.concatenate(lat[name])
+        key = name if name in ("direct", "guard") else f"{name}:guard"
+        result[f"{key}_p50"] = float(np.percentile(values, 50))
+        result[f"{key}_p99"] = float(np.percentile(values, 99))
+        result[f"{key}_rps"] = float(np.mean(tps[name]))
+        if name in pids:
+            result[f"{key}_cpu_ms"] = 1000 * cpu[name] / (per_round * rounds)
+    return result
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def report(name: str, m: dict[str, float]) -> None:
@@ -146,7 +172,16 @@ def report(name: str, m: dict[str, float]) -> None:
         f"{m['guard_p50'] - m['direct_p50']:+.1f} ms, "
         f"p99 {m['guard_p99'] - m['direct_p99']:+.1f} ms, "
         f"throughput ratio {m['guard_rps'] / m['direct_rps']:.2f}"
+        + (f", guard CPU {m['guard_cpu_ms']:.2f} ms/request" if "guard_cpu_ms" in m else "")
     )
+    for key in sorted(k.removesuffix(":guard_p50") for k in m if k.endswith(":guard_p50")):
+        p50, p99 = m[f"{key}:guard_p50"], m[f"{key}:guard_p99"]
+        print(f"  {key}: p50 {p50:.1f} ms p99 {p99:.1f} ms {m[f'{key}:guard_rps']:.0f} req/s "
+              f"| added p50 {p50 - m['direct_p50']:+.1f} ms, p99 {p99 - m['direct_p99']:+.1f} "
+              f"ms | this guard minus {key}: p50 {m['guard_p50'] - p50:+.2f} ms, "
+              f"p99 {m['guard_p99'] - p99:+.2f} ms"
+              + (f" | CPU {m[f'{key}:guard_cpu_ms']:.2f} ms/request"
+                 if f"{key}:guard_cpu_ms" in m else ""))
 
 
 def main() -> int:
@@ -164,6 +199,11 @@ def main() -> int:
     parser.add_argument("--relay", action="store_true",
                         help="first measure a bare relay process (guard_relay_stub.py: no "
                         "checks, no events), the floor any proxy adds here")
+    parser.add_argument("--baseline-src", type=Path, action="append", default=[],
+                        help="also measure a guard run from this redline source tree "
+                        "(DIR/src), in the same rounds; may be repeated (named by DIR)")
+    parser.add_argument("--traced", action="store_true",
+                        help="also measure a guard with OTLP span export and --metrics on")
     parser.add_argument("--burst", action="store_true",
                         help="start all workers at once each round (see above)")
     args = parser.parse_args()
@@ -193,6 +233,17 @@ def main() -> int:
             p50 = [m["guard_p50"] - m["direct_p50"] for m in ms]
             p99 = [m["guard_p99"] - m["direct_p99"] for m in ms]
             ratio = [m["guard_rps"] / m["direct_rps"] for m in ms]
+            for key in sorted(k.removesuffix(":guard_p50") for k in ms[0]
+                              if k.endswith(":guard_p50")):
+                d50 = [m["guard_p50"] - m[f"{key}:guard_p50"] for m in ms]
+                d99 = [m["guard_p99"] - m[f"{key}:guard_p99"] for m in ms]
+                print(f"{name}: this guard minus {key}: p50 {np.median(d50):+.2f} ms (trials "
+                      f"{', '.join(f'{a:+.2f}' for a in sorted(d50))}), p99 "
+                      f"{np.median(d99):+.2f} ms (trials {min(d99):+.2f} to {max(d99):+.2f})")
+                if f"{key}:guard_cpu_ms" in ms[0]:
+                    dcpu = [m["guard_cpu_ms"] - m[f"{key}:guard_cpu_ms"] for m in ms]
+                    print(f"{name}: this guard's CPU minus {key}'s: {np.median(dcpu):+.3f} "
+                          f"ms/request (trials {', '.join(f'{a:+.3f}' for a in sorted(dcpu))})")
             print(f"{name}: added p50 {np.median(p50):+.1f} ms (trials "
                   f"{', '.join(f'{a:+.1f}' for a in sorted(p50))}), added p99 "
                   f"{np.median(p99):+.1f} ms (trials {min(p99):+.1f} to {max(p99):+.1f}), "
@@ -274,6 +325,7 @@ def run_trial(args: argparse.Namespace, policies: dict[str, Any],
                     {**env, "REDLINE_HOME": folder},
                 )
                 guard.start()
+                extra = _extra_guards(args, guard, folder, number, env)
                 print(f"{name}: load average {os.getloadavg()[0]:.2f} (1 min) at start",
                       flush=True)
                 try:
@@ -284,15 +336,57 @@ def run_trial(args: argparse.Namespace, policies: dict[str, Any],
                         args.concurrency,
                         args.rounds,
                         spread,
+                        {key: f"http://127.0.0.1:{g.port}/v1/chat/completions"
+                         for key, g in extra.items()},
+                        {key: g.process.pid for key, g in [("guard", guard), *extra.items()]
+                         if g.process is not None},
                     ))
                 finally:
                     guard.stop()
+                    for other in extra.values():
+                        other.stop()
                 report(f"{name} (upstream delay {args.upstream_delay * 1000:.0f} ms, {runs})", m)
                 results[name] = m
     finally:
         upstream.terminate()
         upstream.wait()
     return results
+
+
+def _extra_guards(args: argparse.Namespace, guard: GuardProcess, folder: str, number: int,
+                  env: dict[str, str]) -> dict[str, GuardProcess]:
+    """The --baseline-src and --traced guards, started, with the same arguments."""
+    extra: dict[str, GuardProcess] = {}
+
+    def variant(tag: str, more: list[str], variant_env: dict[str, str]) -> GuardProcess:
+        arguments = [a.replace(f"policy{number}.", f"policy{number}-{tag}.")
+                     if a.endswith((".db", ".log")) else a for a in guard.args]
+        process = GuardProcess([*arguments, *more], free_port(), variant_env)
+        process.start()
+        return process
+
+    for tree in args.baseline_src:
+        src = str(tree.resolve() / "src")
+        extra[tree.name] = variant(tree.name, [], {
+            **env, "REDLINE_HOME": folder,
+            "PYTHONPATH": f"{src}{os.pathsep}{env.get('PYTHONPATH', '')}"})
+    if args.traced:
+        sink_port = free_port()
+        sink = subprocess.Popen([sys.executable, str(HERE / "otlp_sink.py"), str(sink_port)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        traced = variant("traced", ["--metrics"], {
+            **env, "REDLINE_HOME": folder,
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink_port}"})
+        stop = traced.stop
+
+        def stop_both(timeout: float = 60.0) -> None:
+            stop(timeout)
+            sink.terminate()
+            sink.wait()
+
+        traced.stop = stop_both  # type: ignore[method-assign]
+        extra["traced"] = traced
+    return extra
 
 
 def _wait(base: str) -> None:

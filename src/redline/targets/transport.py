@@ -7,7 +7,10 @@ fraction of it, and used directly (not under httpx's request and response object
 0.3 ms less again per guarded request. So ``openai:`` targets send through
 :class:`FastSender` for ``http://`` URLs that no proxy applies to (a local model server,
 the guard's upstream) when the ``guard`` extra is installed; https and proxied URLs keep
-httpx.
+httpx. Measured against httpx over aiohttp's transport (``httpx-aiohttp``), the one-stack
+alternative: 0.16 vs 0.38 ms of client CPU per request, a saving of about 30% of the
+guard's CPU, over the 10% that keeping a second stack has to buy
+(``benchmarks/upstream_client_cpu.py``, benchmarks/RESULTS.md).
 
 Failures are raised as httpx's exceptions, by their cause, so the target's retry logic
 reads both clients the same way: a refused connection is ``ConnectError``, a connection
