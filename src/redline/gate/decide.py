@@ -321,7 +321,8 @@ def budget_text(result: EvalResult | None, suite: str) -> str:
     if result is None:
         return f"no {suite} result"
     if result.budget:
-        return ", ".join(f"{v:g} {k.replace('_', ' ')}" for k, v in result.budget.items())
+        # Sorted: a signed case stores canonical JSON, so the order must not depend on it.
+        return ", ".join(f"{v:g} {k.replace('_', ' ')}" for k, v in sorted(result.budget.items()))
     n = max((m.n for m in result.metrics.values()), default=0)
     return f"the fixed {suite} {result.suite_version} suite ({n} items)"
 
