@@ -12,7 +12,8 @@ Part 1 runs the real commands, each in a fresh process with a fresh store:
 and checks that both executors wrote the same series. Part 2 measures, in this process,
 what Ray and redline add per unit: a no-op task's round trip, a unit whose samples are
 all stored (store checks only, on a warm worker), and each checkpoint unit's own time in
-its worker against the wall time of the whole run.
+its worker against the wall time of the whole run, and the driver's rebuilding of the
+results from the store.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,7 @@ def per_unit(size: int, cpus: int, work: Path) -> dict[str, float]:
 
     from redline.evals import discover_checkpoints
     from redline.scale import Cluster, series_plan
+    from redline.scale.evals import collect
     from redline.store import Store
 
     started = time.perf_counter()
@@ -106,6 +109,9 @@ def per_unit(size: int, cpus: int, work: Path) -> dict[str, float]:
     again = cluster.run(units, store=store, run_id=plan.run_id, total=total)
     stored_wall = time.perf_counter() - t
     ray.shutdown()
+    t = time.perf_counter()
+    collect(plan, store, started=datetime.now(UTC))
+    collect_s = time.perf_counter() - t
     busy = sum(d["seconds"] for d in done)
     loads = sum(d["load_seconds"] for d in done)
     return {
@@ -120,6 +126,7 @@ def per_unit(size: int, cpus: int, work: Path) -> dict[str, float]:
         "overhead_per_unit_s": (wall * cpus - busy) / len(units),
         "stored_unit_ms": 1000 * stored_wall / len(units) * cpus,
         "stored_skipped": sum(d["skipped"] for d in again),
+        "collect_ms_per_sample": 1000 * collect_s / total,
     }
 
 
@@ -150,6 +157,8 @@ def main() -> None:
           f"(wall x CPUs - time in units) / units")
     print(f"  a unit already stored     {units['stored_unit_ms']:7.1f} ms a unit "
           f"({units['stored_skipped']} samples skipped)")
+    print(f"  driver rebuilds results   {units['collect_ms_per_sample']:7.2f} ms a sample "
+          "(reading attempts from the store, metrics)")
 
 
 if __name__ == "__main__":
