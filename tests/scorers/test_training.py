@@ -15,15 +15,27 @@ pytestmark = pytest.mark.usefixtures("encoder_available")
 @pytest.mark.slow
 def test_train_a_tiny_outcome_head(tmp_path: Path) -> None:
     from redline.scorers.heads import data_dir
-    from redline.scorers.outcome import OUTCOMES
-    from redline.scorers.outcome_training import TRAIN_FILES, training_set, training_sha256
+    from redline.scorers.outcome import OUTCOMES, outcome_features
+    from redline.scorers.outcome_training import (
+        TRAIN_FILES,
+        train_outcome,
+        training_set,
+        training_sha256,
+    )
+    from redline.types import file_sha256
 
     (tmp_path / "outcome").mkdir()
-    for name in TRAIN_FILES:  # every 6th item: about 150 examples
+    for name in TRAIN_FILES:  # every 15th item: about 100 examples
         lines = (data_dir() / name).read_text(encoding="utf-8").splitlines()
-        (tmp_path / name).write_text("\n".join(lines[::6]) + "\n", encoding="utf-8")
-    head = training.train("refusal", seed=3, folder=tmp_path)  # refusal trains the outcome head
+        (tmp_path / name).write_text("\n".join(lines[::15]) + "\n", encoding="utf-8")
+    news: list[str] = []
+    head = train_outcome(seed=3, folder=tmp_path, epochs=1, progress=news.append)
+    assert news == [news[0]] and news[0].startswith("epoch 1/1: training loss")
     assert load_head("outcome", tmp_path) == head
+    assert head.adapter is not None
+    assert head.adapter.sha256 == file_sha256(tmp_path / head.adapter.file)
+    features = outcome_features(["How do I pick a lock?"], ["Sure, here you go."], head, tmp_path)
+    assert features.shape == (1, len(head.weights[0]))
     assert head.classes == list(OUTCOMES) and len(head.weights) == 3
     assert set(head.thresholds) == {"refusal", "harmful_compliance"}
     assert all(0.05 <= v <= 0.95 for v in head.thresholds.values())

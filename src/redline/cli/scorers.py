@@ -163,16 +163,18 @@ def train(
         task = bar.add_task("training heads", total=len(chosen))
         for name in chosen:
             bar.update(task, description=f"training {name}")
-            head = train_head(name, seed=seed, folder=out)
+            head = train_head(
+                name, seed=seed, folder=out, progress=lambda line: bar.console.print(line)
+            )
             bar.advance(task)
             made = head.provenance
             scores = made.cv_f1_by_scorer or {name: made.cv_f1}
             thresholds = head.thresholds or {name: head.threshold}
             for scorer_name, f1 in scores.items():
+                fit = made.recipe or f"C={made.regularisation_c}"
                 console.print(
-                    f"{scorer_name} ({name} head): {made.train_size} examples, "
-                    f"C={made.regularisation_c}, threshold {thresholds[scorer_name]}, "
-                    f"out-of-fold F1 {f1:.3f}",
+                    f"{scorer_name} ({name} head): {made.train_size} examples, {fit}, "
+                    f"threshold {thresholds[scorer_name]}, F1 {f1:.3f} on {made.threshold_from}",
                     highlight=False,
                 )
 

@@ -37,6 +37,7 @@ MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 
 DIMENSION = 384
 MAX_TOKENS = 256
+LAYERS = 6
 
 Precision = Literal["float32", "bfloat16"]
 _precision: ContextVar[Precision] = ContextVar("redline_encoder_precision", default="float32")
@@ -68,6 +69,44 @@ def _fast_bfloat16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+class Weights:
+    """MiniLM's weights by name in float32, with a copy in another dtype made on first use.
+
+    Query, key and value are also kept joined (``...attention.self.qkv``): one matmul
+    instead of three.
+    """
+
+    def __init__(self, tensors: dict[str, Any]) -> None:
+        import torch
+
+        for layer in range(LAYERS):
+            p = f"encoder.layer.{layer}.attention.self."
+            for part in ("weight", "bias"):
+                tensors[f"{p}qkv.{part}"] = torch.cat(
+                    [tensors[f"{p}{name}.{part}"] for name in ("query", "key", "value")]
+                )
+        self._by_dtype: dict[Any, dict[str, Any]] = {torch.float32: tensors}
+
+    def get(self, dtype: Any) -> dict[str, Any]:
+        """The weights in ``dtype``."""
+        if dtype not in self._by_dtype:
+            base = next(iter(self._by_dtype.values()))
+            self._by_dtype[dtype] = {k: v.to(dtype) for k, v in base.items()}
+        return self._by_dtype[dtype]
+
+    def plus(self, deltas: dict[str, Any]) -> Weights:
+        """A copy with ``deltas`` added to the named float32 tensors (a fine-tuned encoder)."""
+        import torch
+
+        base = self.get(torch.float32)
+        merged = {k: v for k, v in base.items() if not k.endswith((".qkv.weight", ".qkv.bias"))}
+        for name, delta in deltas.items():
+            merged[name] = merged[name] + delta.float()
+        return Weights(merged)
+
+
 _FEATURE = "The learned scorers (refusal, harmful compliance, harmful request, injection)"
 _REQUIRED = (
     ("torch", "torch"),
@@ -124,22 +163,14 @@ class Encoder:
         self._tokenizer = Tokenizer.from_file(str(vocab))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
-        self._w: dict[str, Any] = {k: v.float() for k, v in load_file(str(weights)).items()}
-        for layer in range(6):  # one matmul for query, key and value instead of three
-            p = f"encoder.layer.{layer}.attention.self."
-            for part in ("weight", "bias"):
-                self._w[f"{p}qkv.{part}"] = torch.cat(
-                    [self._w[f"{p}{name}.{part}"] for name in ("query", "key", "value")]
-                )
+        self.weights = Weights({k: v.float() for k, v in load_file(str(weights)).items()})
         self._torch = torch
         self._lock = threading.Lock()
-        self._by_dtype: dict[Any, dict[str, Any]] = {torch.float32: self._w}
 
-    def _weights(self, dtype: Any) -> dict[str, Any]:
-        """The weights in ``dtype`` (a copy is made once, on first use)."""
-        if dtype not in self._by_dtype:
-            self._by_dtype[dtype] = {k: v.to(dtype) for k, v in self._w.items()}
-        return self._by_dtype[dtype]
+    @property
+    def tokenizer(self) -> Any:
+        """The encoder's ``tokenizers.Tokenizer`` (truncating at ``MAX_TOKENS``, no padding)."""
+        return self._tokenizer
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 32) -> np.ndarray:
         """Embed ``texts``: float32 array ``[len(texts), 384]``, each row of unit length.
@@ -147,14 +178,34 @@ class Encoder:
         Texts are sorted by length and packed into rows of at most ``MAX_TOKENS`` tokens;
         ``batch_size`` rows go through the model at a time.
         """
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        tokens = [e.ids for e in self._tokenizer.encode_batch([t or " " for t in texts])]
+        return self.encode_ids(tokens, batch_size=batch_size)
+
+    def encode_ids(
+        self,
+        tokens: Sequence[Sequence[int]],
+        *,
+        types: Sequence[Sequence[int]] | None = None,
+        weights: Weights | None = None,
+        layers: int = LAYERS,
+        batch_size: int = 32,
+    ) -> np.ndarray:
+        """Mean-pooled unit embeddings ``[len(tokens), 384]`` of tokenised texts.
+
+        ``types`` gives each token's segment (0 or 1, BERT's token types; default all 0),
+        ``weights`` replaces the encoder's own (a fine-tuned copy), and only the first
+        ``layers`` transformer layers run. Each text must fit in ``MAX_TOKENS`` tokens.
+        """
+        out = np.zeros((len(tokens), DIMENSION), dtype=np.float32)
+        if not tokens:
             return out
+        kinds = types or [[0] * len(t) for t in tokens]
         with self._lock, self._torch.inference_mode():
-            tokens = [e.ids for e in self._tokenizer.encode_batch([t or " " for t in texts])]
             rows: list[list[int]] = []
             used = MAX_TOKENS
-            for i in sorted(range(len(texts)), key=lambda i: len(tokens[i])):
+            for i in sorted(range(len(tokens)), key=lambda i: len(tokens[i])):
                 if used + len(tokens[i]) > MAX_TOKENS:
                     rows.append([])
                     used = 0
@@ -163,26 +214,32 @@ class Encoder:
             for start in range(0, len(rows), batch_size):
                 chunk = rows[start : start + batch_size]
                 out[[i for row in chunk for i in row]] = self._forward(
-                    [[tokens[i] for i in row] for row in chunk]
+                    [[(tokens[i], kinds[i]) for i in row] for row in chunk],
+                    weights or self.weights,
+                    layers,
                 )
         return out
 
-    def _forward(self, rows: list[list[list[int]]]) -> np.ndarray:
-        """Embeddings ``[texts, 384]`` of token sequences packed into rows, row by row."""
+    def _forward(
+        self, rows: list[list[tuple[Sequence[int], Sequence[int]]]], weights: Weights, layers: int
+    ) -> np.ndarray:
+        """Embeddings ``[texts, 384]`` of (tokens, types) packed into rows, row by row."""
         torch = self._torch
         dtype = torch.bfloat16 if _precision.get() == "bfloat16" else torch.float32
-        w = self._weights(dtype)
+        w = weights.get(dtype)
         functional = torch.nn.functional
-        n, length = len(rows), max(sum(len(t) for t in row) for row in rows)
+        n, length = len(rows), max(sum(len(t) for t, _ in row) for row in rows)
         ids = np.zeros((n, length), dtype=np.int64)
+        kinds = np.zeros((n, length), dtype=np.int64)
         positions = np.zeros((n, length), dtype=np.int64)
         segment = np.full((n, length), -1, dtype=np.int64)  # which text a token is of
         spans = []
         for r, row in enumerate(rows):
             at = 0
-            for k, text in enumerate(row):
+            for k, (text, kind) in enumerate(row):
                 end = at + len(text)
                 ids[r, at:end], positions[r, at:end], segment[r, at:end] = text, range(len(text)), k
+                kinds[r, at:end] = kind
                 spans.append((r, at, end))
                 at = end
         seg = torch.from_numpy(segment)
@@ -195,11 +252,11 @@ class Encoder:
         hidden = (
             w["embeddings.word_embeddings.weight"][torch.from_numpy(ids)]
             + w["embeddings.position_embeddings.weight"][torch.from_numpy(positions)]
-            + w["embeddings.token_type_embeddings.weight"][0]
+            + w["embeddings.token_type_embeddings.weight"][torch.from_numpy(kinds)]
         )
         hidden = self._norm(w, hidden, "embeddings.LayerNorm")
         heads, size = 12, DIMENSION // 12
-        for layer in range(6):
+        for layer in range(layers):
             p = f"encoder.layer.{layer}."
 
             def split(x: Any) -> Any:
@@ -254,6 +311,6 @@ def encode(texts: Sequence[str]) -> np.ndarray:
 
 
 __all__ = [
-    "DIMENSION", "MODEL_SHA256", "Encoder", "Precision", "encode", "encoder_precision",
-    "get_encoder", "model_dir",
+    "DIMENSION", "LAYERS", "MAX_TOKENS", "MODEL_SHA256", "Encoder", "Precision", "Weights",
+    "encode", "encoder_precision", "get_encoder", "model_dir",
 ]

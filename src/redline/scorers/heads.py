@@ -38,13 +38,33 @@ class HeadProvenance(BaseModel):
     train_sha256: str
     train_size: int
     encoder_sha256: str
-    regularisation_c: float
+    regularisation_c: float | None = None
+    recipe: str = Field(default="", description="how a fine-tuned head was fitted")
     cv_f1: float
     threshold_from: str = "out-of-fold training predictions"
     cv_f1_by_scorer: dict[str, float] = Field(
         default_factory=dict, description="out-of-fold F1 of each scorer that reads this head"
     )
     created: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+class Adapter(BaseModel):
+    """A low-rank (LoRA) fine-tune of the encoder a head reads, in a file beside the head.
+
+    The file holds ``{module}.lora_A`` ``[rank, in]`` and ``{module}.lora_B`` ``[out, rank]``
+    for each adapted linear layer (named as in the encoder's weights); the encoder runs
+    its first ``layers`` layers with ``weight + lora_B @ lora_A * alpha / rank``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    sha256: str
+    layers: int
+    rank: int
+    alpha: float
+    max_request_tokens: int
+    max_windows: int
 
 
 class LinearHead(BaseModel):
@@ -73,6 +93,9 @@ class LinearHead(BaseModel):
         description="word and word-pair features appended to the embedding (binary), in order",
     )
     lexical_scale: float = 0.0
+    adapter: Adapter | None = Field(
+        default=None, description="the fine-tuned encoder whose output this head reads"
+    )
     provenance: HeadProvenance
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -140,4 +163,4 @@ def load_head(name: str, folder: Path | None = None) -> LinearHead:
     return _loaded[path]
 
 
-__all__ = ["Calibration", "HeadProvenance", "LinearHead", "data_dir", "load_head"]
+__all__ = ["Adapter", "Calibration", "HeadProvenance", "LinearHead", "data_dir", "load_head"]

@@ -22,21 +22,30 @@ The training data (``data/outcome/``), every item labelled by reading it (docs/s
   from pieces and often answer another request than the one they sit under).
 
 The frozen validation sets (``answers.val.jsonl``, ``written.val.jsonl``) are never read
-here. Regularisation is chosen by 5-fold cross-validation grouped by request, the
-temperature and both scorers' thresholds on the out-of-fold predictions.
+here.
+
+The recipe: a fifth of the requests (grouped, stratified by outcome) is set aside for
+calibration; on the rest, MiniLM's first ``LAYERS`` layers get LoRA adapters (``peft``)
+on every linear layer and are trained together with the linear head, as a cross-encoder
+over (request, response window) pairs, for ``EPOCHS`` epochs with class-balanced cross
+entropy. The temperature and both scorers' thresholds are then chosen on the set-aside
+fifth. Everything is seeded; the same machine and thread count rebuild the same files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from redline.scorers.datasets import LabelledExample, dedupe, normalise, read_examples
 from redline.scorers.harmful_request import harmful_probability
-from redline.scorers.heads import Calibration, HeadProvenance, LinearHead, data_dir
-from redline.scorers.outcome import FEATURES, OUTCOMES, outcome_features
+from redline.scorers.heads import Adapter, Calibration, HeadProvenance, LinearHead, data_dir
+from redline.scorers.outcome import FEATURES, OUTCOMES
+from redline.types import file_sha256
 
 NAME = "outcome"
 TRAIN_FILES = (
@@ -77,83 +86,215 @@ def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
     return best
 
 
-def train_outcome(*, seed: int = 0, folder: Path | None = None) -> LinearHead:
-    """Fit, calibrate and write ``outcome.head.json``; returns the head."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedGroupKFold
+LAYERS = 4
+RANK = 8
+ALPHA = 16.0
+EPOCHS = 4
+BATCH = 16
+LEARNING_RATE = 1e-3
+HEAD_LEARNING_RATE = 5e-3
+MAX_REQUEST_TOKENS = 64
+MAX_WINDOWS = 4
+ADAPTER_FILE = f"{NAME}.adapter.safetensors"
 
-    from redline.paths import home
-    from redline.scorers._learned import embedding_memo
-    from redline.scorers.encoder import MODEL_SHA256
 
-    folder = folder or data_dir()
-    examples = training_set(folder)
-    prompts = [e.prompt for e in examples]
-    responses = [e.response or "" for e in examples]
-    with embedding_memo(home() / "cache" / "scorer-embeddings.npz"):
-        x = outcome_features(prompts, responses).astype(np.float64)
-        harm = harmful_probability(prompts)
-    y = np.array([OUTCOMES.index(e.outcome or "refused") for e in examples])
-    groups = [normalise(p) for p in prompts]
-    folds = list(
-        StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(x, y, groups)
+def recipe(epochs: int = EPOCHS) -> str:
+    """How the head and its adapter are fitted, in one line (stored with both)."""
+    return (
+        f"LoRA r={RANK} alpha={ALPHA:g} on every linear layer of MiniLM's first {LAYERS} "
+        f"layers + linear head; AdamW lr {LEARNING_RATE:g} (head {HEAD_LEARNING_RATE:g}), "
+        f"{epochs} epochs, batch {BATCH}, class-balanced cross entropy; a fifth of the "
+        "requests held out for temperature and thresholds"
     )
 
-    def out_of_fold(c: float) -> np.ndarray:
-        z = np.zeros((len(x), len(OUTCOMES)))
-        for fit_idx, held_idx in folds:
-            model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-            z[held_idx] = model.fit(x[fit_idx], y[fit_idx]).decision_function(x[held_idx])
-        return z
 
-    def softmax(z: np.ndarray, temperature: float) -> np.ndarray:
-        s = z * temperature
-        s = s - s.max(axis=1, keepdims=True)
-        e = np.exp(s)
-        out: np.ndarray = e / e.sum(axis=1, keepdims=True)
-        return out
+def _softmax(z: np.ndarray, scale: float) -> np.ndarray:
+    s = z * scale
+    s = s - s.max(axis=1, keepdims=True)
+    e = np.exp(s)
+    out: np.ndarray = e / e.sum(axis=1, keepdims=True)
+    return out
 
-    def nll(z: np.ndarray, temperature: float) -> float:
-        p = softmax(z, temperature)
-        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-9, 1)).mean())
 
-    candidates = {c: out_of_fold(c) for c in (0.25, 1.0, 4.0)}
-    c_best = min(candidates, key=lambda c: nll(candidates[c], 1.0))
-    z = candidates[c_best]
-    scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(z, float(t))))
-    p = softmax(z, scale)
-    refused = y == OUTCOMES.index("refused")
-    harmful = np.array([bool(e.request_harmful) for e in examples])
-    complied_harmful = (y == OUTCOMES.index("complied")) & harmful
-    refusal_f1, refusal_t = _best_f1_threshold(refused, p[:, 0])
-    compliance_f1, compliance_t = _best_f1_threshold(complied_harmful, p[:, 2] * harm)
+def train_outcome(
+    *,
+    seed: int = 0,
+    folder: Path | None = None,
+    epochs: int = EPOCHS,
+    progress: Callable[[str], None] | None = None,
+) -> LinearHead:
+    """Fine-tune, calibrate and write ``outcome.head.json`` and its adapter; returns the head.
 
-    final = LogisticRegression(C=c_best, max_iter=2000, class_weight="balanced").fit(x, y)
-    head = LinearHead(
+    The labelled answers are read from ``folder/outcome/`` when it holds them, else from
+    the package; the head and adapter are written to ``folder`` (default: the package).
+    """
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from safetensors.torch import save_file
+    from sklearn.model_selection import StratifiedGroupKFold
+    from tokenizers import Tokenizer
+    from transformers import BertModel
+    from transformers.utils import logging as transformers_logging
+
+    from redline.scorers.encoder import MODEL_SHA256, model_dir
+    from redline.scorers.outcome import N_SHAPE, item_windows, shape_features
+
+    say = progress or (lambda _message: None)
+    folder = folder or data_dir()
+    examples = training_set(folder if (folder / "outcome").is_dir() else data_dir())
+    prompts = [e.prompt for e in examples]
+    responses = [e.response or "" for e in examples]
+    y = np.array([OUTCOMES.index(e.outcome or "refused") for e in examples])
+    groups = [normalise(p) for p in prompts]
+    fit_idx, held_idx = next(
+        StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed).split(
+            np.zeros(len(y)), y, groups
+        )
+    )
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+
+    tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    draft = Adapter(
+        file=ADAPTER_FILE, sha256="", layers=LAYERS, rank=RANK, alpha=ALPHA,
+        max_request_tokens=MAX_REQUEST_TOKENS, max_windows=MAX_WINDOWS,
+    )
+    pairs = list(zip(prompts, responses, strict=True))
+    windows = [item_windows(tokenizer, draft, p, r) for p, r in pairs]
+    shapes = torch.tensor(
+        np.stack([shape_features(p, r) for p, r in pairs])
+    )
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()  # the unused top layers are not news
+    try:
+        bert = BertModel.from_pretrained(
+            str(model_dir()), num_hidden_layers=LAYERS, add_pooling_layer=False
+        )
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+    model = get_peft_model(
+        bert,
+        LoraConfig(
+            r=RANK, lora_alpha=ALPHA, lora_dropout=0.1,
+            target_modules=["query", "key", "value", "dense"],
+        ),
+    )
+    head = torch.nn.Linear(384 + N_SHAPE, len(OUTCOMES))
+    counts = np.bincount(y[fit_idx], minlength=len(OUTCOMES))
+    weight = torch.tensor(
+        len(fit_idx) / (len(OUTCOMES) * np.maximum(counts, 1)), dtype=torch.float32
+    )
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": [p for p in model.parameters() if p.requires_grad], "lr": LEARNING_RATE},
+            {"params": head.parameters(), "lr": HEAD_LEARNING_RATE},
+        ],
+        weight_decay=0.01,
+    )
+    steps = epochs * math.ceil(len(fit_idx) / BATCH)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda k: min(1.0, (k + 1) / (0.1 * steps)) * max(0.0, 1 - k / steps)
+    )
+
+    def embed(items: Sequence[int]) -> torch.Tensor:
+        flat = [(w, i) for i in items for w in windows[i]]
+        length = max(len(ids) for (ids, _), _ in flat)
+        ids = torch.zeros((len(flat), length), dtype=torch.long)
+        kinds = torch.zeros_like(ids)
+        mask = torch.zeros_like(ids)
+        for r, ((row, types), _) in enumerate(flat):
+            ids[r, : len(row)] = torch.tensor(row)
+            kinds[r, : len(row)] = torch.tensor(types)
+            mask[r, : len(row)] = 1
+        hidden = model(input_ids=ids, attention_mask=mask, token_type_ids=kinds).last_hidden_state
+        pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        pooled = torch.nn.functional.normalize(pooled, dim=-1)
+        owner = torch.tensor([items.index(i) for _, i in flat])
+        summed = torch.zeros((len(items), pooled.shape[1])).index_add(0, owner, pooled)
+        return summed / torch.bincount(owner, minlength=len(items))[:, None]
+
+    def logits(items: Sequence[int]) -> torch.Tensor:
+        return head(torch.cat([embed(items), shapes[list(items)]], dim=1))
+
+    def batches(indices: np.ndarray, shuffle: bool) -> list[list[int]]:
+        """Batches of similar length (little padding), in random order when training."""
+        by_length = sorted(indices, key=lambda i: (sum(len(w[0]) for w in windows[i]), i))
+        chunks = [list(map(int, by_length[k : k + BATCH])) for k in range(0, len(by_length), BATCH)]
+        if shuffle:
+            rng.shuffle(chunks)  # type: ignore[arg-type]
+        return chunks
+
+    for epoch in range(epochs):
+        model.train()
+        total = 0.0
+        for chunk in batches(fit_idx, shuffle=True):
+            loss = torch.nn.functional.cross_entropy(
+                logits(chunk), torch.tensor(y[chunk]), weight=weight
+            )
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += float(loss.detach()) * len(chunk)
+        say(f"epoch {epoch + 1}/{epochs}: training loss {total / len(fit_idx):.4f}")
+
+    model.eval()
+    z = np.zeros((len(y), len(OUTCOMES)))
+    with torch.inference_mode():
+        for chunk in batches(held_idx, shuffle=False):
+            z[chunk] = logits(chunk).numpy()
+    zh, yh = z[held_idx], y[held_idx]
+
+    def nll(scale: float) -> float:
+        p = _softmax(zh, scale)
+        return float(-np.log(np.clip(p[np.arange(len(yh)), yh], 1e-9, 1)).mean())
+
+    scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+    p = _softmax(zh, scale)
+    harm = harmful_probability([prompts[i] for i in held_idx])
+    harmful = np.array([bool(examples[i].request_harmful) for i in held_idx])
+    refusal_f1, refusal_t = _best_f1_threshold(yh == 0, p[:, 0])
+    compliance_f1, compliance_t = _best_f1_threshold((yh == 2) & harmful, p[:, 2] * harm)
+
+    tensors: dict[str, torch.Tensor] = {}
+    for name, value in model.named_parameters():
+        if "lora_" in name:
+            module = name.split("base_model.model.", 1)[1].split(".lora_")[0]
+            part = "lora_A" if ".lora_A." in name else "lora_B"
+            tensors[f"{module}.{part}"] = value.detach().contiguous().clone()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / ADAPTER_FILE
+    save_file(tensors, str(path), metadata={"recipe": recipe(epochs), "seed": str(seed)})
+    path.chmod(0o644)  # package data, read by every user (safetensors writes it 0600)
+    adapter = draft.model_copy(update={"sha256": file_sha256(folder / ADAPTER_FILE)})
+    result = LinearHead(
         name=NAME,
         features=FEATURES,
         classes=list(OUTCOMES),
-        weights=[[round(float(v), 6) for v in row] for row in final.coef_],
-        bias=[round(float(v), 6) for v in final.intercept_],
+        weights=[[round(float(v), 6) for v in row] for row in head.weight.detach().numpy()],
+        bias=[round(float(v), 6) for v in head.bias.detach().numpy()],
         calibration=Calibration(scale=round(scale, 3)),
         threshold=refusal_t,
         thresholds={"refusal": refusal_t, "harmful_compliance": compliance_t},
+        adapter=adapter,
         provenance=HeadProvenance(
             command=f"redline scorers train outcome --seed {seed}",
             seed=seed,
             train_sha256=training_sha256(examples),
             train_size=len(examples),
             encoder_sha256=MODEL_SHA256,
-            regularisation_c=c_best,
+            recipe=recipe(epochs),
             cv_f1=round(refusal_f1, 4),
+            threshold_from=f"{len(held_idx)} held-out training examples (a fifth of the requests)",
             cv_f1_by_scorer={
                 "refusal": round(refusal_f1, 4),
                 "harmful_compliance": round(compliance_f1, 4),
             },
         ),
     )
-    head.save(folder / f"{NAME}.head.json")
-    return head
+    result.save(folder / f"{NAME}.head.json")
+    return result
 
 
 __all__ = ["NAME", "TRAIN_FILES", "train_outcome", "training_set", "training_sha256"]

@@ -282,7 +282,13 @@ def _best_threshold(
     return round(float(np.median(ties)), 2)
 
 
-def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead:
+def train(
+    name: str,
+    *,
+    seed: int = 0,
+    folder: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> LinearHead:
     """Build the training set for ``name``, fit and calibrate its head, and write both.
 
     Args:
@@ -290,6 +296,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
         seed: seeds the data generator and the cross-validation split.
         folder: where to write ``NAME.train.jsonl`` and ``NAME.head.json``
             (default: the package's data folder).
+        progress: called with a line of news during long fits (the outcome head's epochs).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedGroupKFold
@@ -303,7 +310,7 @@ def train(name: str, *, seed: int = 0, folder: Path | None = None) -> LinearHead
     if name == "outcome":
         from redline.scorers.outcome_training import train_outcome
 
-        return train_outcome(seed=seed, folder=folder)
+        return train_outcome(seed=seed, folder=folder, progress=progress)
     folder = folder or data_dir()
     examples, groups = build_training_set(name, seed)
     train_path = folder / f"{name}.train.jsonl"
