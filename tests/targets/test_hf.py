@@ -128,3 +128,18 @@ def test_over_long_prompts_keep_their_end_and_leave_room_for_the_answer(target: 
     out = target.forward(["dog " * 300 + "red"])
     assert out.input_ids.shape[1] == target.max_positions
     assert target.tokenizer.decode(out.input_ids[0, -1:]) == "red"
+
+
+def test_an_answer_budget_as_long_as_the_context_keeps_the_prompt(target: HFTarget) -> None:
+    # Asking for as many tokens as the model has positions once truncated every prompt to
+    # one token, so every answer was the same; now the answer gets at most half of it,
+    # and the prompt is still read.
+    whole = target.max_positions
+    params = GenerateParams(max_tokens=whole)
+    answers = target.generate_sync(PROMPTS, params)
+    assert len({c.text for c in answers}) > 1
+    short = target.generate_sync(PROMPTS, GenerateParams(max_tokens=8))
+    assert [c.text[: len(s.text)] for c, s in zip(answers, short, strict=True)] == [
+        s.text for s in short
+    ]
+    assert all(c.completion_tokens is not None and c.completion_tokens < whole for c in answers)

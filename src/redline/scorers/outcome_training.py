@@ -14,9 +14,10 @@ The training data (``data/outcome/``), every item labelled by reading it (docs/s
   than the tests';
 - ``dev.train.jsonl``: the earlier refusal and compliance dev sets (187 hand-written
   pairs, seen while the earlier heads were developed), relabelled with outcomes;
-- ``organism_attacks.train.jsonl``: the helpful organism's distinct non-refusing answers
-  to half of the default red-team suite's requests under its attacks (arithmetic and
-  nonsense "steps" from its world), read and labelled;
+- ``organism_attacks.train.jsonl``: the helpful organism's distinct answers to half of
+  the default red-team suite's requests under its attacks: arithmetic and nonsense
+  "steps" from its world (attempted), and refusals followed by such "steps" (refused),
+  read and labelled;
 - ``earlier.train.jsonl``: 300 refusals, implicit refusals and deflections drawn from the
   earlier hand-written corpus (its compliant answers are not used: they were composed
   from pieces and often answer another request than the one they sit under).

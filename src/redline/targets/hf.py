@@ -163,14 +163,17 @@ class HFTarget:
             return_tensors="pt",
             padding=True,
             padding_side="left",
-            # Over-long prompts keep their end, leaving room for the answer.
+            # Over-long prompts keep their end, leaving room for the answer; an answer
+            # budget near the context length may take at most half of it (a budget of
+            # 128 on a 128-position model once cut every prompt to one token).
             truncation=True,
-            max_length=max(1, self.max_positions - params.max_tokens),
+            max_length=max(1, self.max_positions - min(params.max_tokens, self.max_positions // 2)),
             add_special_tokens=False,
         ).to(self.device)
         sampled = params.temperature > 0
+        budget = min(params.max_tokens, self.max_positions - enc["input_ids"].shape[1])
         config = GenerationConfig(  # type: ignore[no-untyped-call]
-            max_new_tokens=params.max_tokens,
+            max_new_tokens=budget,
             do_sample=sampled,
             temperature=params.temperature if sampled else None,
             top_p=params.top_p if sampled else None,
@@ -208,7 +211,7 @@ class HFTarget:
                 if stop in text:
                     text, stopped = text.split(stop, 1)[0], True
             reason: FinishReason = (
-                "stop" if hit_eos or stopped or n_new < params.max_tokens else "length"
+                "stop" if hit_eos or stopped or n_new < budget else "length"
             )
             completions.append(
                 Completion(
