@@ -190,8 +190,7 @@ class _Model:
             for name in tensors
             if name.endswith(".lora_A")
         }
-        self.encoder = get_encoder()
-        self.weights = self.encoder.weights.plus(deltas)
+        self.weights = get_encoder().weights.plus(deltas)
         self.tokenizer = Tokenizer.from_file(str(model_dir() / "tokenizer.json"))
         self.tokenizer.no_truncation()
         self.adapter = adapter
@@ -240,9 +239,12 @@ def outcome_features(
     head = head or load_head("outcome", folder)
     if not prompts:
         return np.zeros((0, DIMENSION), dtype=np.float32)
+    from redline.scorers.encoder import get_encoder
+
+    encoder = get_encoder()  # first: a missing extra is reported even with a cached model
     model = _model(head, folder)
     windows, owner = pair_windows(model.adapter, model.tokenizer, prompts, responses)
-    vectors = model.encoder.encode_ids(
+    vectors = encoder.encode_ids(
         [ids for ids, _ in windows],
         types=[kinds for _, kinds in windows],
         weights=model.weights,

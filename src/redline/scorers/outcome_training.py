@@ -89,7 +89,7 @@ def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
 LAYERS = 4
 RANK = 8
-ALPHA = 16.0
+ALPHA = 16
 EPOCHS = 4
 BATCH = 16
 LEARNING_RATE = 1e-3
@@ -167,7 +167,7 @@ def train_outcome(
         np.stack([shape_features(p, r) for p, r in pairs])
     )
     verbosity = transformers_logging.get_verbosity()
-    transformers_logging.set_verbosity_error()  # the unused top layers are not news
+    transformers_logging.set_verbosity_error()  # type: ignore[no-untyped-call]  # unused layers: not news
     try:
         bert = BertModel.from_pretrained(
             str(model_dir()), num_hidden_layers=LAYERS, add_pooling_layer=False
@@ -213,17 +213,19 @@ def train_outcome(
         pooled = torch.nn.functional.normalize(pooled, dim=-1)
         owner = torch.tensor([items.index(i) for _, i in flat])
         summed = torch.zeros((len(items), pooled.shape[1])).index_add(0, owner, pooled)
-        return summed / torch.bincount(owner, minlength=len(items))[:, None]
+        mean: torch.Tensor = summed / torch.bincount(owner, minlength=len(items))[:, None]
+        return mean
 
     def logits(items: Sequence[int]) -> torch.Tensor:
-        return head(torch.cat([embed(items), shapes[list(items)]], dim=1))
+        out: torch.Tensor = head(torch.cat([embed(items), shapes[list(items)]], dim=1))
+        return out
 
     def batches(indices: np.ndarray, shuffle: bool) -> list[list[int]]:
         """Batches of similar length (little padding), in random order when training."""
         by_length = sorted(indices, key=lambda i: (sum(len(w[0]) for w in windows[i]), i))
         chunks = [list(map(int, by_length[k : k + BATCH])) for k in range(0, len(by_length), BATCH)]
         if shuffle:
-            rng.shuffle(chunks)  # type: ignore[arg-type]
+            rng.shuffle(chunks)
         return chunks
 
     for epoch in range(epochs):
@@ -234,7 +236,7 @@ def train_outcome(
                 logits(chunk), torch.tensor(y[chunk]), weight=weight
             )
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
             schedule.step()
             total += float(loss.detach()) * len(chunk)

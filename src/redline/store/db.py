@@ -55,8 +55,14 @@ class Store:
         A store already at :data:`SCHEMA_HEAD` is left alone without loading alembic,
         which would cost every command that opens the store about 0.15 s.
         """
-        if self.revision() == SCHEMA_HEAD:
-            return
+        # Two first runs on one new SQLite file: one makes it (WAL mode, tables) while the
+        # other waits here, then finds it done.
+        with _file_lock(self.url):
+            if self.revision() == SCHEMA_HEAD:
+                return
+            self._upgrade()
+
+    def _upgrade(self) -> None:
         from alembic import command
         from alembic.config import Config
 
@@ -288,6 +294,34 @@ class Store:
                 connection.close()
             self._held_all.clear()
         self.engine.dispose()
+
+
+@contextmanager
+def _file_lock(url: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``DB.lock`` beside a SQLite file; nothing for other stores.
+
+    SQLite takes no lock for reading a schema, so two processes opening a new file at once
+    both saw no tables and both created them ("table runs already exists"), or one failed
+    to switch the new file to WAL while the other held it ("database is locked").
+    """
+    if not url.startswith("sqlite:///") or url.endswith(":memory:"):
+        yield
+        return
+    import fcntl
+
+    lock = Path(url.removeprefix("sqlite:///") + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        handle = lock.open("a")
+    except OSError:  # a read-only folder: nobody can be creating the store in it
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _make_engine(url: str) -> Engine:
