@@ -122,6 +122,20 @@ def wait_until_ok(
     return False
 
 
+def terminate(
+    process: subprocess.Popen[bytes], stderr: IO[bytes] | None, timeout: float
+) -> None:
+    """SIGTERM a child, SIGKILL it after ``timeout`` s, and close its stderr file."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if stderr is not None:
+        stderr.close()
+
+
 class GuardProcess:
     """``redline guard`` (or another serving command, e.g. ``serve``) in a child process."""
 
@@ -174,16 +188,8 @@ class GuardProcess:
         """SIGTERM (graceful: in-flight requests finish, the log gets a final checkpoint)."""
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        terminate(self.process, self._stderr, timeout)
+        self.process, self._stderr = None, None
 
 
 @dataclass

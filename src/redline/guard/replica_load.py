@@ -45,6 +45,7 @@ from redline.guard.loadtest import (
     _Sent,
     flaky_target,
     free_port,
+    terminate,
     wait_until_ok,
 )
 
@@ -193,16 +194,8 @@ class HAProxy:
         """Stop it (SIGTERM: it closes its connections)."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
+        terminate(self.process, self._stderr, 10)
+        self.process, self._stderr = None, None
 
 
 def _minute(ts: str) -> int:
