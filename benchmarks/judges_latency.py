@@ -8,8 +8,10 @@ baseline, in the same run, is the shared encoder embedding the response text alo
 (what the earlier heads' main cost was), so the ratio is what reading the pair, the
 windows and the shape features costs on top.
 
-Each is run in float32 (the default, for results that must reproduce exactly) and in
-bfloat16 where the CPU has bfloat16 matrix units (the guard's ``auto`` precision).
+Each is run in float32 (the default, for results that must reproduce exactly), in
+bfloat16 where the CPU has bfloat16 matrix units (the guard's ``auto`` precision), and
+with int8 linear layers (``precision: int8``). ``--agreement`` also prints, per precision,
+how often each scorer's label equals its float32 label on the same items.
 
     python benchmarks/judges_latency.py [--batch 16] [--rounds 5]
 """
@@ -27,6 +29,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--agreement", action="store_true",
+                        help="Also print each precision's label agreement with float32.")
     args = parser.parse_args()
     import torch
 
@@ -54,16 +58,18 @@ def main() -> None:
     print("|---|---|---|---|---|")
     runs = [
         (name, precision)
-        for precision in ("float32", "auto")
+        for precision in ("float32", "auto", "int8")
         for name in ("refusal", "harmful_compliance", "encoder on the response alone (baseline)")
     ]
+    labels: dict[tuple[str, str], list[bool | None]] = {}
     for name, precision in runs:
         scorer = get_scorer(name) if "encoder" not in name else None
         if scorer is not None:
             asyncio.run(score_all(scorer, batches[0]))  # load the heads
         per_item: list[float] = []
         total, count = 0.0, 0
-        for _ in range(args.rounds):
+        found: list[bool | None] = []
+        for round_ in range(args.rounds):
             for batch in batches:
                 # A fresh memo: nothing is reused across batches.
                 with embedding_memo(), encoder_precision(precision) as chosen:  # type: ignore[arg-type]
@@ -71,7 +77,9 @@ def main() -> None:
                     if scorer is None:
                         encode([b.response or "" for b in batch])
                     else:
-                        asyncio.run(score_all(scorer, batch))
+                        scores = asyncio.run(score_all(scorer, batch))
+                        if round_ == 0:
+                            found.extend(s.label for s in scores)
                     took = time.perf_counter() - started
                 per_item.append(took * 1000 / len(batch))
                 total += took
@@ -81,6 +89,15 @@ def main() -> None:
             f"| {np.percentile(per_item, 99):.1f} | {count / total:.0f} |",
             flush=True,
         )
+        if found:
+            labels[(name, chosen)] = found
+    if args.agreement:
+        print("\n| scorer | precision | labels equal to float32's |")
+        print("|---|---|---|")
+        for (name, chosen), found in labels.items():
+            exact = labels[(name, "float32")]
+            same = sum(a == b for a, b in zip(found, exact, strict=True))
+            print(f"| {name} | {chosen} | {same}/{len(exact)} |")
 
 
 if __name__ == "__main__":

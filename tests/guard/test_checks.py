@@ -199,7 +199,7 @@ def test_encoder_pass_runs_on_the_layers_torch_threads() -> None:
 def test_encoder_layer_precision_is_checked() -> None:
     from redline.guard.layers import build_layer
 
-    with pytest.raises(ConfigError, match="precision must be auto, float32 or bfloat16"):
+    with pytest.raises(ConfigError, match="precision must be auto, float32, bfloat16 or int8"):
         build_layer(LayerSpec(
             name="encoder", kind="classifier", options={"precision": "fp8"},
             scorers=({"name": "pii", "category": "pii"},)))  # type: ignore[arg-type]

@@ -81,6 +81,19 @@ def test_bfloat16_is_opt_in_and_close_to_float32(encoder_available: None) -> Non
     assert np.array_equal(get_encoder().encode(texts), exact)
 
 
+def test_int8_is_opt_in_and_close_to_float32(encoder_available: None) -> None:
+    texts = [f"message number {i}: how do I keep basil alive indoors?" for i in range(8)]
+    exact = get_encoder().encode(texts)
+    with encoder_module.encoder_precision("int8") as chosen:
+        assert chosen == "int8"  # torch's x86 build has a quantised engine
+        fast = get_encoder().encode(texts)
+        again = get_encoder().encode(texts)
+    assert np.array_equal(fast, again)  # deterministic within the precision
+    assert not np.array_equal(fast, exact)  # the int8 path really ran
+    assert float((exact * fast).sum(axis=1).min()) > 0.98
+    assert np.array_equal(get_encoder().encode(texts), exact)  # float32 again outside
+
+
 @pytest.mark.slow
 def test_matches_sentence_transformers(encoder_available: None) -> None:
     sentence_transformers = pytest.importorskip("sentence_transformers")

@@ -39,7 +39,7 @@ DIMENSION = 384
 MAX_TOKENS = 256
 LAYERS = 6
 
-Precision = Literal["float32", "bfloat16"]
+Precision = Literal["float32", "bfloat16", "int8"]
 _precision: ContextVar[Precision] = ContextVar("redline_encoder_precision", default="float32")
 
 
@@ -49,12 +49,17 @@ def encoder_precision(precision: Precision | Literal["auto"]) -> Iterator[Precis
 
     bfloat16 runs about 2.3x faster on CPUs with bfloat16 matrix units (AMX, AVX512-BF16)
     and gives embeddings within cosine 0.9999 of float32; ``auto`` picks it only on such a
-    CPU. Results that must reproduce exactly across machines (red-team scores, audits)
-    stay in float32, the default; the guard's encoder layer uses ``auto``.
+    CPU. ``int8`` runs the linear layers (most of the time) with int8 weights, quantised
+    per output channel, and float32 activations quantised on the fly (torch's dynamic
+    quantisation); everything else stays float32. Where torch has no quantised engine it
+    falls back to float32. Results that must reproduce exactly across machines (red-team
+    scores, audits) stay in float32, the default; the guard's encoder layer uses ``auto``.
     """
     chosen: Precision = "float32"
     if precision == "bfloat16" or (precision == "auto" and _fast_bfloat16()):
         chosen = "bfloat16"
+    elif precision == "int8" and _int8_available():
+        chosen = "int8"
     token = _precision.set(chosen)
     try:
         yield chosen
@@ -69,6 +74,47 @@ def _fast_bfloat16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def _int8_available() -> bool:
+    import torch
+
+    return hasattr(torch.ops.quantized, "linear_dynamic") and any(
+        engine != "none" for engine in torch.backends.quantized.supported_engines
+    )
+
+
+_LINEAR = ("attention.self.qkv", "attention.output.dense", "intermediate.dense", "output.dense")
+"""The encoder's linear layers (per transformer layer): the ones ``int8`` quantises."""
+
+
+def _quantised(tensors: dict[str, Any]) -> dict[str, Any]:
+    """``tensors`` with every linear layer's weight and bias packed for int8 matmuls.
+
+    Weights are quantised symmetrically per output channel; ``NAME.packed`` holds the
+    packed weight and bias, which :meth:`Encoder._linear` uses when present.
+    """
+    import warnings
+
+    import torch
+
+    out = dict(tensors)
+    with warnings.catch_warnings():
+        # torch marks its quantised-tensor constructors as deprecated; redline pins torch.
+        warnings.simplefilter("ignore", UserWarning)
+        for layer in range(LAYERS):
+            for part in _LINEAR:
+                name = f"encoder.layer.{layer}.{part}"
+                if name + ".weight" not in tensors:
+                    continue
+                weight = tensors[name + ".weight"].float()
+                scale = (weight.abs().amax(dim=1) / 127).clamp_min(1e-12).double()
+                zero = torch.zeros(weight.shape[0], dtype=torch.long)
+                qweight = torch.quantize_per_channel(weight, scale, zero, 0, torch.qint8)
+                out[name + ".packed"] = torch.ops.quantized.linear_prepack(
+                    qweight, tensors[name + ".bias"].float()
+                )
+    return out
 
 
 class Weights:
@@ -90,10 +136,15 @@ class Weights:
         self._by_dtype: dict[Any, dict[str, Any]] = {torch.float32: tensors}
 
     def get(self, dtype: Any) -> dict[str, Any]:
-        """The weights in ``dtype``."""
+        """The weights in ``dtype`` (a torch dtype, or ``"int8"`` for packed linear layers)."""
         if dtype not in self._by_dtype:
-            base = next(iter(self._by_dtype.values()))
-            self._by_dtype[dtype] = {k: v.to(dtype) for k, v in base.items()}
+            import torch
+
+            base = self._by_dtype[torch.float32]
+            if dtype == "int8":
+                self._by_dtype[dtype] = _quantised(base)
+            else:
+                self._by_dtype[dtype] = {k: v.to(dtype) for k, v in base.items()}
         return self._by_dtype[dtype]
 
     def plus(self, deltas: dict[str, Any]) -> Weights:
@@ -225,8 +276,9 @@ class Encoder:
     ) -> np.ndarray:
         """Embeddings ``[texts, 384]`` of (tokens, types) packed into rows, row by row."""
         torch = self._torch
-        dtype = torch.bfloat16 if _precision.get() == "bfloat16" else torch.float32
-        w = weights.get(dtype)
+        precision = _precision.get()
+        dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
+        w = weights.get("int8" if precision == "int8" else dtype)
         functional = torch.nn.functional
         n, length = len(rows), max(sum(len(t) for t, _ in row) for row in rows)
         ids = np.zeros((n, length), dtype=np.int64)
@@ -278,6 +330,9 @@ class Encoder:
         return result
 
     def _linear(self, w: dict[str, Any], x: Any, name: str) -> Any:
+        packed = w.get(name + ".packed")
+        if packed is not None:
+            return self._torch.ops.quantized.linear_dynamic(x, packed)
         return self._torch.nn.functional.linear(x, w[name + ".weight"], w[name + ".bias"])
 
     def _norm(self, w: dict[str, Any], x: Any, name: str) -> Any:
