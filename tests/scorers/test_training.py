@@ -64,10 +64,9 @@ def test_unknown_name_is_a_config_error() -> None:
 
 
 def test_whole_request_prompts_train_only_the_harmful_request_head() -> None:
-    from redline.scorers import _corpus as corpus
+    from redline.scorers._corpus import load_corpus
 
-    whole = {p for prompts in corpus.REQUEST_PROMPTS.values() for p in prompts}
-    whole |= set(corpus.RISKY_BENIGN_PROMPTS)
+    whole = {p.prompt for p in load_corpus().request_prompts if p.intent != "benign"}
     request, _ = training.build_training_set("harmful_request")
     assert whole <= {e.prompt for e in request}
     examples, _ = training.build_training_set("injection")

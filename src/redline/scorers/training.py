@@ -1,7 +1,8 @@
 """Build the training sets and fit the scorer heads, reproducibly from a seed.
 
 ``redline scorers train`` runs :func:`train` for each learned scorer: it composes a
-labelled training set from the hand-written pieces in ``_corpus.py``, encodes it,
+labelled training set from the hand-written pieces in ``data/corpus/`` (read and
+checked by :mod:`redline.scorers._corpus`), encodes it,
 chooses the regularisation by grouped cross-validation, fits a logistic head,
 calibrates it on out-of-fold logits, picks the decision threshold on the same
 out-of-fold predictions, measures the precision of each hand-written rule, and writes
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from redline.errors import ConfigError
-from redline.scorers import _corpus as corpus
+from redline.scorers._corpus import load_corpus
 from redline.scorers.datasets import LabelledExample, dedupe, write_examples
 from redline.scorers.heads import Calibration, HeadProvenance, LinearHead, data_dir
 
@@ -56,19 +57,23 @@ def _styled(rng: random.Random, text: str, rate: float = 0.2) -> tuple[str, str]
 
 def _prompt(rng: random.Random, objective: str) -> str:
     capitalised = objective[:1].upper() + objective[1:]
-    return rng.choice(corpus.PROMPT_TEMPLATES).format(o=objective, O=capitalised)
+    return rng.choice(load_corpus().prompt_templates).format(o=objective, O=capitalised)
 
 
 def _harmful_prompts() -> list[tuple[str, str]]:
-    pairs = [(c, o) for c, objectives in corpus.HARMFUL_OBJECTIVES.items() for o in objectives]
-    return pairs + [(c, harmful) for c, harmful, _ in corpus.CONTRAST_PAIRS]
+    corpus = load_corpus()
+    pairs: list[tuple[str, str]] = [
+        (o.category or "", o.objective) for o in corpus.objectives_of("harmful")
+    ]
+    return pairs + [(p.category, p.harmful) for p in corpus.contrast_pairs]
 
 
 def _benign_prompts() -> list[tuple[str, str]]:
+    corpus = load_corpus()
     return (
-        [("benign", o) for o in corpus.BENIGN_OBJECTIVES]
-        + [("risky-benign", o) for o in corpus.BENIGN_RISKY_OBJECTIVES]
-        + [("risky-benign", benign) for _, _, benign in corpus.CONTRAST_PAIRS]
+        [("benign", o.objective) for o in corpus.objectives_of("benign")]
+        + [("risky-benign", o.objective) for o in corpus.objectives_of("risky-benign")]
+        + [("risky-benign", p.benign) for p in corpus.contrast_pairs]
     )
 
 
@@ -94,7 +99,7 @@ def _request_samples(rng: random.Random) -> list[Sample]:
                     objective,
                 )
             )
-    for text in corpus.BENIGN_INPUTS:
+    for text in load_corpus().benign_inputs:
         samples.append(
             Sample(
                 LabelledExample(prompt=text, label=False, category="benign", tags=("benign",)), text
@@ -138,18 +143,19 @@ def _whole_request_samples(rng: random.Random) -> list[Sample]:
             )
             samples.append(Sample(typed, group))
 
-    for category, prompts in corpus.REQUEST_PROMPTS.items():
-        for text in prompts:
-            add(text, category, ("whole",), text)
-    for text in corpus.RISKY_BENIGN_PROMPTS:
-        add(text, "benign", ("risky-benign", "whole"), text)
-    for text in corpus.BENIGN_PROMPTS:
-        add(text, "benign", ("benign", "whole"), text)
+    corpus = load_corpus()
+    for prompt in corpus.prompts_of("harmful"):
+        add(prompt.prompt, prompt.category or "", ("whole",), prompt.prompt)
+    for prompt in corpus.prompts_of("risky-benign"):
+        add(prompt.prompt, "benign", ("risky-benign", "whole"), prompt.prompt)
+    for prompt in corpus.prompts_of("benign"):
+        add(prompt.prompt, "benign", ("benign", "whole"), prompt.prompt)
+    frames = corpus.request_frames
     for category, objective in _harmful_prompts():
-        add(rng.choice(corpus.REQUEST_FRAMES).format(o=objective), category, ("framed",), objective)
+        add(rng.choice(frames).format(o=objective), category, ("framed",), objective)
     for kind, objective in _benign_prompts():
         if kind == "risky-benign" or rng.random() < 0.3:
-            frame = rng.choice(corpus.REQUEST_FRAMES)
+            frame = rng.choice(frames)
             add(frame.format(o=objective), "benign", (kind, "framed"), objective)
     return samples
 
@@ -157,9 +163,10 @@ def _whole_request_samples(rng: random.Random) -> list[Sample]:
 def _injection_samples(rng: random.Random) -> list[Sample]:
     import json
 
+    corpus = load_corpus()
     samples = []
-    for frame in corpus.INJECTION_FRAMES:
-        for payload in rng.sample(corpus.INJECTION_PAYLOADS, 5):
+    for frame in corpus.injection_frames:
+        for payload in rng.sample(corpus.injection_payloads, 5):
             text, style = _styled(rng, frame.format(p=payload), 0.15)
             samples.append(
                 Sample(
@@ -169,7 +176,7 @@ def _injection_samples(rng: random.Random) -> list[Sample]:
             )
     templates = json.loads((data_dir() / "jailbreak_templates.json").read_text(encoding="utf-8"))
     for template in templates:
-        payload = rng.choice(corpus.INJECTION_PAYLOADS)
+        payload = rng.choice(corpus.injection_payloads)
         samples.append(
             Sample(
                 LabelledExample(
@@ -181,7 +188,7 @@ def _injection_samples(rng: random.Random) -> list[Sample]:
                 template["name"],
             )
         )
-    for text in corpus.BENIGN_INPUTS:
+    for text in corpus.benign_inputs:
         samples.append(Sample(LabelledExample(prompt=text, label=False, tags=("benign",)), text))
     # Plain requests, harmful or not, are not injections: the detector must not learn
     # "dangerous topic" as "attack on the instructions".
