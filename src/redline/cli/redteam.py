@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from redline.cli.app import NoCacheOpt, OptionOpt, list_app
 from redline.cli.common import console, err_console, parse_options, run
+from redline.cli.evals import ExecutorOpt, RayAddressOpt, check_executor
 
 if TYPE_CHECKING:
     from redline.redteam.engine import RedteamConfig
@@ -68,11 +69,14 @@ def redteam(
         "transforms, attacks or scorers (repeatable).")] = None,
     option: OptionOpt = None,
     no_cache: NoCacheOpt = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Red-team TARGET: probes x transforms x attacks, scored, logged, resumable, reported.
 
     Every attempt is logged in the store as it is made; if the run stops (Ctrl-C, a crash,
     a budget), `redline redteam --resume RUN` continues it without repeating attempts.
+    With --executor ray the same command run again continues it too.
     """
     from redline.errors import ConfigError
     from redline.redteam.engine import (
@@ -83,6 +87,7 @@ def redteam(
     )
     from redline.store import Store
 
+    check_executor(executor, ray_address)
     if retry_errors and not resume:
         raise ConfigError("--retry-errors works with --resume RUN; a new run has no errors yet.")
     load_plugins(list(plugin or []))
@@ -104,9 +109,14 @@ def redteam(
             max_tokens=max_tokens, seed=seed, attacker=attacker, judge=judge,
             plugins=list(plugin or []),
         )
-    report = run(_run(config, store, run_id=resume or run_id, resume=bool(resume),
-                      retry_errors=retry_errors, options=parse_options(option),
-                      no_cache=no_cache, total=estimate_attempts(config)))
+    if executor == "ray":
+        report = _on_ray(config, run_id=resume or run_id, resume=bool(resume),
+                         retry_errors=retry_errors, options=parse_options(option),
+                         no_cache=no_cache, address=ray_address)
+    else:
+        report = run(_run(config, store, run_id=resume or run_id, resume=bool(resume),
+                          retry_errors=retry_errors, options=parse_options(option),
+                          no_cache=no_cache, total=estimate_attempts(config)))
     from redline import paths
     from redline.redteam.report import write_report
 
@@ -183,6 +193,56 @@ async def _run(
         for model in (target, attacker, judge):
             if model is not None:
                 await model.aclose()
+
+
+def _on_ray(
+    config: RedteamConfig,
+    *,
+    run_id: str | None,
+    resume: bool,
+    retry_errors: bool,
+    options: dict[str, str],
+    no_cache: bool,
+    address: str | None,
+) -> RedteamReport:
+    """The run on Ray, its progress read from the store every worker writes to."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from redline.scale import Cluster, RedteamPlan, run_redteam_on
+    from redline.scale.evals import workers_store
+
+    plan = RedteamPlan(config, options, False if no_cache else None)  # probes load here
+    store = workers_store()
+    try:
+        cluster = Cluster(address)
+        try:
+            err_console.print(
+                f"run {run_id or plan.run_id} in {store.url} on {cluster.cpus} Ray CPU(s); if "
+                "stopped, the same command resumes it", highlight=False)
+            lines = not err_console.is_terminal  # a bar draws nothing into a pipe or a log
+            bar = Progress(TextColumn("[bold]red team[/] attempts stored"), BarColumn(),
+                           MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
+                           transient=True)
+            task = bar.add_task("", total=None)
+            started, shown = time.monotonic(), [-1]
+
+            def progress(done: int, total: int | None) -> None:
+                bar.update(task, completed=done, total=total)
+                tenth = max(1, total // 10) if total else None
+                step = done // tenth if tenth else int(time.monotonic() - started) // 10
+                if lines and step != shown[0]:
+                    shown[0] = step
+                    bar.console.print(f"red team: {done}{f'/{total}' if total else ''} attempts "
+                                      f"stored, {time.monotonic() - started:.0f} s",
+                                      highlight=False)
+
+            with bar:
+                return run_redteam_on(plan, cluster, store, run_id=run_id, resume=resume,
+                                      retry_errors=retry_errors, progress=progress)
+        finally:
+            cluster.close()
+    finally:
+        store.close()
 
 
 def _print_summary(report: RedteamReport) -> None:

@@ -70,6 +70,14 @@ class RedteamConfig(BaseModel):
         """Sampling parameters of the target (greedy: deterministic and cacheable)."""
         return GenerateParams(max_tokens=self.max_tokens, temperature=0.0)
 
+    def chunk_size(self) -> int:
+        """Attempts the runner generates, scores and writes together.
+
+        Every executor batches the same way: a scorer's numbers depend, in their last
+        digits, on what else is in its batch.
+        """
+        return max(32, 2 * self.concurrency)
+
 
 def load_plugins(modules: list[str]) -> None:
     """Import modules that register extra probes, transforms, attacks or scorers.
@@ -227,7 +235,7 @@ async def run_redteam(
         target, params=config.params(), scorers=scorers, success_scorer=config.success_scorer,
         store=store, run_id=run_id, concurrency=config.concurrency,
         budget=Budget(config.max_queries, config.max_seconds), stored=stored,
-        on_record=on_record, chunk_size=max(32, 2 * config.concurrency),
+        on_record=on_record, chunk_size=config.chunk_size(),
     )
     aux_queries = 0
     for name, run_attack, _ in attacks:

@@ -1,27 +1,32 @@
-"""Scale: run evals on a Ray cluster, with every sample in the store.
+"""Scale: run evals and red teams on a Ray cluster, with every attempt in the store.
 
-``redline eval --executor ray`` and ``eval-series --executor ray`` split the work into
-units (one target × one suite shard; one checkpoint), run each as a Ray task that keeps
-its model loaded, and rebuild the results from the store, so a killed worker's unit is
-retried and a killed driver resumes with nothing lost or done twice. Ray is imported
-only when a cluster is made (``pip install 'redline[scale]'``).
+``redline eval``, ``eval-series`` and ``redteam`` with ``--executor ray`` split the work
+into units (one target × one suite shard; one checkpoint; one attack × chain × shard of
+goals), run each as a Ray task that keeps its model loaded, and rebuild the results from
+the store, so a killed worker's unit is retried and a killed driver resumes with nothing
+lost or done twice. Ray is imported only when a cluster is made
+(``pip install 'redline[scale]'``).
 
 >>> from redline.scale import Cluster, eval_plan, run_plan
 """
 
 from redline.scale.cluster import Cluster
 from redline.scale.evals import Plan, eval_plan, run_plan, series_plan, series_runs
+from redline.scale.redteam import RedteamPlan, RedteamUnit, run_redteam_on
 from redline.scale.units import EvalUnit, Shard, UnitDone, execute_unit
 
 __all__ = [
     "Cluster",
     "EvalUnit",
     "Plan",
+    "RedteamPlan",
+    "RedteamUnit",
     "Shard",
     "UnitDone",
     "eval_plan",
     "execute_unit",
     "run_plan",
+    "run_redteam_on",
     "series_plan",
     "series_runs",
 ]

@@ -1,6 +1,7 @@
 """Running units on Ray: connect or start a cluster, submit, retry, show progress.
 
-Each unit is one Ray task (:func:`~redline.scale.units.execute_unit`) that Ray retries
+Each unit is one Ray task (:func:`~redline.scale.units.execute_unit` for evals,
+:func:`~redline.scale.redteam.execute_redteam_unit` for red teams) that Ray retries
 on another worker when its worker process or node dies (``max_retries``). Tasks of the
 same function reuse Ray's worker processes, and each process keeps its last target
 loaded, so the shards of one model are not a model load each. Progress is read from the
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from redline.errors import ConfigError, MissingExtraError, RedlineError
 
 if TYPE_CHECKING:
-    from redline.scale.units import EvalUnit
+    from pydantic import BaseModel
+
     from redline.store import Store
 
 RETRIES = 3
@@ -72,9 +74,19 @@ class Cluster:
         """CPUs the cluster has in all."""
         return int(self._ray.cluster_resources().get("CPU", 0))
 
-    def run(self, units: Sequence[EvalUnit], *, store: Store, run_id: str, total: int,
-            progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
+    def run(self, units: Sequence[BaseModel], *, store: Store, run_id: str, total: int | None,
+            progress: Callable[[int, int | None], None] | None = None,
+            execute: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+            ) -> list[dict[str, Any]]:
         """Run every unit to the end; what each did (:class:`~redline.scale.units.UnitDone`).
+
+        Args:
+            units: the units; each has a ``target`` (named when it fails).
+            store: where the workers write, counted for progress.
+            run_id: the run the units belong to.
+            total: attempts the run will have (None: not known in advance).
+            progress: called with (attempts stored, total) as workers store them.
+            execute: the function a worker runs on a unit's data (default: an eval unit's).
 
         Raises:
             RedlineError: a unit failed (its own error, or its worker died more than
@@ -83,7 +95,7 @@ class Cluster:
         from redline.scale.units import count_attempts, execute_unit
 
         ray = self._ray
-        task = ray.remote(num_cpus=1, max_retries=RETRIES)(execute_unit)
+        task = ray.remote(num_cpus=1, max_retries=RETRIES)(execute or execute_unit)
         pending = {task.remote(u.model_dump()): u for u in units}
         done: list[dict[str, Any]] = []
         last = -1
@@ -99,13 +111,13 @@ class Cluster:
                     if cause is not None:
                         raise cause from None
                     raise RedlineError(
-                        f"A unit of run {run_id} ({unit.target}) failed: "
+                        f"A unit of run {run_id} ({getattr(unit, 'target', '?')}) failed: "
                         f"{str(exc).strip().splitlines()[-1]}. Run the same command again to "
                         "resume; finished samples are kept."
                     ) from exc
                 except ray.exceptions.RayError as exc:
                     raise RedlineError(
-                        f"A unit of run {run_id} ({unit.target}) was lost: "
+                        f"A unit of run {run_id} ({getattr(unit, 'target', '?')}) was lost: "
                         f"{type(exc).__name__}. Run the same command again to resume."
                     ) from exc
             if progress is not None:

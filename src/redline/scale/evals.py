@@ -92,8 +92,9 @@ class Plan:
         return units
 
 
-Progress = Callable[[int, int], None]
-"""Called with (samples stored, samples in the run) as workers store them."""
+Progress = Callable[[int, int | None], None]
+"""Called with (attempts stored, attempts in the run, None when not known in advance) as
+workers store them."""
 
 
 def run_plan(plan: Plan, cluster: Cluster, store: Store, *,

@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -57,6 +57,21 @@ class EvalUnit(BaseModel):
     seed: int = 0
     size: int | None = None
     shards: list[Shard]
+
+
+class TargetRequest(Protocol):
+    """What a worker needs to load a unit's target (an eval or a red-team unit)."""
+
+    @property
+    def target(self) -> str: ...  # noqa: D102
+    @property
+    def options(self) -> dict[str, str]: ...  # noqa: D102
+    @property
+    def cache(self) -> bool | None: ...  # noqa: D102
+    @property
+    def model(self) -> str | None: ...  # noqa: D102
+    @property
+    def digest(self) -> bool: ...  # noqa: D102
 
 
 class UnitDone(BaseModel):
@@ -211,12 +226,21 @@ class _WorkerState:
             mine[ref.name] = self._scorers[key]
         return mine
 
+    def named_scorer(self, name: str) -> Scorer:
+        """A scorer with its default configuration, made once per process."""
+        from redline.scorers.base import get_scorer
+
+        key = content_hash(name, {})
+        if key not in self._scorers:
+            self._scorers[key] = get_scorer(name)
+        return self._scorers[key]
+
     def store(self, url: str) -> Store:
         if url not in self._stores:
             self._stores[url] = Store(url)
         return self._stores[url]
 
-    async def target(self, unit: EvalUnit) -> tuple[Target, dict[str, Any], float]:
+    async def target(self, unit: TargetRequest) -> tuple[Target, dict[str, Any], float]:
         """The unit's target, loaded once; its identity (fingerprint, model digest)."""
         from redline.attest.digest import digest_model
         from redline.evals.runner import model_path_of
