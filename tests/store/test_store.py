@@ -11,14 +11,72 @@ from redline.store import Store
 from redline.store.models import Base
 
 
-def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
+def _schema(url: str) -> tuple[list[object], dict[str, object]]:
+    """Differences from the models (alembic's autogenerate), and each table's full layout."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, inspect
 
-    store = Store(f"sqlite:///{tmp_path / 'r.db'}")
-    with store.engine.connect() as connection:
+    engine = create_engine(url)
+    with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert diff == []
+        found = inspect(connection)
+        layout: dict[str, object] = {
+            table: (
+                [(c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(table)],
+                sorted(
+                    (i["name"] or "", tuple(i["column_names"]), bool(i["unique"]))
+                    for i in found.get_indexes(table)
+                ),
+                found.get_pk_constraint(table)["constrained_columns"],
+                [
+                    (f["referred_table"], f["constrained_columns"])
+                    for f in found.get_foreign_keys(table)
+                ],
+            )
+            for table in sorted(found.get_table_names())
+        }
+    engine.dispose()
+    return diff, layout
+
+
+def test_migrations_create_exactly_the_models_schema(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from redline.store.db import MIGRATIONS, SCHEMA_HEAD
+
+    migrated_url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    migrated = Store(migrated_url)
+    with migrated.engine.begin() as connection:  # rebuild it through every migration
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+        command.upgrade(config, "head")
+    assert migrated.revision() == SCHEMA_HEAD
+    migrated.close()
+    created_url = f"sqlite:///{tmp_path / 'created.db'}"  # a new file: made at the head
+    Store(created_url).close()
+    migrated_diff, migrated_layout = _schema(migrated_url)
+    created_diff, created_layout = _schema(created_url)
+    assert migrated_diff == [] and created_diff == []
+    assert created_layout == migrated_layout
+
+
+def test_a_new_sqlite_store_is_made_without_loading_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    code = (
+        "import sys; from redline.store import Store; from redline.store.db import SCHEMA_HEAD; "
+        f"s = Store({url!r}); "
+        "assert s.revision() == SCHEMA_HEAD; s.create_run('redteam', 'mock'); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_schema_head_is_alembic_head_and_an_older_store_is_upgraded(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from redline import paths
 from redline._version import __version__
 from redline.errors import MissingExtraError, StoreError
-from redline.store.models import Attempt, Event, Finding, RateWindow, Run, utcnow
+from redline.store.models import Attempt, Base, Event, Finding, RateWindow, Run, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SCHEMA_HEAD = "0003"
@@ -52,15 +52,46 @@ class Store:
     def migrate(self) -> None:
         """Bring the schema to the newest migration.
 
-        A store already at :data:`SCHEMA_HEAD` is left alone without loading alembic,
-        which would cost every command that opens the store about 0.15 s.
+        A store already at :data:`SCHEMA_HEAD` is left alone, and a new SQLite file is made
+        at the head directly, without loading alembic, which would cost every command that
+        opens the store about 0.15 s.
         """
         # Two first runs on one new SQLite file: one makes it (WAL mode, tables) while the
         # other waits here, then finds it done.
         with _file_lock(self.url):
-            if self.revision() == SCHEMA_HEAD:
+            revision = self.revision()
+            if revision == SCHEMA_HEAD:
+                return
+            if revision is None and self._new_sqlite_file():
+                self._create_at_head()
                 return
             self._upgrade()
+
+    def _new_sqlite_file(self) -> bool:
+        if self.engine.dialect.name != "sqlite":
+            return False
+        with self.engine.connect() as connection:
+            tables = connection.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+            return not tables.all()
+
+    def _create_at_head(self) -> None:
+        """Make a new SQLite store's tables from the models and stamp it at the head revision.
+
+        The same schema the migrations build (a test compares them), without loading
+        alembic: a red-team run in a new home starts about 0.15 s sooner.
+        """
+        with self.engine.begin() as connection:
+            Base.metadata.create_all(connection)
+            connection.execute(
+                text(
+                    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+                )
+            )
+            connection.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                {"head": SCHEMA_HEAD},
+            )
 
     def _upgrade(self) -> None:
         from alembic import command
