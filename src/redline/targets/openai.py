@@ -85,12 +85,12 @@ class OpenAITarget:
         return self.spec
 
     # One client and semaphore per event loop: CLI commands and tests run several loops.
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> httpx.AsyncClient | None:
+        """The loop's httpx client; None when the loop sends through aiohttp instead."""
         import httpx
 
         loop_id = id(asyncio.get_running_loop())
-        client = self._clients.get(loop_id)
-        if client is None:
+        if loop_id not in self._fast:
             headers = {"Content-Type": "application/json"}
             key = os.environ.get(self.api_key_env)
             if key:
@@ -98,24 +98,27 @@ class OpenAITarget:
             from redline.targets.transport import fast_sender_for
 
             # Plain http (a local model server, the guard's upstream): aiohttp's client,
-            # a fraction of httpx's CPU per request; https and proxies keep httpx.
+            # a fraction of httpx's CPU per request; https and proxies keep httpx. The
+            # httpx client is made only where it sends (making one imports httpcore and
+            # anyio, about 30 ms of a red-team run's start-up).
             self._headers = headers
             self._fast[loop_id] = fast_sender_for(
                 self.base_url, max_connections=self._concurrency, timeout=self.timeout)
-            client = httpx.AsyncClient(
-                headers=headers,
-                timeout=httpx.Timeout(self.timeout),
-                limits=httpx.Limits(max_connections=self._concurrency),
-            )
-            self._clients[loop_id] = client
-        return client
+            if self._fast[loop_id] is None:
+                self._clients[loop_id] = httpx.AsyncClient(
+                    headers=headers,
+                    timeout=httpx.Timeout(self.timeout),
+                    limits=httpx.Limits(max_connections=self._concurrency),
+                )
+        return self._clients.get(loop_id)
 
     async def _post(
-        self, client: httpx.AsyncClient, url: str, payload: Any
+        self, client: httpx.AsyncClient | None, url: str, payload: Any
     ) -> StreamedResponse:
         """Send the POST (through aiohttp on plain http, see ``redline.targets.transport``)."""
         fast = self._fast.get(id(asyncio.get_running_loop()))
         if fast is None:
+            assert client is not None  # made by _client for every loop without a fast sender
             return await client.send(client.build_request("POST", url, json=payload),
                                      stream=True)
         # Encoded as httpx's json= would: compact, UTF-8.
