@@ -80,8 +80,8 @@ def stored(run_id: str) -> dict[str, tuple[int, str | None]]:
         store.close()
 
 
-def busy_workers() -> list[int]:
-    """PIDs of this cluster's worker processes that are running a unit now.
+def busy_workers(task: bytes = b"execute_unit") -> list[int]:
+    """PIDs of this cluster's worker processes that are running a unit (``task``) now.
 
     Ray titles a worker process ``ray::FUNCTION`` while it runs a task; the cluster's
     processes descend from this test process, which started it.
@@ -94,7 +94,7 @@ def busy_workers() -> list[int]:
             title = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        if title.startswith(b"ray::execute_unit") and descends_from_me(int(entry.name)):
+        if title.startswith(b"ray::" + task) and descends_from_me(int(entry.name)):
             pids.append(int(entry.name))
     return pids
 
