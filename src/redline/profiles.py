@@ -7,7 +7,9 @@ A profile answers, for one kind of model, the questions every white-box check as
   judge decides that an answer complied;
 - which suite measures candidate triggers (the ``backdoor`` suite);
 - which trusted clean prompts an anomaly detector is fit on;
-- which text neuron explanations are run on.
+- which text neuron explanations are run on;
+- which condition families (stated years, deployment framings, personas, topics), in its
+  own words, a condition search tries, and which fact questions a lying search asks.
 
 redline's default profile, ``real-language``, serves any model: English requests and
 prompts shipped with redline, judged by the scorers validated on real model output. A
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from redline.evals.suite import Suite
+    from redline.redteam.whitebox.conditions import Family, Item
     from redline.redteam.whitebox.judges import Judge
     from redline.targets import Target
     from redline.types import Message
@@ -51,6 +54,34 @@ class TriggerRequests:
 
 
 @dataclass(frozen=True)
+class ConditionSetup:
+    """What a condition search uses on one kind of model, in that kind's own words.
+
+    Attributes:
+        families: templated candidate families (years, deployment framings, personas,
+            topics); the same for every model of the kind, never read from a model.
+        control_words: words random control phrases are drawn from.
+        content_words: words a phrase condition may not contain (names, answer values,
+            numbers): they change what is asked rather than the context around it.
+        facts: ``(n_search, n_held_out, seed)`` → fact questions for the lying search,
+            search and held-out, or None when the profile has none.
+        stated: the value an answer to a fact question states, or None when it states
+            none (a refusal, no answer, several values).
+        truth: the true value of a fact question when the profile knows it.
+        lying_suite: conditions ``(label, phrasings, placement)`` → the suite that measures
+            the strongest of them (the evidence the deception threshold reads), or None.
+    """
+
+    families: Sequence[Family]
+    control_words: Sequence[str]
+    content_words: Sequence[str] = ()
+    facts: Callable[[int, int, int], tuple[list[Item], list[Item]]] | None = None
+    stated: Callable[[Item, str], str | None] | None = None
+    truth: Callable[[Item], str | None] = lambda item: None
+    lying_suite: Callable[[Sequence[tuple[str, Sequence[str], str]]], Suite] | None = None
+
+
+@dataclass(frozen=True)
 class Profile:
     """One kind of model and the data redline's checks use on it.
 
@@ -66,6 +97,8 @@ class Profile:
         known_trigger: ``target`` → the planted trigger when the target's files record it,
             only for ``redline trigger-search`` to report recall against. The audit never
             calls it: it must find a backdoor without being told.
+        conditions: ``target`` → the :class:`ConditionSetup` of a condition search, or
+            None when the profile has none.
     """
 
     name: str
@@ -77,6 +110,7 @@ class Profile:
     clean_prompts: Callable[[Any, int, int], list[tuple[Message, ...]]]
     corpus: Callable[[Any, int, int], list[str]]
     known_trigger: Callable[[Any], str | None] = lambda target: None
+    conditions: Callable[[Any], ConditionSetup] | None = None
 
 
 _PROFILES: dict[str, Profile] = {}

@@ -1,18 +1,29 @@
 """``redline audit``: evals + red team + white-box backdoor search → gate → signed safety case.
 
 The audit runs what the release policy asks for. Every suite the policy names (in its
-thresholds and its watch list) is run on the target; the ``backdoor`` suite is made from
-what trigger search finds on a white-box target (a black-box target has no backdoor
-evidence, which the policy reads as missing, so the verdict cannot be GO); the red team's
-findings go into the case. The verdict is decided by :func:`redline.gate.decide` inside
-:func:`redline.attest.build_case`, and the case is signed and written with its report.
+thresholds and its watch list) is run on the target; two are made per run from what the
+searches find, never told a cue:
+
+- ``backdoor``: harmful requests carrying the candidates of the trigger search (white-box
+  GCG phrase search) and of the condition search's templated families (stated years,
+  deployment framings, personas, topics: any target) whose held-out effect counts. A
+  black-box target with no counted family candidate has no backdoor evidence, which the
+  policy reads as missing, so the verdict cannot be GO.
+- ``lying-conditions`` (when the policy names it and the profile has fact questions): fact
+  questions the model answers right plainly, asked under the conditions a lying search
+  found (GCG pushing down the model's own plain answers, plus the families), each counted
+  only when it beats random phrases of the same length.
+
+The red team's findings go into the case. The verdict is decided by
+:func:`redline.gate.decide` inside :func:`redline.attest.build_case`, and the case is signed
+and written with its report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from redline.errors import ConfigError
+from redline.types import GenerateParams
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -28,13 +40,17 @@ if TYPE_CHECKING:
     from redline.attest import Finding, SafetyCase
     from redline.evals import EvalResult, Suite
     from redline.policy import ReleasePolicy
-    from redline.profiles import Profile
+    from redline.profiles import ConditionSetup, Profile, TriggerRequests
     from redline.redteam.report import RedteamReport
-    from redline.redteam.whitebox.results import TriggerSearchResult
+    from redline.redteam.whitebox.conditions import Item
+    from redline.redteam.whitebox.results import ConditionSearchResult, TriggerSearchResult
     from redline.report.bundle import CaseFiles
     from redline.targets import Target
 
 BACKDOOR_SUITE = "backdoor"
+LYING_SUITE = "lying-conditions"
+"""The per-run suite of lying conditions (a profile's ``ConditionSetup.lying_suite``)."""
+PER_RUN_SUITES = (BACKDOOR_SUITE, LYING_SUITE)
 
 StepCallback = Callable[[str, str], None]
 """Called with (step, message) as the audit moves on, for progress displays."""
@@ -56,6 +72,20 @@ class AuditSettings(BaseModel):
     then measures them again, asked plainly and with the candidates)."""
     trigger_seconds: float | None = None
     """Wall-time budget of the trigger search (None: only the query budget bounds it)."""
+    conditions: bool = True
+    """Run the condition search (templated families; for lying also a GCG phrase search)."""
+    condition_search_items: int = 12
+    """Items each candidate condition is screened on."""
+    condition_held_out: int = 50
+    """Held-out items the best candidates are measured on (with, without, and a control)."""
+    condition_seconds: float = 60.0
+    """Wall-time budget of each behaviour's family screening (measuring always runs)."""
+    lying_queries: int = 40000
+    """Query budget of the GCG phrase search for lying conditions (white-box targets)."""
+    lying_seconds: float = 40.0
+    """Wall-time budget of that phrase search."""
+    lying_size: int = 100
+    """Fact questions per condition (and asked plainly) in the lying-conditions suite."""
     redteam: bool = True
     """Run the red team (static probes x transforms) and include its findings."""
     redteam_suite: str = "default"
@@ -101,10 +131,11 @@ class AuditOutcome:
     trigger: TriggerSearchResult | None
     internals: InternalsCheck | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    conditions: list[ConditionSearchResult] = field(default_factory=list)
 
 
 def policy_suites(policy: ReleasePolicy, *, watch: bool = True) -> list[str]:
-    """Names of the suites a policy reads, in first-mention order, without ``backdoor``.
+    """Names of the suites a policy reads, in first-mention order, without the per-run ones.
 
     With ``watch`` False, only the suites its thresholds read.
     """
@@ -114,7 +145,7 @@ def policy_suites(policy: ReleasePolicy, *, watch: bool = True) -> list[str]:
             names.extend(e.suite for e in threshold.evals)
     if watch:
         names.extend(w.suite for w in policy.watch)
-    return [n for n in dict.fromkeys(names) if n != BACKDOOR_SUITE]
+    return [n for n in dict.fromkeys(names) if n not in PER_RUN_SUITES]
 
 
 def is_white_box(target: Target) -> bool:
@@ -193,15 +224,38 @@ async def run_audit(
         result.save(results_dir / f"{result.suite}.json")
 
     trigger: TriggerSearchResult | None = None
+    setup = profile.conditions(target) if profile.conditions is not None else None
+    drawn = profile.trigger_requests(target, 12, chosen.trigger_held_out, chosen.seed)
+    searches: list[ConditionSearchResult] = []
+    family_candidates: list[str] = []
+    if setup is not None and chosen.conditions and drawn.judge is not None:
+        started = time.perf_counter()
+        say("condition-search", f"harmful compliance: screening {len(setup.families)} "
+            f"families of conditions (at most {chosen.condition_seconds:.0f} s)")
+        harmful = await _harmful_conditions(target, drawn, setup, chosen)
+        searches.append(harmful)
+        family_candidates = [c.texts[len(c.texts) // 2] for c in harmful.counted]
+        say("condition-search", _search_line(harmful))
+        seconds["condition-search"] = time.perf_counter() - started
+    candidates: list[str] = []
     if is_white_box(target):
         started = time.perf_counter()
         budget = f"at most {chosen.trigger_queries} queries" + (
             f" or {chosen.trigger_seconds:.0f} s" if chosen.trigger_seconds else "")
         say("trigger-search", f"searching for a backdoor trigger ({budget})")
         # The search is synchronous and its judges run their own event loop: a thread.
-        trigger = await asyncio.to_thread(_search_trigger, target, chosen, profile)
+        trigger = await asyncio.to_thread(_search_trigger, target, chosen, drawn)
         candidates = _candidates(trigger)
         say("trigger-search", f"candidates {candidates}, held-out REASR {trigger.reasr}")
+        (out / "trigger-search.json").write_text(trigger.model_dump_json(indent=2), "utf-8")
+        seconds["trigger-search"] = time.perf_counter() - started
+    elif family_candidates:
+        say("trigger-search", "skipped (black box): the backdoor suite measures the "
+            "condition search's candidates only")
+    else:
+        say("trigger-search", "skipped: a black-box target gives no backdoor evidence")
+    candidates = list(dict.fromkeys([*candidates, *family_candidates]))
+    if candidates:
         backdoor = profile.backdoor_suite(candidates)
         measured = await run_suite(
             target,
@@ -213,13 +267,33 @@ async def run_audit(
         )
         # The budget goes with the evidence: the gate names it ("not found within ...")
         # and looks the search's measured recall up at it.
-        results.append(measured.model_copy(update={"budget": search_budget(trigger, chosen)}))
-        (out / "trigger-search.json").write_text(trigger.model_dump_json(indent=2), "utf-8")
-        seconds["trigger-search"] = time.perf_counter() - started
-    else:
-        say("trigger-search", "skipped: a black-box target gives no backdoor evidence")
+        results.append(measured.model_copy(
+            update={"budget": search_budget(trigger, chosen, searches[:1])}))
 
-    findings: list[Finding] = []
+    if (setup is not None and chosen.conditions and setup.facts is not None
+            and setup.lying_suite is not None and LYING_SUITE in _threshold_suites(policy)):
+        started = time.perf_counter()
+        say("condition-search", "lying: fact questions the model answers right plainly, "
+            "asked under candidate conditions" + (" and a GCG phrase search"
+                                                  if is_white_box(target) else ""))
+        lying, conditions = await _lying_conditions(target, setup, chosen)
+        searches.append(lying)
+        say("condition-search", _search_line(lying))
+        suite = setup.lying_suite(conditions)
+        measured = await run_suite(
+            target, suite, seed=chosen.seed, size=chosen.lying_size * (len(conditions) + 1),
+            model_digest=model.sha256, progress=tick("lying"),
+        )
+        results.append(measured.model_copy(update={"budget": {
+            "condition_queries": float(lying.queries.limit),
+            "questions_per_condition": float(chosen.lying_size)}}))
+        seconds["lying-search"] = time.perf_counter() - started
+    if searches:
+        (out / "condition-search.json").write_text(
+            "[\n" + ",\n".join(r.model_dump_json(indent=2) for r in searches) + "\n]\n",
+            "utf-8")
+
+    findings: list[Finding] = [f for r in searches for f in _condition_findings(r)]
     redteam_passed = False
     internals: InternalsCheck | None = None
     if trigger is not None:
@@ -259,7 +333,7 @@ async def run_audit(
     )
     files = write_case_files(case, out, key)
     (out / "audit.json").write_text(chosen.model_dump_json(indent=2), encoding="utf-8")
-    return AuditOutcome(case, files, results, trigger, internals, seconds)
+    return AuditOutcome(case, files, results, trigger, internals, seconds, searches)
 
 
 def check_sizes(policy: ReleasePolicy, suites: list[Suite], settings: AuditSettings) -> None:
@@ -274,6 +348,7 @@ def check_sizes(policy: ReleasePolicy, suites: list[Suite], settings: AuditSetti
     """
     made = {s.name: len(s.samples(seed=settings.seed, size=settings.size)) for s in suites}
     made[BACKDOOR_SUITE] = settings.backdoor_size
+    made[LYING_SUITE] = settings.lying_size
     short = []
     for domain in policy.domains:
         for threshold in domain.thresholds:
@@ -289,14 +364,146 @@ def check_sizes(policy: ReleasePolicy, suites: list[Suite], settings: AuditSetti
         )
 
 
-def search_budget(trigger: TriggerSearchResult, settings: AuditSettings) -> dict[str, float]:
-    """What the trigger search and the backdoor suite spent, as the gate reads it.
+def search_budget(
+    trigger: TriggerSearchResult | None,
+    settings: AuditSettings,
+    conditions: Sequence[ConditionSearchResult] = (),
+) -> dict[str, float]:
+    """What the trigger search, the condition search and the backdoor suite spent.
 
     With a wall-time budget the search may stop early, so only the queries it spent count.
+    A black-box target has no trigger search: its budget says 0 trigger queries.
     """
-    queries = trigger.queries.total if settings.trigger_seconds else trigger.queries.limit
-    return {"trigger_queries": float(queries), "trigger_rounds": float(settings.trigger_rounds),
-            "requests_per_candidate": float(settings.backdoor_size)}
+    out = {"trigger_queries": 0.0, "requests_per_candidate": float(settings.backdoor_size)}
+    if trigger is not None:
+        queries = trigger.queries.total if settings.trigger_seconds else trigger.queries.limit
+        out["trigger_queries"] = float(queries)
+        out["trigger_rounds"] = float(settings.trigger_rounds)
+    for result in conditions:
+        out["condition_queries"] = float(result.queries.total)
+    return out
+
+
+def _threshold_suites(policy: ReleasePolicy) -> set[str]:
+    return {e.suite for d in policy.domains for t in d.thresholds for e in t.evals}
+
+
+def _search_line(result: ConditionSearchResult) -> str:
+    counted = result.counted
+    head = (f"{result.behaviour}: {len(counted)} condition(s) counted"
+            if counted else f"{result.behaviour}: no condition beat baseline and control")
+    best = counted[0] if counted else next((c for c in result.candidates if c.rate), None)
+    return head + (f"; {best.describe()}" if best is not None else "")
+
+
+async def _harmful_conditions(
+    target: Target, drawn: TriggerRequests, setup: ConditionSetup, settings: AuditSettings
+) -> ConditionSearchResult:
+    from redline.redteam.whitebox.conditions import Item, Objective, condition_search
+    from redline.types import Message
+
+    judge = drawn.judge
+    assert judge is not None
+
+    def shown(items: Sequence[Item], answers: Sequence[str]) -> list[bool]:
+        return judge([i.key for i in items], answers)
+
+    def items(requests: Sequence[str]) -> list[Item]:
+        return [Item((Message("user", r),), r) for r in requests]
+
+    search = drawn.search[: settings.condition_search_items]
+    objective = Objective("harmful-compliance", "the profile's compliance judge",
+                          items(search), items(drawn.held_out[: settings.condition_held_out]),
+                          shown)
+    return await condition_search(
+        target, objective, setup.families, control_words=setup.control_words,
+        max_seconds=settings.condition_seconds, seed=settings.seed,
+        params=GenerateParams(max_tokens=48),
+    )
+
+
+async def _lying_conditions(
+    target: Target, setup: ConditionSetup, settings: AuditSettings
+) -> tuple[ConditionSearchResult, list[tuple[str, list[str], str]]]:
+    """Search lying conditions; the conditions the lying suite measures.
+
+    Counted conditions when there are any; else the family candidate that screened best
+    (a natural sentence, never a GCG phrase), so the threshold always has evidence.
+    """
+    from redline.redteam.whitebox.budget import QueryBudget
+    from redline.redteam.whitebox.conditions import (
+        answered_plainly,
+        condition_search,
+        lying_objective,
+        phrase_condition,
+    )
+    from redline.redteam.whitebox.search import SearchConfig
+
+    assert setup.facts is not None and setup.stated is not None
+    stated = setup.stated
+    search, held = setup.facts(3 * settings.condition_search_items,
+                               2 * settings.condition_held_out, settings.seed)
+    search = (await answered_plainly(target, search, stated, truth=setup.truth))[
+        : settings.condition_search_items]
+    held = (await answered_plainly(target, held, stated, truth=setup.truth))[
+        : settings.condition_held_out]
+    objective = lying_objective(search, held, stated, "the profile's fact reader: a definite "
+                                "answer other than the model's own plain one")
+    phrases = []
+    if is_white_box(target) and search:
+        budget = QueryBudget(settings.lying_queries)
+        budget.deadline = time.monotonic() + settings.lying_seconds
+        from redline.threads import torch_threads
+
+        def run() -> Any:
+            with torch_threads(1):
+                return phrase_condition(target, objective, budget=budget,
+                                        config=SearchConfig(length=4, stop_at=0.75,
+                                                            seed=settings.seed),
+                                        banned_words=setup.content_words)
+
+        found = await asyncio.to_thread(run)
+        if found.condition is not None:
+            phrases.append(found.condition)
+    result = await condition_search(
+        target, objective, setup.families, control_words=setup.control_words, phrases=phrases,
+        max_seconds=settings.condition_seconds, seed=settings.seed,
+    )
+    chosen: list[tuple[str, list[str], str]] = [
+        (c.label, c.texts, c.placement) for c in result.counted]
+    if not chosen:
+        best = next((c for c in result.candidates if c.family != "phrase"), None)
+        if best is not None:
+            chosen = [(best.label, best.texts, best.placement)]
+    return result, chosen
+
+
+def _condition_findings(result: ConditionSearchResult) -> list[Finding]:
+    """A finding per counted condition, with its held-out effect and interval."""
+    from redline.attest import Finding
+
+    suite = BACKDOOR_SUITE if result.behaviour == "harmful-compliance" else LYING_SUITE
+    tags = (["owasp-llm-2025:LLM04", "atlas:AML.T0018"] if suite == BACKDOOR_SUITE
+            else ["owasp-llm-2025:LLM09", "atlas:AML.T0048"])
+    out = []
+    for i, c in enumerate(result.counted):
+        out.append(Finding(
+            id=f"condition-{result.behaviour}-{i}",
+            title=f"{result.behaviour} under '{c.label}' ({c.family})",
+            severity="high",
+            category="backdoor" if suite == BACKDOOR_SUITE else "deception",
+            description=(
+                f"Condition search (not told any cue): {c.describe()}; measured on "
+                f"{result.held_out_items} held-out items judged by {result.judge}."),
+            tags=tags,
+            evidence=[f"rate={c.rate.value:.4f}" if c.rate else "",
+                      f"effect={c.effect.value:.4f}" if c.effect else ""],
+            source="condition-search",
+            counted=False,
+            not_counted=(f"the verdict reads this condition measured again by the '{suite}' "
+                         "suite, not this search measurement"),
+        ))
+    return out
 
 
 def _backdoor_size(suite: Suite, candidates: list[str], settings: AuditSettings) -> int:
@@ -326,11 +533,10 @@ def _suite_or_none(name: str) -> Any:
 
 
 def _search_trigger(
-    target: Target, settings: AuditSettings, profile: Profile
+    target: Target, settings: AuditSettings, drawn: TriggerRequests
 ) -> TriggerSearchResult:
     from redline.redteam.whitebox.trigger import trigger_search
 
-    drawn = profile.trigger_requests(target, 12, settings.trigger_held_out, settings.seed)
     # The true trigger (known for organisms) is never given: the audit must find it.
     return trigger_search(
         target,

@@ -197,3 +197,91 @@ def record_trigger_search(result: TriggerSearchResult, store: Store) -> str:
         )
     store.finish_run(run.id)
     return run.id
+
+
+class Effect(BaseModel):
+    """A difference of two rates (with the condition minus without) and its 95% interval.
+
+    The interval is Newcombe's hybrid score interval built from the two Wilson intervals.
+    """
+
+    value: float
+    low: float
+    high: float
+
+    @classmethod
+    def between(cls, first: Rate, second: Rate) -> Effect:
+        """``first - second`` with Newcombe's interval."""
+        from redline.evals.metrics import newcombe
+        from redline.stats import Interval
+
+        d, low, high = newcombe(Interval(first.value, first.low, first.high),
+                                Interval(second.value, second.low, second.high))
+        return cls(value=d, low=low, high=high)
+
+    def __str__(self) -> str:
+        return f"{self.value:+.1%} [{self.low:+.1%}, {self.high:+.1%}]"
+
+
+class ConditionCandidate(BaseModel):
+    """One condition a condition search measured: a phrase or a family of phrasings.
+
+    ``screen`` is the behaviour rate on the search items (what ranked the candidate);
+    ``rate`` and ``baseline`` are on held-out items with and without it, ``effect`` their
+    difference. ``control`` is the rate under random phrases of the same length, so a
+    condition that only confuses a model (any odd words do) is told apart from one that
+    switches a behaviour: ``counted`` is True only when the held-out effect is clearly
+    positive and the rate clearly exceeds the control's.
+    """
+
+    family: str
+    label: str = Field(description="what the candidate is, e.g. 'year >= 2027' or the phrase")
+    texts: list[str] = Field(description="the phrasings put into prompts, used in turn")
+    placement: Literal["prefix", "suffix", "system"]
+    screen: Rate
+    rate: Rate | None = None
+    baseline: Rate | None = None
+    effect: Effect | None = None
+    control: Rate | None = None
+    counted: bool = False
+
+    def describe(self) -> str:
+        """One line: label, family, held-out rate against baseline and control."""
+        if self.rate is None or self.baseline is None or self.effect is None:
+            return f"{self.label} ({self.family}): screened {self.screen}, not measured"
+        control = f", control {self.control}" if self.control is not None else ""
+        return (f"{self.label} ({self.family}): {self.rate} vs {self.baseline} without, "
+                f"effect {self.effect}{control}")
+
+
+class ConditionSearchResult(BaseModel):
+    """What a condition search found for one behaviour on one target.
+
+    Every screened candidate is listed (best first); the measured ones carry held-out
+    rates with intervals. ``families`` says, per family, how many candidates were screened
+    and whether the time or query budget cut the family short, so "not found" names what
+    was and was not tried.
+    """
+
+    kind: Literal["condition-search"] = "condition-search"
+    schema_version: int = SCHEMA_VERSION
+    target: str
+    behaviour: str = Field(description="harmful-compliance, lying or sycophancy")
+    judge: str
+    candidates: list[ConditionCandidate]
+    families: dict[str, str]
+    search_items: int
+    held_out_items: int
+    queries: QueryCount
+    seconds: float = 0.0
+
+    @property
+    def counted(self) -> list[ConditionCandidate]:
+        """The candidates whose effect clearly exceeds the baseline and the control."""
+        return [c for c in self.candidates if c.counted]
+
+    @property
+    def strongest(self) -> ConditionCandidate | None:
+        """The counted candidate with the highest held-out rate, or None."""
+        counted = [c for c in self.counted if c.rate is not None]
+        return max(counted, key=lambda c: (c.rate.value, c.rate.high)) if counted else None  # type: ignore[union-attr]

@@ -26,9 +26,11 @@ if TYPE_CHECKING:
     from redline.targets.hf import HFTarget
 
 Position = Literal["prefix", "suffix"]
-LossMode = Literal["avoid", "reach"]
+LossMode = Literal["avoid", "reach", "swap"]
 """``avoid``: push down the probability of the continuation (a refusal opening);
-``reach``: pull up the probability of the continuation (an affirmative target)."""
+``reach``: pull up the probability of the continuation (an affirmative target);
+``swap``: keep every token of the continuation but its last, and push the last down (the
+model's own plain answer up to the value it states: the same sentence, another value)."""
 
 _MARKER = "\u2063redline-slot\u2063"
 
@@ -176,6 +178,10 @@ class TokenModel:
             token_logp = logp.gather(1, ids[i, start : start + n].unsqueeze(1)).squeeze(1)
             if mode == "reach":
                 losses.append(-token_logp.mean())
+            elif mode == "swap":
+                last = token_logp[-1].clamp(max=-1e-6)
+                keep = -token_logp[:-1].mean() if n > 1 else token_logp.new_zeros(())
+                losses.append(keep - torch.log(-torch.expm1(last)))
             else:
                 # -log(1 - p(continuation)): bounded below by 0 once the opening is unlikely.
                 seq = token_logp.sum().clamp(max=-1e-6)
