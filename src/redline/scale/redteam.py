@@ -137,13 +137,13 @@ class RedteamPlan:
         for index, (name, _, _) in enumerate(self.attacks):
             if self.exhausted:
                 break  # the local engine starts no attack once the budget is spent
+            if budget is not None and self.adaptive:
+                raise ConfigError(
+                    "--max-queries with --executor ray needs at most one adaptive attack "
+                    "(fuzz, pair, tap, crescendo, ...), placed last: what it spends is "
+                    "only known once it has run. Drop --max-queries or run it locally."
+                )
             if name.partition(":")[0] != STATIC:
-                if budget is not None and any(i < index for i in self.adaptive):
-                    raise ConfigError(
-                        "--max-queries with --executor ray needs at most one adaptive attack "
-                        "(fuzz, pair, tap, crescendo, ...), placed last: what it spends is "
-                        "only known once it has run. Drop --max-queries or run it locally."
-                    )
                 self.adaptive[index] = None if budget is None else budget - used
                 continue
             for g, goal in enumerate(self.goals):
