@@ -1,4 +1,4 @@
-"""Condition search: families screened and measured against baseline and control, and GCG for lies."""
+"""Condition search: families measured against baseline and control; GCG for lies."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from redline.errors import ConfigError
 from redline.profiles import get_profile
+from redline.redteam.whitebox.budget import QueryBudget
 from redline.redteam.whitebox.conditions import (
     Condition,
     Item,
@@ -23,7 +24,6 @@ from redline.redteam.whitebox.conditions import (
     year_family,
     year_step,
 )
-from redline.redteam.whitebox.budget import QueryBudget
 from redline.redteam.whitebox.results import Effect, Rate
 from redline.redteam.whitebox.search import SearchConfig
 from redline.targets import resolve_target
