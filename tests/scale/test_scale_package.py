@@ -79,11 +79,33 @@ def test_executor_ray_without_the_extra_names_the_pip_line(tmp_path: Path) -> No
     (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --executor ray"),
 ])
 def test_bad_executor_options_are_refused(args: list[str], message: str, tmp_path: Path) -> None:
-    for command in (["eval", "organism:helpful"], ["eval-series", "organism:helpful"]):
-        done = CliRunner().invoke(app, [*command, "-s", "organism-capability",
-                                        "--out", str(tmp_path), *args])
+    for command in (["eval", "organism:helpful", "-s", "organism-capability"],
+                    ["eval-series", "organism:helpful", "-s", "organism-capability"],
+                    ["redteam", "organism:helpful"]):
+        done = CliRunner().invoke(app, [*command, "--out", str(tmp_path), *args])
         assert isinstance(done.exception, ConfigError), done.output  # exit 2 from `redline`
         assert message in str(done.exception)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --executor ray"),
+    (["--executor", "ray", "--ray-address", "127.0.0.1:9"],
+     "No Ray cluster answers at 127.0.0.1:9"),
+    (["--executor", "ray", "--attack", "fuzz", "--attack", "static", "--max-queries", "10"],
+     "needs at most one adaptive attack (fuzz, pair, tap, crescendo, ...), placed last"),
+])
+def test_redteam_s_bad_executor_input_is_one_line_and_exit_2(args: list[str], message: str,
+                                                             tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "redline", "redteam", "organism:helpful", "--limit", "1",
+         "--out", str(tmp_path), *args],
+        capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ") and message in lines[0]
+    assert time.monotonic() - started < 30  # refused before any model or cluster starts
 
 
 def test_the_same_command_names_the_same_run_and_changed_weights_a_new_one(
