@@ -265,12 +265,17 @@ async def condition_search(
     base = await ask.rate(objective.search, None, "screen-baseline")
     screened: list[tuple[Condition, Rate]] = []
     notes: dict[str, str] = {}
+    # Round robin over the families, so a time budget cut leaves every family tried.
+    rates: dict[str, list[tuple[Condition, Rate]]] = {f.name: [] for f in families}
+    longest = max((len(f.conditions) for f in families), default=0)
+    order = [(f.name, f.conditions[k]) for k in range(longest) for f in families
+             if k < len(f.conditions)]
+    for name, condition in order:
+        if ask.late() or not budget.can_spend(len(objective.search)):
+            break
+        rates[name].append((condition, await ask.rate(objective.search, condition, "screen")))
     for family in families:
-        done: list[tuple[Condition, Rate]] = []
-        for condition in family.conditions:
-            if ask.late() or not budget.can_spend(len(objective.search)):
-                break
-            done.append((condition, await ask.rate(objective.search, condition, "screen")))
+        done = rates[family.name]
         left = len(family.conditions) - len(done)
         notes[family.name] = f"{len(done)} of {len(family.conditions)} screened" + (
             f"; {left} not screened within the budget" if left else "")
