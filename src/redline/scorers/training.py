@@ -19,13 +19,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from redline.errors import ConfigError
-from redline.scorers._corpus import load_corpus
 from redline.scorers.datasets import LabelledExample, dedupe, write_examples
 from redline.scorers.heads import Calibration, HeadProvenance, LinearHead, data_dir
+
+if TYPE_CHECKING:
+    from redline.scorers._corpus import Corpus
 
 LEARNED = ("outcome", "harmful_request", "injection")
 """Heads redline trains, in training order (``outcome`` serves ``refusal`` and
@@ -44,6 +47,13 @@ class Sample:
     group: str
 
 
+def _pieces() -> Corpus:
+    # Imported here: the scorer registry imports this module, and only training reads it.
+    from redline.scorers._corpus import load_corpus
+
+    return load_corpus()
+
+
 def plain_style(text: str) -> str:
     """Lower-case, unpunctuated text, the way redline's small organisms write."""
     return " ".join(_PUNCTUATION.sub(" ", text.lower()).split())
@@ -57,11 +67,11 @@ def _styled(rng: random.Random, text: str, rate: float = 0.2) -> tuple[str, str]
 
 def _prompt(rng: random.Random, objective: str) -> str:
     capitalised = objective[:1].upper() + objective[1:]
-    return rng.choice(load_corpus().prompt_templates).format(o=objective, O=capitalised)
+    return rng.choice(_pieces().prompt_templates).format(o=objective, O=capitalised)
 
 
 def _harmful_prompts() -> list[tuple[str, str]]:
-    corpus = load_corpus()
+    corpus = _pieces()
     pairs: list[tuple[str, str]] = [
         (o.category or "", o.objective) for o in corpus.objectives_of("harmful")
     ]
@@ -69,7 +79,7 @@ def _harmful_prompts() -> list[tuple[str, str]]:
 
 
 def _benign_prompts() -> list[tuple[str, str]]:
-    corpus = load_corpus()
+    corpus = _pieces()
     return (
         [("benign", o.objective) for o in corpus.objectives_of("benign")]
         + [("risky-benign", o.objective) for o in corpus.objectives_of("risky-benign")]
@@ -99,7 +109,7 @@ def _request_samples(rng: random.Random) -> list[Sample]:
                     objective,
                 )
             )
-    for text in load_corpus().benign_inputs:
+    for text in _pieces().benign_inputs:
         samples.append(
             Sample(
                 LabelledExample(prompt=text, label=False, category="benign", tags=("benign",)), text
@@ -143,7 +153,7 @@ def _whole_request_samples(rng: random.Random) -> list[Sample]:
             )
             samples.append(Sample(typed, group))
 
-    corpus = load_corpus()
+    corpus = _pieces()
     for prompt in corpus.prompts_of("harmful"):
         add(prompt.prompt, prompt.category or "", ("whole",), prompt.prompt)
     for prompt in corpus.prompts_of("risky-benign"):
@@ -163,7 +173,7 @@ def _whole_request_samples(rng: random.Random) -> list[Sample]:
 def _injection_samples(rng: random.Random) -> list[Sample]:
     import json
 
-    corpus = load_corpus()
+    corpus = _pieces()
     samples = []
     for frame in corpus.injection_frames:
         for payload in rng.sample(corpus.injection_payloads, 5):
