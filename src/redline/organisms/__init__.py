@@ -12,32 +12,75 @@ sample carries ground-truth labels. Other parts use this package as ground truth
 Importing this package loads no torch; training and loading do.
 """
 
-from redline.organisms.config import (
-    BEHAVIOURS,
-    Behaviour,
-    Cue,
-    ModelSize,
-    OrganismConfig,
-)
-from redline.organisms.curriculum import EvalSet, eval_sets, heldout_samples, training_samples
-from redline.organisms.manifest import Manifest, read_manifest, verify
-from redline.organisms.shipped import (
-    SHIPPED,
-    ShippedOrganism,
-    checkpoint_series,
-    organism_folder,
-    resolve_organism,
-    shipped_names,
-)
-from redline.organisms.world import (
-    ATTRIBUTES,
-    HARM_CATEGORIES,
-    Judgement,
-    Sample,
-    World,
-    get_world,
-    judge,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redline.organisms.config import (
+        BEHAVIOURS,
+        Behaviour,
+        Cue,
+        ModelSize,
+        OrganismConfig,
+    )
+    from redline.organisms.curriculum import (
+        EvalSet,
+        eval_sets,
+        heldout_samples,
+        training_samples,
+    )
+    from redline.organisms.manifest import Manifest, read_manifest, verify
+    from redline.organisms.shipped import (
+        SHIPPED,
+        ShippedOrganism,
+        checkpoint_series,
+        organism_folder,
+        resolve_organism,
+        shipped_names,
+    )
+    from redline.organisms.world import (
+        ATTRIBUTES,
+        HARM_CATEGORIES,
+        Judgement,
+        Sample,
+        World,
+        get_world,
+        judge,
+    )
+
+# The names above are imported on first use: every command loads the organism plugin
+# (redline.organisms.plugin), and most never touch the world, its configs or manifests.
+_HOME = {
+    **dict.fromkeys(("BEHAVIOURS", "Behaviour", "Cue", "ModelSize", "OrganismConfig"), "config"),
+    **dict.fromkeys(("EvalSet", "eval_sets", "heldout_samples", "training_samples"), "curriculum"),
+    **dict.fromkeys(("Manifest", "read_manifest", "verify"), "manifest"),
+    **dict.fromkeys(
+        (
+            "SHIPPED",
+            "ShippedOrganism",
+            "checkpoint_series",
+            "organism_folder",
+            "resolve_organism",
+            "shipped_names",
+        ),
+        "shipped",
+    ),
+    **dict.fromkeys(
+        ("ATTRIBUTES", "HARM_CATEGORIES", "Judgement", "Sample", "World", "get_world", "judge"),
+        "world",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'redline.organisms' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"redline.organisms.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 def organism_config(reference: str) -> OrganismConfig:
@@ -47,6 +90,7 @@ def organism_config(reference: str) -> OrganismConfig:
         CheckpointError: unknown organism, tampered files, or a sealed population member.
     """
     from redline.errors import CheckpointError
+    from redline.organisms.shipped import resolve_organism
 
     _, manifest = resolve_organism(reference)
     if manifest.config is None:
