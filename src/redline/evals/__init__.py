@@ -6,6 +6,9 @@ order, fits a trend per metric and flags capability jumps.
 >>> from redline.evals import get_suite, run_suite
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from redline.evals import matching as _matching  # noqa: F401  (registers answer_match)
 from redline.evals.metrics import (
     Metric,
@@ -23,18 +26,6 @@ from redline.evals.results import (
     ScorerRecord,
     load_results,
 )
-from redline.evals.runner import run_suite, run_suites
-from redline.evals.series import (
-    Checkpoint,
-    CheckpointResults,
-    MetricTrend,
-    SeriesFlag,
-    SeriesResult,
-    TrendPoint,
-    analyse_series,
-    discover_checkpoints,
-    run_series,
-)
 from redline.evals.suite import (
     DatasetFactory,
     Sample,
@@ -45,6 +36,50 @@ from redline.evals.suite import (
     suite,
     suites,
 )
+
+if TYPE_CHECKING:
+    from redline.evals.runner import run_suite, run_suites
+    from redline.evals.series import (
+        Checkpoint,
+        CheckpointResults,
+        MetricTrend,
+        SeriesFlag,
+        SeriesResult,
+        TrendPoint,
+        analyse_series,
+        discover_checkpoints,
+        run_series,
+    )
+
+# Imported on first use: the organism plugin, which every command loads, needs suites and
+# metrics, not runs, series, trends and the release policy.
+_HOME = {
+    **dict.fromkeys(("run_suite", "run_suites"), "runner"),
+    **dict.fromkeys(
+        (
+            "Checkpoint",
+            "CheckpointResults",
+            "MetricTrend",
+            "SeriesFlag",
+            "SeriesResult",
+            "TrendPoint",
+            "analyse_series",
+            "discover_checkpoints",
+            "run_series",
+        ),
+        "series",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'redline.evals' has no attribute '{name}'")
+    value = getattr(importlib.import_module(f"redline.evals.{home}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Checkpoint",
