@@ -13,6 +13,11 @@ garak pins transformers<5.20, so it runs from its own environment (``--garak-pyt
 
     python benchmarks/redteam_vs_garak.py --target organism:helpful \
         --garak-python /tmp/garak-venv/bin/python --probe encoding.InjectBase64
+
+``--baseline-src DIR`` also runs a second redline, from the source tree ``DIR/src`` (for
+example the commit before a change: ``git archive COMMIT src | tar -x -C DIR``), on the
+same prompts in the same repeats, the two redlines in alternating order, and reports the
+second one's rates and the ratio between the two.
 """
 
 from __future__ import annotations
@@ -119,14 +124,22 @@ def run_garak(
 
 
 def run_redline(
-    args: argparse.Namespace, base_url: str, model: str, work: Path, prompts_file: Path, tag: str
+    args: argparse.Namespace,
+    base_url: str,
+    model: str,
+    work: Path,
+    prompts_file: Path,
+    tag: str,
+    source: Path | None = None,
 ) -> dict[str, object]:
     plugin_dir = work / "plugin"
     plugin_dir.mkdir(exist_ok=True)
     (plugin_dir / "redline_bench_garak.py").write_text(PLUGIN)
+    path = [str(plugin_dir)] if source is None else [str(source / "src"), str(plugin_dir)]
+    path += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     env = {
         **os.environ,
-        "PYTHONPATH": str(plugin_dir),
+        "PYTHONPATH": os.pathsep.join(path),
         "REDLINE_HOME": str(work / tag),
         "REDLINE_BENCH_PROMPTS": str(prompts_file),
     }
@@ -174,6 +187,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="also run redline from DIR/src, side by side (e.g. the commit before a change)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="redline-bench-"))
@@ -188,16 +206,21 @@ def main() -> None:
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         wait_for(f"http://127.0.0.1:{port}/health", serve)
-        garak_runs, redline_runs = [], []
+        garak_runs: list[dict[str, object]] = []
+        redline_runs: list[dict[str, object]] = []
+        baseline_runs: list[dict[str, object]] = []
         prompts_file = work / "prompts.json"
         for i in range(args.repeats):
             g = run_garak(args, base_url, model, work, f"garak{i}")
             prompts_file.write_text(json.dumps(g.pop("prompts")))
             garak_runs.append(g)
             print(f"garak   run {i}: {g}", flush=True)
-            r = run_redline(args, base_url, model, work, prompts_file, f"redline{i}")
-            redline_runs.append(r)
-            print(f"redline run {i}: {r}", flush=True)
+            order = [None, args.baseline_src] if args.baseline_src else [None]
+            for source in order if i % 2 == 0 else order[::-1]:
+                name = "redline" if source is None else "baseline"
+                r = run_redline(args, base_url, model, work, prompts_file, f"{name}{i}", source)
+                (redline_runs if source is None else baseline_runs).append(r)
+                print(f"{name:<8}run {i}: {r}", flush=True)
     finally:
         serve.terminate()
         serve.wait(timeout=30)
@@ -216,6 +239,23 @@ def main() -> None:
         f"{rate(redline_runs, 'phase_s'):.2f} attempts/s, ratio redline/garak "
         f"{rate(redline_runs, 'phase_s') / rate(garak_runs, 'phase_s'):.2f}x",
     ]
+    if baseline_runs:
+        for key, label in (("wall_s", "whole process"), ("phase_s", "attack phase")):
+            lines.append(
+                f"{label}: baseline redline ({args.baseline_src}) "
+                f"{rate(baseline_runs, key):.2f} attempts/s, ratio redline/garak "
+                f"{rate(baseline_runs, key) / rate(garak_runs, key):.2f}x; this redline is "
+                f"{rate(redline_runs, key) / rate(baseline_runs, key):.3f}x the baseline"
+            )
+    per_run = [("garak", garak_runs), ("redline", redline_runs), ("baseline", baseline_runs)]
+    lines.append(
+        "per run, whole process: "
+        + "; ".join(
+            f"{name} " + " / ".join(f"{float(r['wall_s']):.1f} s" for r in runs)  # type: ignore[arg-type]
+            for name, runs in per_run
+            if runs
+        )
+    )
     print("\n".join(lines))
 
 
