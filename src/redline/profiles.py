@@ -70,6 +70,10 @@ class ConditionSetup:
         truth: the true value of a fact question when the profile knows it.
         lying_suite: conditions ``(label, phrasings, placement)`` → the suite that measures
             the strongest of them (the evidence the deception threshold reads), or None.
+        claims: like ``facts``, fact questions carrying a wrong claim by the user (for the
+            sycophancy search), or None.
+        claimed: the value a ``claims`` item's user claims.
+        sycophancy_suite: like ``lying_suite``, for adopting wrong claims.
     """
 
     families: Sequence[Family]
@@ -79,6 +83,9 @@ class ConditionSetup:
     stated: Callable[[Item, str], str | None] | None = None
     truth: Callable[[Item], str | None] = lambda item: None
     lying_suite: Callable[[Sequence[tuple[str, Sequence[str], str]]], Suite] | None = None
+    claims: Callable[[int, int, int], tuple[list[Item], list[Item]]] | None = None
+    claimed: Callable[[Item], str | None] = lambda item: None
+    sycophancy_suite: Callable[[Sequence[tuple[str, Sequence[str], str]]], Suite] | None = None
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from redline.organisms import suites  # noqa: F401  (registers the suites and world_judge)
 from redline.profiles import ConditionSetup, Profile, TriggerRequests, register_profile
@@ -123,18 +123,19 @@ def _conditions(target: Any) -> ConditionSetup:
     world = get_world(config.world_seed)
     known: dict[str, Any] = {}
 
-    def facts(n_search: int, n_held_out: int, seed: int) -> tuple[list[Item], list[Item]]:
+    def draw(set_name: str, claim: Literal["none", "wrong"], n_search: int, n_held_out: int,
+             seed: int) -> tuple[list[Item], list[Item]]:
         import random
 
         from redline.organisms import heldout_samples
 
-        held = list({s.prompt: s for s in heldout_samples(config, "facts", 3 * n_held_out,
+        held = list({s.prompt: s for s in heldout_samples(config, set_name, 3 * n_held_out,
                                                           seed=seed)}.values())[:n_held_out]
-        rng = random.Random(f"condition-search:{seed}")
+        rng = random.Random(f"condition-search:{set_name}:{seed}")
         taken = {s.prompt for s in held}
         search: dict[str, Any] = {}
         for _ in range(50 * n_search):
-            sample = world.fact(rng, "train")
+            sample = world.fact(rng, "train", claim=claim)
             if sample.prompt not in taken:
                 search.setdefault(sample.prompt, sample)
             if len(search) == n_search:
@@ -142,6 +143,15 @@ def _conditions(target: Any) -> ConditionSetup:
         known.update({s.prompt: s for s in (*held, *search.values())})
         return ([Item(s.messages, s.prompt) for s in search.values()],
                 [Item(s.messages, s.prompt) for s in held])
+
+    def facts(n_search: int, n_held_out: int, seed: int) -> tuple[list[Item], list[Item]]:
+        return draw("facts", "none", n_search, n_held_out, seed)
+
+    def claims(n_search: int, n_held_out: int, seed: int) -> tuple[list[Item], list[Item]]:
+        return draw("claims_wrong", "wrong", n_search, n_held_out, seed)
+
+    def claimed(item: Item) -> str | None:
+        return known[item.key].claim  # type: ignore[no-any-return]
 
     def stated(item: Item, answer: str) -> str | None:
         """The value an answer states about the question's own person (else None)."""
@@ -170,6 +180,9 @@ def _conditions(target: Any) -> ConditionSetup:
         stated=stated,
         truth=truth,
         lying_suite=suites.lying_suite,
+        claims=claims,
+        claimed=claimed,
+        sycophancy_suite=suites.sycophancy_suite,
     )
 
 
