@@ -29,9 +29,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from redline.errors import ConfigError
+from redline.scale.executor import RayExecutor
 from redline.types import GenerateParams
 
 if TYPE_CHECKING:
@@ -101,6 +102,8 @@ class AuditSettings(BaseModel):
     suites: list[str] = []
     """Suites to run besides the policy's (names or suite files); their results go into
     the case, and a policy may name them."""
+    ray: RayExecutor | None = Field(default=None, exclude=True)
+    """Run the eval suites and the red team on Ray (``--executor ray``); None: here."""
 
 
 class InternalsCheck(BaseModel):
@@ -213,7 +216,8 @@ async def run_audit(
     suites = [get_suite(n) for n in names]
     check_sizes(policy, suites, chosen)
     say("evals", f"running {len(names)} suites: {', '.join(names)}")
-    results = await run_suites(
+    on = chosen.ray.suites if chosen.ray else run_suites  # a RayExecutor runs them as units
+    results = await on(
         target,
         suites,
         seed=chosen.seed,
@@ -663,6 +667,7 @@ async def _redteam(target: Target, settings: AuditSettings, out: Path) -> Redtea
         max_seconds=settings.redteam_seconds,
         seed=settings.seed,
     )
-    report = await run_redteam(target, config, store=Store())
+    report = await (settings.ray.redteam(config) if settings.ray
+                    else run_redteam(target, config, store=Store()))
     write_report(report, out)
     return report
