@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from redline.cli.common import console, err_console, parse_options, run
+from redline.cli.evals import ExecutorOpt, RayAddressOpt
 
 
 def audit_command(
@@ -74,6 +75,8 @@ def audit_command(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the response cache.")
     ] = False,
+    executor: ExecutorOpt = "local",
+    ray_address: RayAddressOpt = None,
 ) -> None:
     """Audit a model: run what the release policy asks, decide, and sign a safety case.
 
@@ -81,17 +84,20 @@ def audit_command(
     trigger and measures it, red-teams the target, then decides GO / GO_WITH_SAFEGUARDS /
     NO_GO / INCONCLUSIVE and writes case.dsse.json (signed), report.html and
     findings.avid.json. Exits 0 when the verdict releases the model, 1 when it does not.
+    With --executor ray the eval suites and the red team run on a Ray cluster.
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from redline.attest import load_private_key
     from redline.audit import AuditOutcome, AuditSettings, run_audit
-    from redline.cli.evals import print_results
+    from redline.cli.evals import check_executor, print_results
     from redline.cli.gate import default_key, print_verdict
     from redline.policy import load_policy
     from redline.profiles import profile_for
+    from redline.scale.executor import RayExecutor
     from redline.targets import resolve_target
 
+    check_executor(executor, ray_address)
     key_path = key or default_key()
     if key is None:
         from redline.keys import ensure_key_pair
@@ -112,6 +118,9 @@ def audit_command(
         seed=seed,
         suites=suite or [],
         watch=watch,
+        ray=None if executor != "ray" else RayExecutor(
+            address=ray_address, options=parse_options(option),
+            cache=False if no_cache else None, suite_refs=suite or []),
     )
     name = target.split(":", 1)[-1].rstrip("/").split("/")[-1].split("#")[-1] or "target"
     folder = out or Path(f"audit-{name}")
