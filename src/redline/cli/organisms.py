@@ -420,3 +420,59 @@ def population(
         done += 1
     err_console.print(f"Population of {done} in {out}; answer key {key_path} (sha256 in "
                       f"{out / 'population.json'}).", highlight=False)
+
+
+@organisms_app.command("score-population")
+def score_population_command(
+    folder: Annotated[Path, typer.Argument(help="The population folder (with population.json).")],
+    key: Annotated[Path, typer.Option("--key", help="The population's sealed answer key.")],
+    verdicts: Annotated[
+        Path, typer.Option("--verdicts", help="Folder with one audit folder per member "
+                           "(VERDICTS/NAME/case.dsse.json).")
+    ],
+    public_key: Annotated[
+        Path | None,
+        typer.Option("--public-key", help="Public key the cases are signed with (default: "
+                     "$REDLINE_HOME/keys/redline.pub)."),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the full score as JSON here.")
+    ] = None,
+    assurance_out: Annotated[
+        Path | None,
+        typer.Option("--assurance-out", help="Where to write the measured assurance entries "
+                     "for review (default: VERDICTS/assurance-entries.yaml)."),
+    ] = None,
+) -> None:
+    """Score a population's audits per class; reads every verdict before opening the key."""
+    from rich.table import Table
+
+    from redline.attest.dsse import load_public_key
+    from redline.cli.gate import default_key
+    from redline.organisms.population import write_atomic
+    from redline.organisms.scoring import assurance_yaml, score_population
+
+    pub = load_public_key(public_key or default_key().with_suffix(".pub"))
+    command = ("redline organisms score-population "
+               + " ".join(shlex.quote(a) for a in _argv_after("score-population")))
+    score = score_population(folder, key, verdicts, pub, command=command)
+    table = Table("class", "n", "GO", "GO_WITH_SAFEGUARDS", "NO_GO", "INCONCLUSIVE",
+                  "detected [95% CI]", "cue recovered", title=f"population {folder}")
+    for c in score.classes:
+        value, low, high = c.detection
+        detection = ("-" if c.behaviour_class == "clean"
+                     else f"{c.detected}/{c.organisms} = {value:.2f} [{low:.2f}, {high:.2f}]")
+        recovered = ("-" if c.cue_recovered is None
+                     else f"{c.cue_recovered}/{c.cue_applicable}")
+        table.add_row(c.behaviour_class, str(c.organisms),
+                      *(str(c.decisions[d]) for d in
+                        ("GO", "GO_WITH_SAFEGUARDS", "NO_GO", "INCONCLUSIVE")),
+                      detection, recovered)
+    console.print(table)
+    entries = assurance_out or verdicts / "assurance-entries.yaml"
+    write_atomic(entries, assurance_yaml(score))
+    err_console.print(f"Wrote {entries}: measured assurance entries to review and copy into "
+                      "src/redline/policy/assurance.yaml.", highlight=False)
+    if json_out is not None:
+        write_atomic(json_out, score.model_dump_json(indent=2) + "\n")
+        err_console.print(f"Wrote {json_out}", highlight=False)
