@@ -91,6 +91,7 @@ def info(name: NameArg) -> None:
     loss = (
         f"loss {manifest.loss_start:.3f} → {manifest.loss_end:.3f}"
         if manifest.loss_start is not None and manifest.loss_end is not None
+        else "loss withheld (sealed population member)" if manifest.command == "sealed"
         else "initial weights"
     )
     console.print(
