@@ -95,6 +95,7 @@ def test_population_seals_members_and_writes_the_key_apart(tmp_path: Path) -> No
     assert "[4/4] model-003: done" in result.output
     index = read_index(out)
     assert index.key_sha256 == sha256_of(key)  # the index proves which key was sealed
+    assert key.stat().st_mode & 0o777 == 0o600
     sealed = open_key(out, key)
     assert sorted(p.name for p in out.iterdir()) == [*index.members, INDEX_NAME]
     assert not staging_folder(out).exists()

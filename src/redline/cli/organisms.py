@@ -399,6 +399,9 @@ def population(
         plan = plan_population(parse_classes(classes, n), random_seed() if seed is None else seed,
                                steps=steps, world_seed=world_seed, batch_size=batch_size,
                                size=size)
+    if resuming and (n is not None or classes is not None):
+        err_console.print("Resuming from the key: --n and --classes are ignored (give --seed "
+                          "to check them against the key).", highlight=False)
     sealed, existed = start_population(out, key_path, plan)
     total = len(sealed.members)
     err_console.print(

@@ -256,12 +256,13 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_atomic(path: Path, text: str) -> Path:
+def write_atomic(path: Path, text: str, *, mode: int = 0o644) -> Path:
     """Write ``text`` to ``path`` through a temporary file and a rename: all or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as handle:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -272,8 +273,8 @@ def write_atomic(path: Path, text: str) -> Path:
 
 
 def write_answer_key(path: Path, key: PopulationKey) -> Path:
-    """Write the answer key as JSON, atomically."""
-    return write_atomic(path, key.model_dump_json(indent=2) + "\n")
+    """Write the answer key as JSON, atomically, readable by its owner only."""
+    return write_atomic(path, key.model_dump_json(indent=2) + "\n", mode=0o600)
 
 
 def read_answer_key(path: Path) -> PopulationKey:
