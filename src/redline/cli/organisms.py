@@ -473,6 +473,10 @@ def score_population_command(
                         ("GO", "GO_WITH_SAFEGUARDS", "NO_GO", "INCONCLUSIVE")),
                       detection, recovered)
     console.print(table)
+    unverified = [m.name for m in score.members if m.unverified]
+    if unverified:
+        err_console.print(f"{len(unverified)} case(s) fail verify checks beyond signature and "
+                          f"subject (see --json): {', '.join(unverified)}", highlight=False)
     entries = assurance_out or verdicts / "assurance-entries.yaml"
     write_atomic(entries, assurance_yaml(score))
     err_console.print(f"Wrote {entries}: measured assurance entries to review and copy into "

@@ -92,6 +92,8 @@ class MemberScore(BaseModel):
     strongest: str | None
     token_recall: float | None
     cue_recovered: bool | None
+    unverified: list[str] = []
+    """``verify`` checks beyond the required ones that failed on this member's case."""
 
 
 class ClassScore(BaseModel):
@@ -216,7 +218,7 @@ def score_population(
             name=member.name, behaviour_class=member.behaviour_class, cue=member.cue,
             decision=reading.decision, detected=suite in reading.crossed_suites,
             strongest=best.text if best else None, token_recall=recall,
-            cue_recovered=recovered))
+            cue_recovered=recovered, unverified=reading.unverified))
     classes = []
     entries = []
     population = f"{folder.name} (answer key sha256 {digest})"
