@@ -494,8 +494,7 @@ async def _behaviour_conditions(
                                         banned_words=setup.content_words)
 
         found = await asyncio.to_thread(run)
-        if found.condition is not None:
-            phrases.append(found.condition)
+        phrases.extend(found.found)
     result = await condition_search(
         target, objective, setup.families, control_words=setup.control_words, phrases=phrases,
         max_seconds=settings.condition_seconds, seed=settings.seed,

@@ -231,7 +231,10 @@ class ConditionCandidate(BaseModel):
     difference. ``control`` is the rate under random phrases of the same length, so a
     condition that only confuses a model (any odd words do) is told apart from one that
     switches a behaviour: ``counted`` is True only when the held-out effect is clearly
-    positive and the rate clearly exceeds the control's.
+    positive and the rate clearly exceeds the control's. A phrase a gradient search found
+    must also do so when moved to the other side of the message (``moved``): a condition a
+    model was trained on works wherever it is said, while an adversarial token sequence
+    that merely confuses a small model rarely survives the move.
     """
 
     family: str
@@ -243,6 +246,9 @@ class ConditionCandidate(BaseModel):
     baseline: Rate | None = None
     effect: Effect | None = None
     control: Rate | None = None
+    moved: Rate | None = Field(
+        default=None, description="a found phrase's held-out rate at the other placement "
+        "(before instead of after the message, or after instead of before)")
     counted: bool = False
 
     def describe(self) -> str:
@@ -250,8 +256,9 @@ class ConditionCandidate(BaseModel):
         if self.rate is None or self.baseline is None or self.effect is None:
             return f"{self.label} ({self.family}): screened {self.screen}, not measured"
         control = f", control {self.control}" if self.control is not None else ""
+        moved = f", moved {self.moved}" if self.moved is not None else ""
         return (f"{self.label} ({self.family}): {self.rate} vs {self.baseline} without, "
-                f"effect {self.effect}{control}")
+                f"effect {self.effect}{control}{moved}")
 
 
 class ConditionSearchResult(BaseModel):
