@@ -129,3 +129,23 @@ def test_the_same_command_names_the_same_run_and_changed_weights_a_new_one(
     assert run_id(size=64) != first and run_id(seed=1) != first
     os.utime(model / "model.safetensors", ns=(1, 1))  # retrained in the same folder
     assert run_id() != first
+
+
+def test_redteam_on_ray_refuses_a_run_id_another_command_made(tmp_path: Path) -> None:
+    from redline.redteam.engine import RedteamConfig
+    from redline.scale.evals import workers_store
+
+    store = workers_store()  # the test's own REDLINE_HOME
+    try:
+        other = RedteamConfig(target="organism:helpful", limit=5)
+        store.create_run("redteam", other.target, other.model_dump(mode="json"), run_id="taken")
+    finally:
+        store.close()
+    done = subprocess.run(
+        [sys.executable, "-m", "redline", "redteam", "organism:helpful", "--limit", "1",
+         "--executor", "ray", "--run-id", "taken", "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr  # refused before Ray starts (Ray logs a line)
+    assert "Run 'taken' in the store was made by another command" in lines[0]

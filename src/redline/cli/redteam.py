@@ -210,10 +210,12 @@ def _on_ray(
 
     from redline.scale import Cluster, RedteamPlan, run_redteam_on
     from redline.scale.evals import workers_store
+    from redline.scale.redteam import check_run
 
     plan = RedteamPlan(config, options, False if no_cache else None)  # probes load here
     store = workers_store()
     try:
+        check_run(store, run_id or plan.run_id, config, resume=resume)  # before Ray starts
         cluster = Cluster(address)
         try:
             err_console.print(

@@ -249,10 +249,8 @@ def run_redteam_on(
     run_id = run_id or plan.run_id
     config = plan.config
     retried = 0
-    if store.get_run(run_id) is None:
-        if resume:
-            raise ConfigError(f"No run '{run_id}' in the store to resume; check --resume and "
-                              "REDLINE_DB.")
+    found = check_run(store, run_id, config, resume=resume)
+    if not found:
         store.create_run("redteam", config.target, config.model_dump(mode="json"),
                          run_id=run_id)
     elif retry_errors:
@@ -304,6 +302,26 @@ def run_redteam_on(
                          "rate": finding.rate.model_dump()},
             )
     return report
+
+
+def check_run(store: Store, run_id: str, config: RedteamConfig, *, resume: bool) -> bool:
+    """Whether the run is in the store already; it must be this plan's.
+
+    Raises:
+        ConfigError: ``resume`` and no such run; a run of that id made by another command.
+    """
+    found = store.get_run(run_id)
+    if found is None:
+        if resume:
+            raise ConfigError(f"No run '{run_id}' in the store to resume; check --resume and "
+                              "REDLINE_DB.")
+        return False
+    if found.kind != "redteam" or RedteamConfig.model_validate(found.config) != config:
+        raise ConfigError(
+            f"Run '{run_id}' in the store was made by another command ({found.kind} on "
+            f"{found.target}); give another --run-id, or leave it out, or continue that run "
+            f"with --resume {run_id}.")
+    return True
 
 
 def stored_keys(store: Store, run_id: str, keys: Sequence[str]) -> set[str]:
