@@ -414,10 +414,13 @@ async def _execute(unit: RedteamUnit) -> RedteamUnitDone:
     finally:
         for model in helpers:
             await model.aclose()
-    written = runner.used - runner.replayed
+    exhausted = runner.exhausted
+    if exhausted is not None and exhausted.startswith("max queries"):
+        # The unit had what the attacks before it left; the run's budget is what ran out.
+        exhausted = f"max queries ({config.max_queries}) reached"
     return RedteamUnitDone(
-        written=written, replayed=runner.replayed, queries=runner.queries,
-        aux_queries=ctx.aux_queries, exhausted=runner.exhausted, notes=notes,
+        written=runner.used - runner.replayed, replayed=runner.replayed,
+        queries=runner.queries, aux_queries=ctx.aux_queries, exhausted=exhausted, notes=notes,
         seconds=time.perf_counter() - started, load_seconds=load_seconds,
     )
 
