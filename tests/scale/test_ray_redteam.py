@@ -202,3 +202,22 @@ def test_a_killed_driver_resumes_with_nothing_lost_or_done_twice(
     assert report["asr"] == local_run["report"]["asr"]
     assert comparable(report) == comparable(local_run["report"]) | {"replayed": report[
         "replayed"], "queries": report["queries"]}
+
+
+def test_a_query_budget_stops_ray_where_it_stops_locally(cluster: Any, tmp_path: Path) -> None:
+    # 6 static attempts, then fuzz gets the 14 the budget has left: the adaptive unit must
+    # be given what the static units spent, as the local runner charges it.
+    budgeted = ["redteam", TARGET, "--attack", "static", "--attack", "fuzz:generations=2",
+                "--transform", "none", "--limit", "1", "--max-queries", "20", "--no-cache"]
+    reports = {}
+    for executor in ("local", "ray"):
+        out = tmp_path / executor
+        ran = CliRunner().invoke(app, [*budgeted, "--executor", executor, "--out", str(out)])
+        assert ran.exit_code == 0, ran.output
+        reports[executor] = json.loads((out / "report.json").read_text())
+    local, ray_ = reports["local"], reports["ray"]
+    assert (ray_["status"], ray_["stop_reason"]) == ("stopped", "max queries (20) reached")
+    assert {k: v["n"] for k, v in ray_["by_attack"].items()} == {
+        "static": 6, "fuzz:generations=2": 14}
+    assert comparable(ray_) == comparable(local)
+    assert without_ids(attempts(ray_["run_id"])) == without_ids(attempts(local["run_id"]))
