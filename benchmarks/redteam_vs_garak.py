@@ -220,7 +220,7 @@ def main() -> None:
                 name = "redline" if source is None else "baseline"
                 r = run_redline(args, base_url, model, work, prompts_file, f"{name}{i}", source)
                 (redline_runs if source is None else baseline_runs).append(r)
-                print(f"{name:<8}run {i}: {r}", flush=True)
+                print(f"{name:<9}run {i}: {r}", flush=True)
     finally:
         serve.terminate()
         serve.wait(timeout=30)
