@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import html as htmllib
+import random
 import re
 import shutil
 import struct
@@ -12,17 +14,43 @@ import numpy as np
 import pytest
 
 from redline.attest import SafetyCase, build_case, digest_model
+from redline.attest import Finding
 from redline.evals import SeriesResult, analyse_series
-from redline.report import render_case_report, render_series_report, trend_plot
+from redline.interp.neurons import Context, LayerExplanations, NeuronExplanation, write_html
+from redline.redteam.records import AttemptRecord
+from redline.redteam.report import build_report, to_html
+from redline.report import (
+    EvidenceLink,
+    evidence_links,
+    interval_chart,
+    render_case_report,
+    render_series_report,
+    trend_plot,
+)
+from redline.report.svg import is_difference
+from redline.watch import WatchConfig, Watcher, render_report
 
 # The fixtures of tests/attest (policy, results, model_dir) are shared here.
 from tests.attest.conftest import NOW, model_dir, policy, results  # noqa: F401
 from tests.conftest import require_system
 from tests.evals.test_series import runs_from
+from tests.watch.test_monitor import traffic
 
 VERDICT_RED = (0xB9, 0x1C, 0x1C)
 JUMP_RED = (0xDC, 0x26, 0x26)
 OBSERVED_BLUE = (0x25, 0x63, 0xEB)
+EVIL = "<script>alert(1)</script>"
+
+
+def _text(page: str) -> str:
+    """What a reader sees: tags dropped, entities decoded."""
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def _inert(page: str) -> None:
+    """``EVIL`` reached the page as text, never as markup."""
+    assert "<script>alert" not in page and "alert(1)" in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
 @pytest.fixture()
@@ -40,22 +68,124 @@ def test_case_report_is_self_contained_and_shows_the_verdict(
     report_case: SafetyCase, series: SeriesResult
 ) -> None:
     html = render_case_report(report_case, series=series)
-    assert 'class="verdict NO_GO"' in html and "NO GO" in html
+    assert 'class="verdict NO_GO"' in html and "NO GO" in _text(html)
     assert "does not release" in html
     for reason in report_case.verdict.reasons:
-        assert reason.message.replace("'", "&#x27;") in html
-    assert html.count("<svg") == 2  # intervals + one trend
+        assert reason.message in _text(html)
+    assert html.count('class="plot intervals') >= 1 and html.count('class="plot" data-metric') == 1
     assert "jump \u2191" in html
     assert report_case.policy.digest() in html
-    # Nothing is fetched: no scripts, no external resources.
-    assert "<script" not in html
+    # Nothing is fetched: no scripts, no external resources; the stylesheet is inline.
+    assert "<script" not in html and "<link" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "<style>/* The one stylesheet" in html and "--ink:" in html
 
 
-def test_text_is_escaped(report_case: SafetyCase) -> None:
-    evil = report_case.model_copy(update={"target": "<script>alert(1)</script>"})
-    html = render_case_report(evil)
-    assert "<script>" not in html and "&lt;script&gt;" in html
+def test_case_report_links_the_evidence_next_to_it(report_case: SafetyCase,
+                                                   tmp_path: Path) -> None:
+    for name in ("redteam/report.html", "trigger-search.json", "internals.json",
+                 "results/t-refusal.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("{}")
+    links = evidence_links(tmp_path)
+    hrefs = [link.href for link in links]
+    assert hrefs == ["redteam/report.html", "trigger-search.json", "internals.json",
+                     "results/t-refusal.json"]
+    html = render_case_report(report_case, evidence=links)
+    for href in hrefs:
+        assert f'href="{href}"' in html
+        assert (tmp_path / href).is_file()  # relative to the report's own folder
+    assert "Red-team report" in html and "Internals evidence" in html
+    # No folder, no links section.
+    assert 'id="evidence"' not in render_case_report(report_case)
+
+
+def test_case_report_shows_example_transcripts(report_case: SafetyCase) -> None:
+    html = render_case_report(report_case)
+    shown = [s for r in report_case.results for s in r.samples if s.response][:1]
+    assert shown and 'id="transcripts"' in html
+    assert shown[0].response in _text(html)
+
+
+def test_every_report_renders_model_and_user_text_inert(
+    report_case: SafetyCase, series: SeriesResult
+) -> None:
+    result = report_case.results[0]
+    sample = result.samples[0].model_copy(update={"response": EVIL})
+    evil_case = report_case.model_copy(update={
+        "target": EVIL,
+        "results": [result.model_copy(update={"samples": [sample]}), *report_case.results[1:]],
+        "findings": [Finding(id="f1", severity="high", title=EVIL, tags=[EVIL], evidence=[EVIL])],
+    })
+    _inert(render_case_report(evil_case, evidence=[EvidenceLink("a.json", EVIL, EVIL)]))
+
+    checkpoints = series.checkpoints
+    evil_series = series.model_copy(update={"axis": EVIL, "checkpoints": checkpoints})
+    _inert(render_series_report(evil_series))
+
+    record = AttemptRecord(
+        key="k1", attack="static", probe="seed.cyber", prompt_id="1", category="cyber",
+        goal="g", transform="none", messages=[{"role": "user", "content": EVIL}], params={},
+        response=EVIL, success=True,
+    )
+    redteam = build_report([record], run_id="r", target=EVIL, status="finished", config={},
+                           success_scorer="s", redline_version="0")
+    page = to_html(redteam)
+    _inert(page)
+    assert page.count("&lt;script&gt;alert(1)") >= 3  # target, prompt and response
+
+    watcher = Watcher(WatchConfig(reference=50, drift_every=0), [])
+    watcher.observe_all(traffic(random.Random(3), 120))
+    snapshot = watcher.snapshot().model_copy(update={"by_client": {EVIL: 3}})
+    _inert(render_report(snapshot, title=EVIL))
+
+    neuron = NeuronExplanation(
+        neuron=0, explanation=EVIL, score=0.9, max_activation=1.0,
+        contexts=(Context(tokens=(EVIL, "x"), activations=(1.0, 0.0), focus=0),),
+    )
+    layer = LayerExplanations(target=EVIL, hook="blocks.0.mlp.hook_post", neurons=[neuron],
+                              n_explain_tokens=1, n_heldout_tokens=1)
+    path = write_html(layer, Path(__file__).parent / ".." / ".." / ".pytest_cache" / "n.html")
+    page = path.read_text()
+    # The page's own filter script is the only script.
+    assert page.count("<script>") == 1 and "<script>function f()" in page
+    _inert(page)
+
+
+def test_difference_metrics_get_their_own_axis(report_case: SafetyCase) -> None:
+    evals = [e for t in report_case.verdict.thresholds for e in t.evals]
+    rates = [e for e in evals if not is_difference(e)]
+    assert rates and len(rates) < len(evals)  # the fixture policy has both kinds
+    diff = rates[0].model_copy(update={"metric": "lie_rate_increase", "value": -0.1,
+                                       "low": -0.3, "high": 0.1, "rule_out": 0.05,
+                                       "rule_in": 0.2})
+    assert is_difference(diff)
+    svg = interval_chart([diff], title="Differences")
+    assert 'class="plot intervals differences"' in svg
+    assert ">-0.3<" in svg or ">-0.4<" in svg  # the axis reaches below zero
+    rate_svg = interval_chart(rates)
+    assert ">0<" in rate_svg and ">1<" in rate_svg and ">-" not in rate_svg
+
+
+def test_long_labels_are_not_clipped(report_case: SafetyCase) -> None:
+    e = next(e for t in report_case.verdict.thresholds for e in t.evals)
+    short = interval_chart([e], labels=["a/b"])
+    long_name = "organism-sycophancy/strongest_condition_adopts_wrong_claim_increase"
+    wide = interval_chart([e], labels=[long_name])
+    # The label column grows with the label, and what does not fit is cut with an ellipsis
+    # (the full name stays in the tooltip): no text starts left of the picture.
+    for svg, name in ((short, "a/b"), (wide, long_name)):
+        found = re.search(r'<text x="([0-9.]+)" y="[0-9.]+" font-size="12" text-anchor="end" '
+                          r'fill="[^"]+"><title>([^<]+)</title>([^<]+)</text>', svg)
+        assert found is not None and found.group(2) == name
+        assert float(found.group(1)) - len(found.group(3)) * 6.6 >= 0
+    assert short != wide
+
+
+def test_no_two_plots_share_a_title(report_case: SafetyCase, series: SeriesResult) -> None:
+    html = render_case_report(report_case, series=series)
+    titles = re.findall(r"<svg[^>]*><title>([^<]*)</title>", html)
+    assert len(titles) >= 2 and len(titles) == len(set(titles))
 
 
 def test_trend_plot_marks_the_jump(series: SeriesResult) -> None:
@@ -70,6 +200,7 @@ def test_series_report_lists_values(series: SeriesResult) -> None:
     html = render_series_report(series)
     assert "Capability jump(s) flagged" in html and "checkpoint-3200" in html
     assert html.count("<tr>") == 1 + 8
+    assert render_series_report(series) == html  # deterministic bytes
 
 
 def _png_pixels(path: Path) -> tuple[int, int, np.ndarray]:

@@ -23,7 +23,6 @@ context, ``"tok" after "prev" (LEVEL)``, which applies only after that token.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -476,80 +475,32 @@ def target_explainer(explainer: object, *, max_tokens: int = 96) -> Explainer:
 # --- the page ---------------------------------------------------------------------------
 
 
+_RED, _BLUE = "220,40,40", "40,90,220"
+"""Token backgrounds: positive activations red, negative blue, alpha by strength."""
+
+
 def write_html(result: LayerExplanations, path: Path) -> Path:
-    """A browsable page: the score distribution, then every neuron best first."""
-    summary = result.summary()
+    """A browsable page (``neurons.html``): the score histogram, then each neuron best first."""
+    from redline.report.svg import histogram
+    from redline.report.templating import render, svg
+
     rows = sorted(result.neurons, key=lambda n: -np.nan_to_num(n.score, nan=-2.0))
-    hist = _histogram_svg(result.scores())
-    parts = [
-        "<!doctype html><html><head><meta charset='utf-8'>",
-        f"<title>Neurons of {html.escape(result.hook)}</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}"
-        "details{border-bottom:1px solid #ddd;padding:.3em 0}summary{cursor:pointer}"
-        ".ctx{font-family:monospace;margin:.2em 0}.ctx span{padding:0 .15em;border-radius:2px}"
-        "table{border-collapse:collapse}td,th{padding:.2em .6em;text-align:right}"
-        ".e{color:#333}.focus{outline:1px solid #900}</style></head><body>",
-        f"<h1>{html.escape(result.hook)} of {html.escape(result.target)}</h1>",
-        f"<p>Explainer: {html.escape(result.explainer)}. Explanations written from "
-        f"{result.n_explain_tokens} tokens; scored (Pearson of simulated vs real activation) "
-        f"on {result.n_heldout_tokens} held-out tokens.</p>",
-        "<table><tr>"
-        + "".join(f"<th>{html.escape(k)}</th>" for k in summary)
-        + "</tr><tr>"
-        + "".join(f"<td>{v:.3f}</td>" for v in summary.values())
-        + "</tr></table>",
-        hist,
-        "<input id='q' placeholder='filter by text' oninput='f()' style='margin:1em 0;width:30em'>",
-    ]
+    neurons = []
     for n in rows:
-        score = "constant" if np.isnan(n.score) else f"{n.score:.3f}"
-        parts.append(
-            f"<details data-k='{html.escape(n.explanation.lower())}'><summary><b>neuron "
-            f"{n.neuron}</b> score {score} &middot; <span class='e'>"
-            f"{html.escape(n.explanation)}</span></summary>"
-        )
         top = max((abs(a) for c in n.contexts for a in c.activations), default=1.0) or 1.0
-        for c in n.contexts:
-            spans = []
-            for i, (tok, act) in enumerate(zip(c.tokens, c.activations, strict=True)):
-                alpha = min(1.0, abs(act) / top)
-                colour = (
-                    f"rgba(220,40,40,{alpha:.2f})" if act > 0 else f"rgba(40,90,220,{alpha:.2f})"
-                )
-                cls = " class='focus'" if i == c.focus else ""
-                spans.append(
-                    f"<span{cls} style='background:{colour}' title='{act:.3f}'>"
-                    f"{html.escape(tok)}</span>"
-                )
-            parts.append(f"<div class='ctx'>{' '.join(spans)}</div>")
-        parts.append("</details>")
-    parts.append(
-        "<script>function f(){const q=document.getElementById('q').value.toLowerCase();"
-        "for(const d of document.querySelectorAll('details'))"
-        "d.style.display=d.dataset.k.includes(q)||d.textContent.toLowerCase().includes(q)?'':'none'}"
-        "</script></body></html>"
-    )
+        contexts = [
+            [(tok, f"rgba({_RED if act > 0 else _BLUE},{min(1.0, abs(act) / top):.2f})",
+              act, i == c.focus)
+             for i, (tok, act) in enumerate(zip(c.tokens, c.activations, strict=True))]
+            for c in n.contexts
+        ]
+        neurons.append({"neuron": n.neuron, "explanation": n.explanation, "contexts": contexts,
+                        "score_text": "constant" if np.isnan(n.score) else f"{n.score:.3f}"})
+    scores = result.scores()
+    plot = histogram([float(x) for x in scores[~np.isnan(scores)]], title="Explanation scores",
+                     x_label="score (Pearson of simulated vs real activation)", good_from=0.8)
+    page = render("neurons.html", result=result, summary=result.summary(), neurons=neurons,
+                  histogram=svg(plot))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts), encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path
-
-
-def _histogram_svg(scores: np.ndarray, bins: int = 20) -> str:
-    ok = scores[~np.isnan(scores)]
-    counts, edges = np.histogram(ok, bins=bins, range=(-1.0, 1.0))
-    top = max(int(counts.max()) if len(counts) else 1, 1)
-    width, height = 400, 120
-    bar = width / bins
-    rects = []
-    for i, count in enumerate(counts):
-        h = height * int(count) / top
-        colour = "#2a7" if edges[i] >= 0.8 - 1e-9 else "#888"
-        rects.append(
-            f"<rect x='{i * bar:.1f}' y='{height - h:.1f}' width='{bar - 1:.1f}' "
-            f"height='{h:.1f}' fill='{colour}'><title>{edges[i]:.1f}..{edges[i + 1]:.1f}: "
-            f"{int(count)}</title></rect>"
-        )
-    return (
-        f"<p>Score histogram, -1 to 1 (green: &ge; 0.8)</p><svg width='{width}' "
-        f"height='{height + 2}' role='img'>{''.join(rects)}</svg>"
-    )

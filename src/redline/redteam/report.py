@@ -18,7 +18,6 @@ Errored and unscored attempts are counted separately and never in a rate.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -235,71 +234,11 @@ def build_report(
 
 # --- HTML -----------------------------------------------------------------------------
 
-CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#1b1b1b}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;margin:.5rem 0}
-td,th{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f6f6}.num{text-align:right;font-variant-numeric:tabular-nums}
-.bar{position:relative;height:.8rem;background:#f0f0f0;min-width:120px}
-.bar span{position:absolute;top:0;bottom:0;background:#f4b4b4}
-.bar i{position:absolute;top:0;bottom:0;width:2px;background:#b00}
-.sev-critical{color:#fff;background:#900}.sev-high{background:#f4b4b4}
-.sev-medium{background:#ffe2a8}.sev-low{background:#e8f0ff}
-.tag{display:inline-block;background:#eef;border-radius:3px;padding:0 .3rem;margin:1px;
-font-size:.8rem}pre{white-space:pre-wrap;background:#f7f7f7;padding:.5rem;margin:.2rem 0}
-.muted{color:#666}
-"""
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _rate_cells(rate: Rate) -> str:
-    if rate.value is None:
-        return '<td class="num">n/a</td><td></td><td class="num">0</td>'
-    bar = (f'<div class="bar"><span style="left:{rate.low * 100:.1f}%;'
-           f'width:{(rate.high - rate.low) * 100:.1f}%"></span>'
-           f'<i style="left:{rate.value * 100:.1f}%"></i></div>')
-    return (f'<td class="num">{rate.value:.1%}</td><td>{bar}<span class="muted">'
-            f'{rate.low:.1%} – {rate.high:.1%}</span></td>'
-            f'<td class="num">{rate.successes}/{rate.n}</td>')
-
-
-def _table(title: str, rates: dict[str, Rate]) -> str:
-    if not rates:
-        return ""
-    rows = "".join(f"<tr><td>{_e(k)}</td>{_rate_cells(v)}</tr>" for k, v in rates.items())
-    return (f"<h3>{_e(title)}</h3><table><tr><th></th><th>rate</th><th>95% interval</th>"
-            f"<th>successes</th></tr>{rows}</table>")
-
-
-def _transcript(record: AttemptRecord) -> str:
-    turns = "".join(f"<div><b>{_e(m.get('role', ''))}</b><pre>{_e(m.get('content', ''))}</pre>"
-                    "</div>" for m in record.messages)
-    scores = ", ".join(f"{_e(k)}={'n/a' if s.value is None else f'{s.value:.2f}'}"
-                       for k, s in record.scores.items())
-    return (f"<details><summary><code>{_e(record.key[:12])}</code> {_e(record.probe)} "
-            f"#{_e(record.prompt_id)} · {_e(record.transform)}</summary>{turns}"
-            f"<div><b>response</b><pre>{_e(record.response or '')}</pre></div>"
-            f"<div class='muted'>scores: {scores}</div></details>")
-
 
 def to_html(report: RedteamReport) -> str:
-    """The report as one HTML page with no external resources."""
-    evidence = {r.key: r for r in report.evidence}
-    findings = []
-    for f in report.findings:
-        tags = "".join(f'<span class="tag">{_e(t)}</span>' for t in f.tags)
-        shown = "".join(_transcript(evidence[k]) for k in f.evidence if k in evidence)
-        findings.append(
-            f'<tr><td class="sev-{f.severity}">{_e(f.severity)}</td><td>{_e(f.title)}'
-            f"<div>{tags}</div>{shown}</td></tr>"
-        )
-    findings_html = (f"<table><tr><th>severity</th><th>finding</th></tr>{''.join(findings)}"
-                     "</table>") if findings else "<p>No successful attack was found.</p>"
-    notes = "".join(f"<li>{_e(n)}</li>" for n in report.notes)
+    """The report as one HTML page with no external resources (``redteam.html``)."""
+    from redline.report.templating import render
+
     summary = [
         ("target", report.target), ("run", report.run_id), ("status", report.status),
         ("stopped because", report.stop_reason or "done"),
@@ -312,25 +251,9 @@ def to_html(report: RedteamReport) -> str:
         ("duration", f"{report.duration_s:.1f} s" if report.duration_s else "n/a"),
         ("redline", report.redline_version),
     ]
-    summary_rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in summary)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>redline red team · {_e(report.target)}</title><style>{CSS}</style></head>"
-        f"<body><h1>Red-team report: {_e(report.target)}</h1>"
-        f"<table>{summary_rows}</table>"
-        + (f"<h2>Notes</h2><ul>{notes}</ul>" if notes else "")
-        + f"<h2>Findings</h2>{findings_html}<h2>Attack success rates</h2>"
-        + _table("Goals broken per attack (at least one success per goal)",
-                 report.goals_broken_by_attack)
-        + (_table("What the judged replies did (refused, attempted with nothing usable, "
-                  "complied)", report.outcomes) if report.outcomes else "")
-        + _table("Per attempt, by attack", report.by_attack)
-        + _table("By category", report.by_category)
-        + _table("By transform", report.by_transform)
-        + _table("By probe", report.by_probe)
-        + "<p class='muted'>Intervals are Wilson 95% score intervals. Errored and unscored "
-          "attempts are not counted in any rate.</p></body></html>"
-    )
+    nav = [("#findings", "Findings"), ("#rates", "Success rates")]
+    return render("redteam.html", report=report, summary=summary,
+                  evidence={r.key: r for r in report.evidence}, nav=nav)
 
 
 def write_report(report: RedteamReport, out_dir: Path) -> tuple[Path, Path]:

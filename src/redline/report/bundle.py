@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from redline.attest.avid import avid_export
 from redline.attest.case import SafetyCase, sign_case, write_envelope
 from redline.evals.series import SeriesResult
-from redline.report.html import render_case_report
+from redline.report.html import evidence_links, render_case_report
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,10 +34,13 @@ def write_case_files(
 ) -> CaseFiles:
     """Sign ``case`` and write ``case.dsse.json``, ``report.html`` and ``findings.avid.json``."""
     envelope = write_envelope(sign_case(case, key), out / "case.dsse.json")
-    report = out / "report.html"
-    report.write_text(render_case_report(case, series=series), encoding="utf-8")
     avid = out / "findings.avid.json"
     records = avid_export(case.findings, model_name=case.model.name,
                           reported=case.created_at.date())
     avid.write_text(json.dumps(records, indent=2), encoding="utf-8")
+    report = out / "report.html"
+    # The report links the evidence already written next to it (the audit writes its
+    # searches, red team and results before the case).
+    html = render_case_report(case, series=series, evidence=evidence_links(out))
+    report.write_text(html, encoding="utf-8")
     return CaseFiles(envelope, report, avid)

@@ -10,7 +10,7 @@ values — are a few dozen SVG elements each.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from redline.evals.series import MetricTrend
@@ -110,6 +110,9 @@ def trend_plot(trend: MetricTrend, *, width: int = 680, height: int = 300) -> st
             parts.append(f'<text x="{_num(px(p.x))}" y="{top + plot_h + 16}" font-size="11" '
                          f'text-anchor="middle" fill="{MUTED}">{p.step}</text>')
     axis = "compute" if trend.axis == "compute" else "training step"
+    parts.append(f'<text x="14" y="{top + plot_h / 2:.1f}" font-size="11" text-anchor="middle" '
+                 f'fill="{MUTED}" transform="rotate(-90 14 {top + plot_h / 2:.1f})">'
+                 f"{escape(trend.metric)}</text>")
     parts.append(f'<text x="{left + plot_w / 2}" y="{height - 8}" font-size="11" '
                  f'text-anchor="middle" fill="{MUTED}">{axis} ({trend.scale} axis)</text>')
     parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="{MUTED}"/>')
@@ -169,39 +172,86 @@ def trend_plot(trend: MetricTrend, *, width: int = 680, height: int = 300) -> st
     return "".join(parts)
 
 
-def interval_chart(evals: Sequence[EvalAssessment], *, width: int = 680) -> str:
-    """Each required eval's 95% interval against its rule-out and rule-in values."""
-    row, left, right, top = 30, 250, 24, 26
-    height = top + row * max(1, len(evals)) + 24
+CHAR_W = 6.6
+"""Average width of a character of 12 px sans-serif text, for laying out labels."""
+
+
+def _fit(text: str, room: float, size: int = 12) -> str:
+    """``text`` cut with an ellipsis to fit ``room`` pixels at ``size``."""
+    most = max(4, int(room / (CHAR_W * size / 12)))
+    return text if len(text) <= most else text[: most - 1] + "\u2026"
+
+
+def is_difference(e: EvalAssessment) -> bool:
+    """Whether a metric is one rate minus another (its values and interval can be negative)."""
+    return (e.metric.endswith(("_increase", "_difference", "_effect"))
+            or min(e.rule_out, e.rule_in) < 0 or (e.low is not None and e.low < 0))
+
+
+def interval_chart(
+    evals: Sequence[EvalAssessment],
+    *,
+    labels: Sequence[str] | None = None,
+    title: str = "Eval intervals against policy values",
+    axis_label: str = "rate",
+    width: int = 680,
+) -> str:
+    """Each required eval's 95% interval against its rule-out and rule-in values.
+
+    Rates are drawn on a 0-1 axis; differences of two rates (pass only those, see
+    :func:`is_difference`) on an axis that spans their own values and zero.
+    """
+    names = list(labels) if labels is not None else [f"{e.suite}/{e.metric}" for e in evals]
+    row, right, top, bottom = 30, 24, 30, 40
+    longest = max((len(n) for n in names), default=10)
+    left = int(min(max(CHAR_W * longest + 18, 100), width * 0.5))
+    height = top + row * max(1, len(evals)) + bottom
     plot_w = width - left - right
-    values = [0.0, 1.0]
+    difference = any(is_difference(e) for e in evals)
+    values = [-0.05, 0.05] if difference else [0.0, 1.0]
     for e in evals:
         values += [e.rule_out, e.rule_in]
         values += [v for v in (e.low, e.high) if v is not None]
     low, high = min(values), max(values)
+    if difference:
+        low, high = max(-1.0, low - 0.05), min(1.0, high + 0.05)
+    ticks = _ticks(low, high)
+    if difference and len(ticks) > 1:  # end the axis on ticks, so both ends are labelled
+        step = ticks[1] - ticks[0]
+        if ticks[0] > low + 1e-9:
+            ticks.insert(0, round(ticks[0] - step, 10))
+        if ticks[-1] < high - 1e-9:
+            ticks.append(round(ticks[-1] + step, 10))
+    low, high = min(low, ticks[0]), max(high, ticks[-1])
 
     def px(x: float) -> float:
         return left + (x - low) / (high - low) * plot_w
 
+    css = "plot intervals differences" if difference else "plot intervals"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" class="plot intervals">',
-        "<title>Eval intervals against policy values</title>",
-        f'<g font-size="11" fill="{MUTED}"><text x="{left}" y="14">95% interval; '
-        f'green tick: rule-out, red tick: rule-in</text></g>',
+        f'viewBox="0 0 {width} {height}" class="{css}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="{INK}">'
+        f"{escape(title)}</text>",
     ]
-    for tick in _ticks(low, high):
+    for tick in ticks:
         x = px(tick)
+        stroke = MUTED if difference and abs(tick) < 1e-12 else GRID
         parts.append(f'<line x1="{_num(x)}" x2="{_num(x)}" y1="{top - 4}" '
-                     f'y2="{height - 20}" stroke="{GRID}"/>')
-        parts.append(f'<text x="{_num(x)}" y="{height - 6}" font-size="11" text-anchor="middle" '
-                     f'fill="{MUTED}">{_label(tick)}</text>')
-    for i, e in enumerate(evals):
+                     f'y2="{height - bottom + 4}" stroke="{stroke}"/>')
+        parts.append(f'<text x="{_num(x)}" y="{height - bottom + 18}" font-size="11" '
+                     f'text-anchor="middle" fill="{MUTED}">{_label(tick)}</text>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" font-size="11" '
+                 f'text-anchor="middle" fill="{MUTED}">{escape(axis_label)}: value with 95% '
+                 f"interval; green tick rule-out, red tick rule-in</text>")
+    for i, (name, e) in enumerate(zip(names, evals, strict=True)):
         y = top + i * row + row / 2
         crossed = e.status in ("ruled_in", "not_ruled_out")
         colour = JUMP if crossed else SAFE if e.status == "ruled_out" else MUTED
         parts.append(f'<text x="{left - 8}" y="{_num(y + 4)}" font-size="12" text-anchor="end" '
-                     f'fill="{INK}">{escape(e.suite)}/{escape(e.metric)}</text>')
+                     f'fill="{INK}"><title>{escape(name)}</title>'
+                     f"{escape(_fit(name, left - 14))}</text>")
         for value, tick_colour in ((e.rule_out, SAFE), (e.rule_in, JUMP)):
             parts.append(f'<line x1="{_num(px(value))}" x2="{_num(px(value))}" '
                          f'y1="{_num(y - 10)}" y2="{_num(y + 10)}" stroke="{tick_colour}" '
@@ -216,5 +266,139 @@ def interval_chart(evals: Sequence[EvalAssessment], *, width: int = 680) -> str:
         else:
             parts.append(f'<text x="{left + 6}" y="{_num(y + 4)}" font-size="12" '
                          f'fill="{MUTED}">{escape(e.status)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+LINE_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+                "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def line_chart(
+    title: str,
+    xs: Sequence[float],
+    lines: Mapping[str, Sequence[float]],
+    *,
+    marks: Sequence[float] = (),
+    x_label: str = "requests",
+    y_label: str = "",
+    width: int = 760,
+    height: int = 240,
+) -> str:
+    """Lines against a shared x axis; ``marks`` are x positions drawn dashed (alerts)."""
+    names = list(lines)
+    legend_w = int(min(max((len(n) for n in names), default=4) * CHAR_W * 11 / 12 + 24, 200))
+    left, right, top, bottom = 60, legend_w + 12, 30, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for ys in lines.values() for v in ys]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" class="plot lines">',
+             f"<title>{escape(title)}</title>",
+             f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="{INK}">'
+             f"{escape(title)}</text>"]
+    if not xs or not values:
+        parts.append(f'<text x="{left}" y="{top + 20}" fill="{MUTED}">no data yet</text></svg>')
+        return "".join(parts)
+    x0, x1 = min(xs), max(xs)
+    span_x = (x1 - x0) or 1.0
+    y_ticks = _ticks(0.0, max(values) or 1.0, 4)
+    y1 = max(y_ticks[-1], max(values)) or 1.0
+
+    def px(x: float) -> float:
+        return left + (x - x0) / span_x * plot_w
+
+    def py(y: float) -> float:
+        return top + plot_h - y / y1 * plot_h
+
+    for tick in y_ticks:
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{py(tick):.1f}" '
+                     f'y2="{py(tick):.1f}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" font-size="11" '
+                     f'text-anchor="end" fill="{MUTED}">{_label(tick)}</text>')
+    for tick in _ticks(x0, x1, 5) if x1 > x0 else [x0]:
+        parts.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" font-size="11" '
+                     f'text-anchor="middle" fill="{MUTED}">{_label(tick)}</text>')
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
+                 f'y2="{top + plot_h}" stroke="{MUTED}"/>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" '
+                 f'stroke="{MUTED}"/>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" font-size="11" '
+                 f'text-anchor="middle" fill="{MUTED}">{escape(x_label)}</text>')
+    if y_label:
+        mid = top + plot_h / 2
+        parts.append(f'<text x="14" y="{mid:.1f}" font-size="11" text-anchor="middle" '
+                     f'fill="{MUTED}" transform="rotate(-90 14 {mid:.1f})">'
+                     f"{escape(y_label)}</text>")
+    for x in marks:
+        if x0 <= x <= x1:
+            parts.append(f'<line class="mark" x1="{px(x):.1f}" y1="{top}" x2="{px(x):.1f}" '
+                         f'y2="{top + plot_h}" stroke="{JUMP}" stroke-dasharray="4 3"/>')
+    for i, (name, ys) in enumerate(lines.items()):
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        points = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys, strict=False))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="1.6" '
+                     f'points="{points}"/>')
+        parts.append(f'<text x="{left + plot_w + 10}" y="{top + 10 + 15 * i}" font-size="11" '
+                     f'fill="{colour}"><title>{escape(name)}</title>'
+                     f"{escape(_fit(name, legend_w, 11))}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def histogram(
+    values: Sequence[float],
+    *,
+    title: str,
+    x_label: str,
+    low: float = -1.0,
+    high: float = 1.0,
+    bins: int = 20,
+    good_from: float | None = None,
+    width: int = 480,
+    height: int = 190,
+) -> str:
+    """Counts of ``values`` in ``bins`` equal bins from ``low`` to ``high``.
+
+    Bins whose lower edge is at least ``good_from`` are green.
+    """
+    left, right, top, bottom = 48, 12, 28, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    counts = [0] * bins
+    step = (high - low) / bins
+    for v in values:
+        if low <= v <= high:
+            counts[min(bins - 1, int((v - low) / step))] += 1
+    y_ticks = _ticks(0.0, max(max(counts), 1), 4)
+    y1 = max(y_ticks[-1], max(counts), 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+             f'height="{height}" viewBox="0 0 {width} {height}" class="plot histogram">',
+             f"<title>{escape(title)}</title>",
+             f'<text x="{left}" y="16" font-size="13" font-weight="600" fill="{INK}">'
+             f"{escape(title)}</text>"]
+    for tick in y_ticks:
+        y = top + plot_h - tick / y1 * plot_h
+        parts.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="{GRID}"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end" '
+                     f'fill="{MUTED}">{_label(tick)}</text>')
+    bar = plot_w / bins
+    for i, count in enumerate(counts):
+        edge = low + i * step
+        h = plot_h * count / y1
+        colour = SAFE if good_from is not None and edge >= good_from - 1e-9 else MUTED
+        parts.append(f'<rect x="{left + i * bar:.1f}" y="{top + plot_h - h:.1f}" '
+                     f'width="{bar - 1:.1f}" height="{h:.1f}" fill="{colour}"><title>'
+                     f"{edge:.2f} to {edge + step:.2f}: {count}</title></rect>")
+    for tick in _ticks(low, high, 4):
+        x = left + (tick - low) / (high - low) * plot_w
+        parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" font-size="11" '
+                     f'text-anchor="middle" fill="{MUTED}">{_label(tick)}</text>')
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" '
+                 f'y2="{top + plot_h}" stroke="{MUTED}"/>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" font-size="11" '
+                 f'text-anchor="middle" fill="{MUTED}">{escape(x_label)}</text>')
+    mid = top + plot_h / 2
+    parts.append(f'<text x="14" y="{mid:.1f}" font-size="11" text-anchor="middle" '
+                 f'fill="{MUTED}" transform="rotate(-90 14 {mid:.1f})">count</text>')
     parts.append("</svg>")
     return "".join(parts)
