@@ -3,18 +3,16 @@ from __future__ import annotations
 import html as htmllib
 import random
 import re
-import shutil
 import struct
-import subprocess
 import zlib
 from datetime import UTC, datetime
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from redline.attest import SafetyCase, build_case, digest_model
-from redline.attest import Finding
+from redline.attest import Finding, SafetyCase, build_case, digest_model
 from redline.evals import SeriesResult, analyse_series
 from redline.interp.neurons import Context, LayerExplanations, NeuronExplanation, write_html
 from redline.redteam.records import AttemptRecord
@@ -33,6 +31,7 @@ from redline.watch import WatchConfig, Watcher, render_report
 # The fixtures of tests/attest (policy, results, model_dir) are shared here.
 from tests.attest.conftest import NOW, model_dir, policy, results  # noqa: F401
 from tests.conftest import require_system
+from tests.dashboard.server import CHROMIUM
 from tests.evals.test_series import runs_from
 from tests.watch.test_monitor import traffic
 
@@ -98,6 +97,27 @@ def test_case_report_links_the_evidence_next_to_it(report_case: SafetyCase,
     assert "Red-team report" in html and "Internals evidence" in html
     # No folder, no links section.
     assert 'id="evidence"' not in render_case_report(report_case)
+
+
+def test_red_team_findings_link_their_transcripts(report_case: SafetyCase,
+                                                  tmp_path: Path) -> None:
+    record = AttemptRecord(
+        key="ab" * 32, attack="static", probe="seed.cyber", prompt_id="1", category="cyber",
+        goal="g", transform="none", messages=[{"role": "user", "content": "how to x"}],
+        params={}, response="here is x", success=True,
+    )
+    redteam = build_report([record], run_id="r", target="t", status="finished", config={},
+                           success_scorer="s", redline_version="0")
+    (tmp_path / "redteam").mkdir()
+    (tmp_path / "redteam" / "report.html").write_text(to_html(redteam))
+    finding = Finding(id="f1", severity="critical", title="complied", source="redteam",
+                      evidence=[record.key])
+    html = render_case_report(report_case.model_copy(update={"findings": [finding]}),
+                              evidence=evidence_links(tmp_path))
+    anchor = f"attempt-{record.key[:12]}"
+    assert f'href="redteam/report.html#{anchor}"' in html
+    target_page = (tmp_path / "redteam" / "report.html").read_text()
+    assert f'id="{anchor}"' in target_page and "here is x" in target_page
 
 
 def test_case_report_shows_example_transcripts(report_case: SafetyCase) -> None:
@@ -250,40 +270,100 @@ def _count(pixels: np.ndarray, colour: tuple[int, int, int], tol: int = 12) -> i
     return int(close.all(axis=2).sum())
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+# Every text of every plot, as painted: its box against its plot's box (client pixels).
+_OVERFLOW_JS = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg.plot')) {
+    const box = svg.getBoundingClientRect();
+    for (const t of svg.querySelectorAll('text')) {
+      const r = t.getBoundingClientRect();
+      if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+          || r.bottom > box.bottom + 1) out.push(t.textContent);
+    }
+  }
+  return out;
+}"""
+
+
+def _reports(report_case: SafetyCase, series: SeriesResult, folder: Path) -> dict[str, Path]:
+    """Each kind of report, rendered from test data into ``folder``."""
+    record = AttemptRecord(
+        key="cd" * 32, attack="static", probe="seed.cyber", prompt_id="1", category="cyber",
+        goal="g", transform="base64", messages=[{"role": "user", "content": "how to x"}],
+        params={}, response="here is x", success=True,
+    )
+    redteam = build_report([record], run_id="r", target="mock:t", status="finished", config={},
+                           success_scorer="s", redline_version="0")
+    watcher = Watcher(WatchConfig(reference=200, drift_every=0), [])
+    rng = random.Random(4)
+    watcher.observe_all(traffic(rng, 400))
+    watcher.observe_all(traffic(rng, 300, trigger_rate=0.3))
+    layer = LayerExplanations(
+        target="organism:t", hook="blocks.0.mlp.hook_post", n_explain_tokens=9,
+        n_heldout_tokens=9,
+        neurons=[NeuronExplanation(neuron=i, explanation=f"fires on token {i}", score=i / 10,
+                                   max_activation=1.0, contexts=(Context(
+                                       tokens=("a", "b"), activations=(1.0, -0.5), focus=0),))
+                 for i in range(10)],
+    )
+    pages = {
+        "case": folder / "report.html", "series": folder / "series.html",
+        "redteam": folder / "redteam" / "report.html", "watch": folder / "watch.html",
+    }
+    pages["redteam"].parent.mkdir(parents=True)
+    pages["redteam"].write_text(to_html(redteam))
+    pages["case"].write_text(render_case_report(report_case, series=series,
+                                                evidence=evidence_links(folder)))
+    pages["series"].write_text(render_series_report(series))
+    pages["watch"].write_text(render_report(watcher.snapshot()))
+    pages["neurons"] = write_html(layer, folder / "neurons.html")
+    return pages
 
 
 @pytest.mark.slow
-def test_report_opens_in_headless_chromium(
+def test_reports_in_headless_chromium(
     report_case: SafetyCase, series: SeriesResult, tmp_path: Path
 ) -> None:
-    browser = _chromium()
-    require_system(browser is not None, "chromium (apt-get install -y chromium)")
-    assert browser is not None
-    page = tmp_path / "report.html"
-    page.write_text(render_case_report(report_case, series=series), encoding="utf-8")
-    shot = tmp_path / "report.png"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run",
-             "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
-    run = subprocess.run(
-        # Half scale keeps the PNG small enough to decode in pure Python quickly.
-        [browser, *flags, f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}",
-         "--window-size=1100,2600", "--force-device-scale-factor=0.5", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert shot.is_file(), run.stderr[-2000:]
-    assert "CONSOLE" not in run.stderr and "Failed to load resource" not in run.stderr, run.stderr
-    dom = subprocess.run(
-        [browser, *flags, f"--user-data-dir={tmp_path / 'profile2'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
-    ).stdout
-    assert 'id="verdict"' in dom and "NO GO" in dom
-    assert dom.count("<li>") >= len(report_case.verdict.reasons)
-    assert dom.count("<svg") == 2
-    width, height, pixels = _png_pixels(shot)
-    assert (width, height) == (550, 1300)
+    """Each report opens offline, fetches nothing, paints its plots with no text cut off."""
+    require_system(Path(CHROMIUM).is_file() and find_spec("playwright") is not None,
+                   "Chromium (apt-get install chromium; pip install playwright)")
+    from playwright.sync_api import sync_playwright
+
+    pages = _reports(report_case, series, tmp_path)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1300},
+                                    device_scale_factor=0.5)
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}"))
+            page.on("pageerror", lambda e: problems.append(f"error: {e}"))
+            page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+                    else problems.append(f"fetched {r.url}"))
+            for name, path in pages.items():
+                page.goto(path.as_uri())
+                assert page.locator("header.top .brand").inner_text() == "redline", name
+                assert page.locator("footer").count() == 1, name
+                assert page.evaluate(_OVERFLOW_JS) == [], name
+                titles = page.evaluate("() => [...document.querySelectorAll('svg.plot > title')]"
+                                       ".map(t => t.textContent)")
+                assert len(titles) == len(set(titles)), (name, titles)  # red team: none
+                shot = tmp_path / f"{name}.png"
+                page.screenshot(path=str(shot), full_page=name == "case")
+            # The case report's links to its evidence resolve inside its folder.
+            page.goto(pages["case"].as_uri())
+            page.click("text=Red-team report")
+            assert page.url == pages["redteam"].as_uri()
+            assert "Red-team report: mock:t" in page.locator("h1").inner_text()
+            # The neuron page's filter (its one script) works.
+            page.goto(pages["neurons"].as_uri())
+            page.fill("#q", "token 7")
+            assert page.locator("details:visible").count() == 1
+            assert problems == []
+        finally:
+            browser.close()
+    width, _, pixels = _png_pixels(tmp_path / "case.png")
+    assert width == 550
     # The verdict banner, the jump marker and the observed series are painted.
     assert _count(pixels, VERDICT_RED) > 8_000
     assert _count(pixels, JUMP_RED) > 20

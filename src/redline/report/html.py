@@ -17,7 +17,8 @@ from redline.report.svg import interval_chart, is_difference, trend_plot
 from redline.report.templating import render, svg
 
 EXAMPLES_PER_SUITE = 2
-"""Transcripts shown per suite in a case report (all are in the suite's results file)."""
+"""Transcripts shown per suite in a case report, flagged ones first (all are in the suite's
+results file)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,11 @@ def _alerted(series: SeriesResult) -> dict[str, list[int]]:
 def _examples(case: SafetyCase) -> list[dict[str, Any]]:
     out = []
     for r in case.results:
-        shown = [s for s in r.samples if s.response is not None][:EXAMPLES_PER_SUITE]
+        answered = [s for s in r.samples if s.response is not None]
+        # Samples a scorer flagged come first: they are the ones a reader wants to see.
+        answered.sort(key=lambda s: -max((v.value or 0.0 for v in s.scores.values()),
+                                         default=0.0))
+        shown = answered[:EXAMPLES_PER_SUITE]
         for s in shown:
             scores = ", ".join(f"{k}={'n/a' if v.value is None else f'{v.value:.2f}'}"
                                for k, v in s.scores.items())
@@ -128,6 +133,8 @@ def render_case_report(
         trend_plots=_trend_plots(series) if series is not None else [],
         alerted=_alerted(series) if series is not None else {},
         examples=_examples(case), nav=nav,
+        redteam_report=next((link.href for link in evidence
+                             if link.href == "redteam/report.html"), None),
         made_at=case.created_at.strftime("%Y-%m-%d %H:%M UTC"),
     )
 

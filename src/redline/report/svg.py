@@ -45,6 +45,14 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     return out
 
 
+def _covering_ticks(high: float, count: int = 4) -> list[float]:
+    """Ticks from 0 whose last one is at or above ``high``, so the top line is labelled."""
+    ticks = _ticks(0.0, high, count)
+    if len(ticks) > 1 and ticks[-1] < high - 1e-12:
+        ticks.append(round(ticks[-1] + ticks[1] - ticks[0], 10))
+    return ticks
+
+
 def _label(value: float) -> str:
     if value == 0:
         return "0"
@@ -194,7 +202,7 @@ def interval_chart(
     labels: Sequence[str] | None = None,
     title: str = "Eval intervals against policy values",
     axis_label: str = "rate",
-    width: int = 680,
+    width: int = 960,
 ) -> str:
     """Each required eval's 95% interval against its rule-out and rule-in values.
 
@@ -242,9 +250,9 @@ def interval_chart(
                      f'y2="{height - bottom + 4}" stroke="{stroke}"/>')
         parts.append(f'<text x="{_num(x)}" y="{height - bottom + 18}" font-size="11" '
                      f'text-anchor="middle" fill="{MUTED}">{_label(tick)}</text>')
-    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" font-size="11" '
-                 f'text-anchor="middle" fill="{MUTED}">{escape(axis_label)}: value with 95% '
-                 f"interval; green tick rule-out, red tick rule-in</text>")
+    parts.append(f'<text x="8" y="{height - 6}" font-size="11" fill="{MUTED}">'
+                 f"{escape(axis_label)} (dot: value, bar: 95% interval, green tick: rule-out, "
+                 "red tick: rule-in)</text>")
     for i, (name, e) in enumerate(zip(names, evals, strict=True)):
         y = top + i * row + row / 2
         crossed = e.status in ("ruled_in", "not_ruled_out")
@@ -301,7 +309,7 @@ def line_chart(
         return "".join(parts)
     x0, x1 = min(xs), max(xs)
     span_x = (x1 - x0) or 1.0
-    y_ticks = _ticks(0.0, max(values) or 1.0, 4)
+    y_ticks = _covering_ticks(max(values) or 1.0)
     y1 = max(y_ticks[-1], max(values)) or 1.0
 
     def px(x: float) -> float:
@@ -368,7 +376,7 @@ def histogram(
     for v in values:
         if low <= v <= high:
             counts[min(bins - 1, int((v - low) / step))] += 1
-    y_ticks = _ticks(0.0, max(max(counts), 1), 4)
+    y_ticks = _covering_ticks(max(max(counts), 1))
     y1 = max(y_ticks[-1], max(counts), 1)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" class="plot histogram">',
