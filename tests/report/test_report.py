@@ -284,6 +284,21 @@ _OVERFLOW_JS = """() => {
   return out;
 }"""
 
+# Pairs of texts in one plot whose painted boxes overlap (labels written over each other).
+_OVERLAP_JS = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg.plot')) {
+    const ts = [...svg.querySelectorAll('text')].map(t => [t.textContent,
+                                                           t.getBoundingClientRect()]);
+    for (let i = 0; i < ts.length; i++) for (let j = i + 1; j < ts.length; j++) {
+      const a = ts[i][1], b = ts[j][1];
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1
+          && b.top < a.bottom - 1) out.push([ts[i][0], ts[j][0]]);
+    }
+  }
+  return out;
+}"""
+
 
 def _reports(report_case: SafetyCase, series: SeriesResult, folder: Path) -> dict[str, Path]:
     """Each kind of report, rendered from test data into ``folder``."""
@@ -324,7 +339,8 @@ def _reports(report_case: SafetyCase, series: SeriesResult, folder: Path) -> dic
 def test_reports_in_headless_chromium(
     report_case: SafetyCase, series: SeriesResult, tmp_path: Path
 ) -> None:
-    """Each report opens offline, fetches nothing, paints its plots with no text cut off."""
+    """Each report opens offline, fetches nothing, paints its plots with no text cut off
+    or written over another."""
     require_system(Path(CHROMIUM).is_file() and find_spec("playwright") is not None,
                    "Chromium (apt-get install chromium; pip install playwright)")
     from playwright.sync_api import sync_playwright
@@ -345,6 +361,7 @@ def test_reports_in_headless_chromium(
                 assert page.locator("header.top .brand").inner_text() == "redline", name
                 assert page.locator("footer").count() == 1, name
                 assert page.evaluate(_OVERFLOW_JS) == [], name
+                assert page.evaluate(_OVERLAP_JS) == [], name
                 titles = page.evaluate("() => [...document.querySelectorAll('svg.plot > title')]"
                                        ".map(t => t.textContent)")
                 assert len(titles) == len(set(titles)), (name, titles)  # red team: none
