@@ -128,7 +128,7 @@ def test_case_report_shows_example_transcripts(report_case: SafetyCase) -> None:
 
 
 def test_every_report_renders_model_and_user_text_inert(
-    report_case: SafetyCase, series: SeriesResult
+    report_case: SafetyCase, series: SeriesResult, tmp_path: Path
 ) -> None:
     result = report_case.results[0]
     sample = result.samples[0].model_copy(update={"response": EVIL})
@@ -165,7 +165,7 @@ def test_every_report_renders_model_and_user_text_inert(
     )
     layer = LayerExplanations(target=EVIL, hook="blocks.0.mlp.hook_post", neurons=[neuron],
                               n_explain_tokens=1, n_heldout_tokens=1)
-    path = write_html(layer, Path(__file__).parent / ".." / ".." / ".pytest_cache" / "n.html")
+    path = write_html(layer, tmp_path / "neurons.html")
     page = path.read_text()
     # The page's own filter script is the only script.
     assert page.count("<script>") == 1 and "<script>function f()" in page
