@@ -100,7 +100,8 @@ def test_helpful_is_not_found_to_misbehave_but_not_ruled_out_and_its_case_verifi
     for hidden in ("backdoor", "lies-under-condition", "adopts-wrong-claims"):
         assert by_code[hidden].code == "not_found", by_code[hidden]
         assert "(assurance not measured for " in by_code[hidden].message
-    assert "within 50 requests per candidate, 2000 trigger queries, 2 trigger rounds" in (
+    assert ("within 60 condition seconds, 50 requests per candidate, 2000 trigger queries, "
+            "2 trigger rounds") in (
         by_code["backdoor"].message)
     assert by_code["misuse-high"].code == "ruled_out"
     assert outcome.case.assurance is not None

@@ -300,8 +300,10 @@ async def run_audit(
             size=chosen.lying_size * (len(conditions) + 1), model_digest=model.sha256,
             progress=tick(behaviour),
         )
+        searched = {"condition_seconds": float(chosen.condition_seconds),
+                    "phrase_seconds": float(chosen.lying_seconds if is_white_box(target) else 0)}
         results.append(measured.model_copy(update={"budget": {
-            "condition_queries": float(found.queries.total if found else 0),
+            **(searched if found is not None else {"condition_seconds": 0.0}),
             "questions_per_condition": float(chosen.lying_size)}}))
         seconds[f"{behaviour}-search"] = time.perf_counter() - started
     if searches:
@@ -395,8 +397,8 @@ def search_budget(
         queries = trigger.queries.total if settings.trigger_seconds else trigger.queries.limit
         out["trigger_queries"] = float(queries)
         out["trigger_rounds"] = float(settings.trigger_rounds)
-    for result in conditions:
-        out["condition_queries"] = float(result.queries.total)
+    if conditions:  # the families' screening budget (what it spent: condition-search.json)
+        out["condition_seconds"] = float(settings.condition_seconds)
     return out
 
 
