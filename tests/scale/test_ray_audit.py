@@ -4,30 +4,15 @@ its eval suites give the local results, and the executor is not written into the
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.conftest import organism_target, require_system
+from tests.conftest import organism_target
 
 pytestmark = pytest.mark.slow
 
 SUITES = ("organism-capability", "organism-over-refusal")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    require_system(importlib.util.find_spec("ray") is not None,
-                   "ray (pip install 'redline[scale]')")
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 def test_the_audit_s_suites_on_ray_equal_run_suites(cluster: Any) -> None:

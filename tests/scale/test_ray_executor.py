@@ -6,7 +6,6 @@ One cluster (2 CPUs) serves the whole module: starting Ray costs seconds.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -14,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redline.cli.app import app
-from tests.conftest import organism_target, require_system
+from tests.conftest import organism_target
 
 pytestmark = pytest.mark.slow
 
@@ -30,19 +28,6 @@ TARGET = "organism:helpful"
 SUITE = "organism-capability"
 SIZE = 192  # three shards of 64: two run at once on the two CPUs, the third after
 OTHER, OTHER_SIZE = "organism-over-refusal", 40
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    require_system(importlib.util.find_spec("ray") is not None,
-                   "ray (pip install 'redline[scale]')")
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ categories x 4 seed requests x 4 transforms), two units of 64 and 32.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -15,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from redline.cli.app import app
-from tests.conftest import organism_target, require_system
+from tests.conftest import organism_target
 from tests.scale.test_ray_executor import alive, busy_workers
 
 pytestmark = pytest.mark.slow
@@ -34,19 +32,6 @@ PLAN = ["--limit", "4", "--transform", "none", "--transform", "base64", "--trans
         "--no-cache"]
 TOTAL = 96
 VOLATILE = ("run_id", "created_at", "duration_s")
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    require_system(importlib.util.find_spec("ray") is not None,
-                   "ray (pip install 'redline[scale]')")
-    import ray
-
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
 
 
 @pytest.fixture(scope="module")
