@@ -268,6 +268,12 @@ async def run_redteam(
         replayed=runner.replayed, aux_queries=aux_queries, notes=notes,
         categories_not_reached=not_reached,
     )
+    save_findings(store, run_id, report)
+    return report
+
+
+def save_findings(store: Any, run_id: str, report: Any) -> None:
+    """Store the report's findings for ``run_id``, once (a resumed run keeps the first)."""
     if not store.findings(run_id):
         for finding in report.findings:
             store.add_finding(
@@ -276,7 +282,6 @@ async def run_redteam(
                 details={"attack": finding.attack, "transform": finding.transform,
                          "rate": finding.rate.model_dump()},
             )
-    return report
 
 
 def resume_config(store: Store, run_id: str) -> RedteamConfig:

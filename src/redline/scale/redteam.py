@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from redline._version import __version__
 from redline.errors import ConfigError
-from redline.redteam.engine import RedteamConfig, load_goals, load_plugins
+from redline.redteam.engine import RedteamConfig, load_goals, load_plugins, save_findings
 from redline.redteam.records import AttemptRecord, AttemptSpec
 from redline.types import content_hash
 
@@ -293,14 +293,7 @@ def run_redteam_on(
         aux_queries=sum(d.aux_queries for d in done), notes=notes,
         categories_not_reached=not_reached,
     )
-    if not store.findings(run_id):
-        for finding in report.findings:
-            store.add_finding(
-                run_id, title=finding.title, severity=finding.severity,
-                category=finding.category, tags=finding.tags, evidence=finding.evidence,
-                details={"attack": finding.attack, "transform": finding.transform,
-                         "rate": finding.rate.model_dump()},
-            )
+    save_findings(store, run_id, report)
     return report
 
 
