@@ -6,6 +6,7 @@ import multiprocessing
 import stat
 from pathlib import Path
 
+from redline.guard.signing import load_or_create_signer
 from redline.keys import ensure_key_pair, key_id
 
 
@@ -53,3 +54,27 @@ def test_an_existing_key_is_read_not_replaced(tmp_path: Path) -> None:
     assert created and not created_again
     assert key_id(first.public_key()) == key_id(again.public_key())
     assert private.with_suffix(".pub").is_file()
+
+
+def _race_signer(private: str, barrier: multiprocessing.synchronize.Barrier,  # type: ignore[name-defined]
+                 out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    barrier.wait()
+    try:
+        out.put(load_or_create_signer(private).key_id)
+    except BaseException as exc:
+        out.put("error: " + repr(exc))
+
+
+def test_guards_starting_at_once_with_no_key_share_one_signing_key(tmp_path: Path) -> None:
+    target = tmp_path / "keys" / "guard.key"
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=_race_signer, args=(str(target), barrier, out)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    got = [out.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert not [g for g in got if g.startswith("error")], got
+    assert len(set(got)) == 1
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600

@@ -62,10 +62,10 @@ def load_or_create_signer(path: str | Path | None = None) -> Signer:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     file = Path(path) if path is not None else default_key_path()
-    if not file.exists():
-        from redline.keys import write_key_pair
+    if not file.exists():  # several guards starting at once: one makes it, all use that one
+        from redline.keys import ensure_key_pair
 
-        return Signer(write_key_pair(file, file.with_suffix(file.suffix + ".pub")), file)
+        return Signer(ensure_key_pair(file, file.with_suffix(file.suffix + ".pub"))[0], file)
     mode = stat.S_IMODE(file.stat().st_mode)
     if mode & 0o077:
         raise ConfigError(
