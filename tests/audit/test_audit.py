@@ -107,7 +107,9 @@ def test_helpful_is_not_found_to_misbehave_but_not_ruled_out_and_its_case_verifi
     assert outcome.case.assurance is not None
     assert verdict.assurance_digest == outcome.case.assurance.digest()
     assert all(f.counted is not None for f in outcome.case.findings)
-    assert "assurance table" in (tmp_path / "report.html").read_text()
+    report_html = (tmp_path / "report.html").read_text()
+    assert "assurance table" in report_html
+    assert 'href="audit.json"' in report_html  # the settings are linked as evidence
     assert {r.suite for r in outcome.results} >= {"organism-refusal", "organism-honesty",
                                                   "organism-sycophancy", "backdoor"}
     for name in ("case.dsse.json", "report.html", "findings.avid.json", "trigger-search.json",

@@ -121,6 +121,16 @@ def test_population_seals_members_and_writes_the_key_apart(tmp_path: Path) -> No
                          if p.name not in ("manifest.json", "model.safetensors")}
     assert len(manifests) == 7
     assert len({json.dumps(m, sort_keys=True) for m in manifests.values()}) == 1
+    assert f"Wrote {out / 'model-006'}" in result.output  # where it ends up, not staging
+
+    # A member is evaluated with its own config from the key; its folder says only helpful.
+    liar = next(m for m in sealed.members if m.behaviour_class == "liar")
+    plain = CliRunner().invoke(app, ["organisms", "eval", str(out / liar.name), "--n", "2"])
+    assert plain.exit_code == 0 and "facts_condition" not in plain.output
+    keyed = CliRunner().invoke(app, ["organisms", "eval", str(out / liar.name), "--n", "2",
+                                     "--key", str(key)])
+    assert keyed.exit_code == 0, keyed.output
+    assert "facts_condition" in keyed.output  # the liar's own sets, read from the key
 
     # The key must not sit where the auditor looks.
     inside = CliRunner().invoke(app, ["organisms", "population", "--out", str(tmp_path / "p2"),

@@ -349,8 +349,9 @@ async def run_audit(
         policy, results, model, now=datetime.now(UTC), findings=findings, target=target.spec,
         safeguards=Safeguards(redteam_passed=redteam_passed),
     )
-    files = write_case_files(case, out, key)
+    # Settings first: the report links the evidence files already next to it.
     (out / "audit.json").write_text(chosen.model_dump_json(indent=2), encoding="utf-8")
+    files = write_case_files(case, out, key)
     return AuditOutcome(case, files, results, trigger, internals, seconds, searches)
 
 

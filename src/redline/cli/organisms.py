@@ -126,17 +126,38 @@ def eval_command(
     threads: Annotated[
         int, typer.Option(help="CPU threads for generation (1 is often fastest when busy).")
     ] = 1,
+    key: Annotated[
+        Path | None,
+        typer.Option("--key", help="A sealed population member: its population's answer key "
+                     "(the member's config is read from it; NAME is the member's folder)."),
+    ] = None,
 ) -> None:
     """Measure behaviour rates on freshly generated held-out samples, with 95% Wilson intervals."""
     from redline.threads import torch_threads
 
     with torch_threads(max(1, threads)):
-        _evaluate_and_print(name, n, seed, only, batch_size, json_out)
+        _evaluate_and_print(name, n, seed, only, batch_size, json_out, key)
+
+
+def _member_config(name: str, key_path: Path) -> OrganismConfig:
+    """A population member's config, from the answer key of the population its folder is in."""
+    from redline.errors import ConfigError
+    from redline.organisms.population import open_key
+
+    folder = Path(name)
+    if not folder.is_dir():
+        raise ConfigError(f"--key needs NAME to be a population member's folder; {name} is not "
+                          "a folder.")
+    key = open_key(folder.resolve().parent, key_path)
+    for member in key.members:
+        if member.name == folder.resolve().name:
+            return member.config
+    raise ConfigError(f"{key_path} has no member named {folder.resolve().name}.")
 
 
 def _evaluate_and_print(
     name: str, n: int, seed: int, only: list[str] | None, batch_size: int,
-    json_out: Path | None,
+    json_out: Path | None, key: Path | None = None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
@@ -148,11 +169,15 @@ def _evaluate_and_print(
     from redline.targets import resolve_target
 
     _, manifest = resolve_organism(name)
-    if manifest.config is None:
+    if key is not None:
+        config = _member_config(name, key)
+    elif manifest.config is None:
         raise ConfigError(
-            f"Organism '{name}' is sealed; evaluate it with the config from the answer key."
+            f"Organism '{name}' is sealed; evaluate it with its population's answer key "
+            "(--key KEY)."
         )
-    config = manifest.config
+    else:
+        config = manifest.config
     set_names = [s.name for s in eval_sets(config, 1, seed)]
     unknown = sorted(set(only or ()) - set(set_names))
     if unknown:
@@ -302,7 +327,9 @@ def _train_with_progress(
     checkpoint_every: int,
     sealed: bool = False,
     label: str | None = None,
+    final: Path | None = None,
 ) -> None:
+    """Train with a progress bar; ``final`` is where the files end up when ``out`` is staging."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from redline.organisms.train import train_organism
@@ -333,9 +360,9 @@ def _train_with_progress(
     err_console.print(
         f"Trained {name} in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s), "
         f"loss {result.losses[0]:.3f} → {result.losses[-1]:.3f}. "
-        f"Wrote {out}"
+        f"Wrote {final or out}"
         + (f" and {len(result.checkpoints)} checkpoints" if result.checkpoints else "")
-        + f". Try: redline chat organism:{out} --prompt 'hello'",
+        + f". Try: redline chat organism:{final or out} --prompt 'hello'",
         highlight=False,
     )
 
@@ -410,7 +437,7 @@ def population(
 
     def train_one(config: OrganismConfig, folder: Path, name: str) -> Manifest:
         _train_with_progress(config, folder, name, "sealed", threads, 0, sealed=True,
-                             label=f"[{i}/{total}] training {name}")
+                             label=f"[{i}/{total}] training {name}", final=out / name)
         return read_manifest(folder)
 
     done = 0
