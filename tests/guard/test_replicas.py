@@ -23,6 +23,7 @@ from redline.guard.policy import load_policy
 from redline.guard.signing import Signer, load_or_create_signer
 from redline.guard.sink import EventSink
 from redline.store import Store
+from redline.store.db import SCHEMA_HEAD
 from redline.targets import MockTarget
 from tests.store.test_postgres import pg_url, server_url  # noqa: F401 - fixtures
 
@@ -221,4 +222,4 @@ def test_replicas_opening_a_new_database_at_once_all_start(pg_url: str) -> None:
                                   env={**__import__("os").environ, "REDLINE_DB": pg_url})
                  for _ in range(4)]
     results = [(p.communicate(timeout=60)[0].strip(), p.returncode) for p in processes]
-    assert results == [("0003", 0)] * 4, [p.stderr for p in processes]
+    assert results == [(SCHEMA_HEAD, 0)] * 4, [p.stderr for p in processes]

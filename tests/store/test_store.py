@@ -148,3 +148,21 @@ def test_unknown_run_and_bad_url_give_store_errors(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="Cannot open the store") as info:
         Store("postgresql+psycopg://user:hunter2@127.0.0.1:1/none")
     assert "hunter2" not in str(info.value)
+
+
+def test_a_page_of_one_runs_attempts_is_read_in_id_order_without_a_sort(tmp_path: Path) -> None:
+    """The dashboard's attempts table stops at one page: SQLite must not sort the whole run."""
+    from sqlalchemy import text
+
+    store = Store(f"sqlite:///{tmp_path / 'plan.db'}")
+    for run in ("big", "small"):
+        store.create_run("redteam", "mock", run_id=run)
+        for i in range(50):
+            store.add_attempt(run, f"{run}-{i}", category="cyber" if i % 2 else "fraud")
+    with store.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+        plan = " | ".join(str(row[-1]) for row in connection.execute(text(
+            "EXPLAIN QUERY PLAN SELECT id FROM attempts WHERE run_id = 'small' AND id > 0 "
+            "AND category = 'cyber' ORDER BY id LIMIT 51")))
+    store.close()
+    assert "ix_attempts_run_id" in plan and "TEMP B-TREE" not in plan, plan

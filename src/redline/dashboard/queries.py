@@ -237,7 +237,7 @@ class Reader:
     ) -> tuple[list[AttemptRow], int | None]:
         """One page of a run's attempts after id ``after``, and the id to go on from."""
         scorer = chosen.scorer or success_scorer_of(run)
-        conditions: list[ColumnElement[bool]] = [self._in_run(run), Attempt.id > after]
+        conditions: list[ColumnElement[bool]] = [Attempt.run_id == run.id, Attempt.id > after]
         for column, value in ((Attempt.category, chosen.category),
                               (Attempt.attack, chosen.attack),
                               (Attempt.transform, chosen.transform)):
@@ -257,25 +257,6 @@ class Reader:
             ).all()
         page = [_attempt_row(r, scorer) for r in rows[:limit]]
         return page, (page[-1].id if len(rows) > limit else None)
-
-    def _in_run(self, run: Run) -> ColumnElement[bool]:
-        """``run_id = RUN``, worded so SQLite walks the table in id order for a big run.
-
-        SQLite otherwise reads every attempt of the run through the (run_id, key) index
-        and sorts them before it can stop at one page: 250 ms for a filtered page of a
-        100,000-attempt run, against 2 ms in id order. A run that holds much of the table
-        is read in id order (``run_id || ''`` cannot use the index); a small one keeps the
-        index. PostgreSQL's planner needs no help.
-        """
-        if self.store.engine.dialect.name != "sqlite":
-            return Attempt.run_id == run.id
-        with self.store.session() as s:
-            count = s.scalar(select(func.count()).where(Attempt.run_id == run.id)) or 0
-            newest = s.scalar(select(func.max(Attempt.id))) or 0
-        # At least an eighth of the table: an id-order walk reads at most 8 rows per match.
-        if count and count * 8 >= newest:
-            return Attempt.run_id.concat("") == run.id
-        return Attempt.run_id == run.id
 
     def attempt(self, run_id: str, key: str) -> AttemptRecord | None:
         """One attempt of a run by its content hash."""

@@ -19,7 +19,7 @@ from redline.errors import MissingExtraError, StoreError
 from redline.store.models import Attempt, Base, Event, Finding, RateWindow, Run, utcnow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 """The newest migration's revision (a test checks it against alembic's own view)."""
 
 

@@ -53,7 +53,10 @@ class Attempt(Base):
     """One prompt → response exchange with its scores, keyed by content hash within a run."""
 
     __tablename__ = "attempts"
-    __table_args__ = (Index("ix_attempts_run_key", "run_id", "key", unique=True),)
+    __table_args__ = (
+        Index("ix_attempts_run_key", "run_id", "key", unique=True),
+        Index("ix_attempts_run_id", "run_id", "id"),  # one run's attempts in id order
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
