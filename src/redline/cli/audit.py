@@ -77,6 +77,12 @@ def audit_command(
     ] = False,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(min=1, help="CPU threads for local models and scorers (default: torch's "
+                     "own choice; 1 is often fastest on a busy machine or when audits run "
+                     "side by side)."),
+    ] = None,
 ) -> None:
     """Audit a model: run what the release policy asks, decide, and sign a safety case.
 
@@ -96,6 +102,7 @@ def audit_command(
     from redline.profiles import profile_for
     from redline.scale.executor import RayExecutor
     from redline.targets import resolve_target
+    from redline.threads import torch_threads
 
     check_executor(executor, ray_address)
     key_path = key or default_key()
@@ -163,7 +170,8 @@ def audit_command(
             finally:
                 await model.aclose()
 
-        outcome = run(go())
+        with torch_threads(threads):
+            outcome = run(go())
 
     print_results(outcome.results)
     print_verdict(outcome.case.verdict)
