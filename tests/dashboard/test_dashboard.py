@@ -79,6 +79,9 @@ def stored_report(demo: Demo) -> Any:
 def test_runs_to_a_run_to_one_attempts_transcript(page: Any, base: str, demo: Demo) -> None:
     report = stored_report(demo)
     page.goto(f"{base}/runs")
+    # The stylesheet shared with the reports is served and applied (the header is dark).
+    header = page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    assert header == "rgb(17, 24, 39)", header
     page.click(f"#runs a[href='/runs/{demo.run_id}']")
     asr = page.inner_text("#asr")
     assert f"{report.asr.successes}/{report.asr.n}" in asr and f"{report.asr.value:.1%}" in asr

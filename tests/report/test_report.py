@@ -77,7 +77,8 @@ def test_case_report_is_self_contained_and_shows_the_verdict(
     # Nothing is fetched: no scripts, no external resources; the stylesheet is inline.
     assert "<script" not in html and "<link" not in html
     assert not re.search(r'(src|href)="(https?:)?//', html)
-    assert "<style>/* The one stylesheet" in html and "--ink:" in html
+    assert "<style>/* Rules shared by redline" in html and "--ink:" in html
+    assert "What redline's reports add" in html  # both stylesheets, inline
 
 
 def test_case_report_links_the_evidence_next_to_it(report_case: SafetyCase,

@@ -63,8 +63,16 @@ def create_app(settings: DashboardSettings, store: Store | None = None) -> FastA
     app.state.artefacts = artefacts
     app.middleware("http")(access_guard(settings.token, is_loopback(settings.host)
                                         and settings.token is None))
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _errors(app)
+
+    @app.get("/common.css", include_in_schema=False)
+    def common_css() -> Response:
+        """The rules the dashboard shares with redline's reports (one file for both)."""
+        from redline.report.templating import stylesheet
+
+        return Response(stylesheet("common.css"), media_type="text/css")
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
     def home() -> Response:

@@ -1,7 +1,7 @@
 """The one template set behind every redline report (Jinja2, autoescaped).
 
-Every report is a child of ``templates/base.html`` and carries ``templates/report.css``
-inline, so a page is one file that opens offline. Text from models and users is escaped
+Every report is a child of ``templates/base.html`` and carries ``templates/common.css``
+(shared with the dashboard) and ``templates/report.css`` inline, so a page is one file that opens offline. Text from models and users is escaped
 by the environment; the only markup passed through unescaped is the SVG that
 :mod:`redline.report.svg` builds, which escapes its own text.
 """
@@ -52,6 +52,12 @@ def svg(markup: str) -> Markup:
     return Markup(markup)  # noqa: S704 - built by redline.report.svg, which escapes its text
 
 
+def stylesheet(name: str) -> str:
+    """A stylesheet of the templates folder: ``common.css`` (shared with the dashboard) or
+    ``report.css`` (what reports add)."""
+    return (TEMPLATES / name).read_text("utf-8")
+
+
 def render(template: str, **context: Any) -> str:
     """Render ``template`` with the shared stylesheet, version and ``context``."""
     from markupsafe import Markup
@@ -61,7 +67,7 @@ def render(template: str, **context: Any) -> str:
     context.setdefault("nav", ())
     context.setdefault("made_at", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     page = environment().get_template(template).render(
-        stylesheet=Markup((TEMPLATES / "report.css").read_text("utf-8")),  # noqa: S704
+        stylesheet=Markup(stylesheet("common.css") + stylesheet("report.css")),  # noqa: S704
         redline_version=__version__,
         **context,
     )
