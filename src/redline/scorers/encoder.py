@@ -43,6 +43,11 @@ Precision = Literal["float32", "bfloat16", "int8"]
 _precision: ContextVar[Precision] = ContextVar("redline_encoder_precision", default="float32")
 
 
+def current_precision() -> Precision:
+    """The precision the encoder computes in here (set by :func:`encoder_precision`)."""
+    return _precision.get()
+
+
 @contextmanager
 def encoder_precision(precision: Precision | Literal["auto"]) -> Iterator[Precision]:
     """Within the block, the encoder computes in ``precision`` (float32 outside any block).
@@ -367,5 +372,5 @@ def encode(texts: Sequence[str]) -> np.ndarray:
 
 __all__ = [
     "DIMENSION", "LAYERS", "MAX_TOKENS", "MODEL_SHA256", "Encoder", "Precision", "Weights",
-    "encode", "encoder_precision", "get_encoder", "model_dir",
+    "current_precision", "encode", "encoder_precision", "get_encoder", "model_dir",
 ]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -257,6 +258,15 @@ def outcome_features(
     return np.concatenate([pooled, shapes], axis=1).astype(np.float32)
 
 
+# `refusal` and `harmful_compliance` read the same head, and a red team or an eval suite
+# runs both on the same answers: the second reads the first's rows instead of running the
+# encoder again. Keyed by the head (loaded once per process), the encoder's precision and
+# the exact texts; bounded, oldest out first.
+_RECENT_LIMIT = 8192
+_recent: OrderedDict[tuple[str, str, str, str], np.ndarray] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
 def outcome_probabilities(prompts: Sequence[str], responses: Sequence[str]) -> np.ndarray:
     """``[n, 3]``: calibrated probabilities of refused, attempted, complied."""
     from redline.scorers.heads import load_head
@@ -264,7 +274,23 @@ def outcome_probabilities(prompts: Sequence[str], responses: Sequence[str]) -> n
     head = load_head("outcome")
     if not prompts:
         return np.zeros((0, len(OUTCOMES)))
-    return head.proba(outcome_features(prompts, responses, head))
+    from redline.scorers.encoder import current_precision
+
+    version = (f"{id(head)}", current_precision())
+    keys = [(*version, p, r) for p, r in zip(prompts, responses, strict=True)]
+    with _recent_lock:
+        known = {k: _recent[k] for k in keys if k in _recent}
+    missing = list(dict.fromkeys(k for k in keys if k not in known))
+    if missing:
+        rows = head.proba(outcome_features([k[2] for k in missing], [k[3] for k in missing],
+                                           head))
+        with _recent_lock:
+            for key, row in zip(missing, rows, strict=True):
+                known[key] = _recent[key] = row
+                _recent.move_to_end(key)
+            while len(_recent) > _RECENT_LIMIT:
+                _recent.popitem(last=False)
+    return np.stack([known[k] for k in keys])
 
 
 __all__ = [
