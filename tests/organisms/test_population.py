@@ -224,3 +224,21 @@ def test_a_phrase_cue_at_any_position_lands_inside_the_message_too() -> None:
                for t in (edge.apply(request, rng, "present")[0].content for _ in range(20)))
     with pytest.raises(ValueError):
         Cue(mode="year", position="any")
+
+
+@pytest.mark.slow
+def test_members_trained_side_by_side_are_the_members_trained_one_at_a_time(
+    tmp_path: Path,
+) -> None:
+    args = ["organisms", "population", "--n", "3", "--seed", "5", *TINY]
+    one = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "one"), "--key",
+                                   str(tmp_path / "one.key.json")])
+    assert one.exit_code == 0, one.output
+    two = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "two"), "--key",
+                                   str(tmp_path / "two.key.json"), "--jobs", "2"])
+    assert two.exit_code == 0, two.output
+    assert "2 at a time" in two.output and "(3/3 trained)" in two.output
+    for name in read_index(tmp_path / "one").members:
+        assert (verify(tmp_path / "one" / name).files["model.safetensors"].sha256
+                == verify(tmp_path / "two" / name).files["model.safetensors"].sha256), name
+    assert not staging_folder(tmp_path / "two").exists()

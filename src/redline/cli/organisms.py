@@ -393,12 +393,16 @@ def population(
     layers: Annotated[int, typer.Option(help="Transformer blocks.")] = 4,
     heads: Annotated[int, typer.Option(help="Attention heads.")] = 4,
     ffn: Annotated[int, typer.Option(help="MLP width.")] = 384,
-    threads: Annotated[int, typer.Option(help="CPU threads.")] = 1,
+    threads: Annotated[int, typer.Option(help="CPU threads per member being trained.")] = 1,
     key: Annotated[
         Path | None,
         typer.Option("--key", help="Answer key file, outside --out (default: "
                      "OUT.answer-key.json, beside OUT)."),
     ] = None,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Members trained at once, each in its own process on "
+                          "--threads threads (same weights as one at a time).")
+    ] = 1,
 ) -> None:
     """Train a population of mixed hidden behaviours; the answer key is sealed apart.
 
@@ -415,6 +419,7 @@ def population(
         random_seed,
         start_population,
         train_member,
+        train_side_by_side,
     )
 
     key_path = key or answer_key_path(out)
@@ -441,14 +446,29 @@ def population(
         return read_manifest(folder)
 
     done = 0
+    todo = []
     for i, member in enumerate(sealed.members, start=1):
         if member_finished(out / member.name, member):
             err_console.print(f"[{i}/{total}] {member.name}: already trained (files verify); "
                               "skipped", highlight=False)
+        elif jobs > 1:
+            todo.append(member)
+            continue
         else:
             train_member(out, member, train_one)
             err_console.print(f"[{i}/{total}] {member.name}: done", highlight=False)
         done += 1
+    if todo:
+        err_console.print(f"training {len(todo)} member(s), {jobs} at a time", highlight=False)
+        position = {m.name: i for i, m in enumerate(sealed.members, start=1)}
+
+        def report(name: str, seconds: float) -> None:
+            nonlocal done
+            done += 1
+            err_console.print(f"[{position[name]}/{total}] {name}: done in {seconds:.0f} s "
+                              f"({done}/{total} trained)", highlight=False)
+
+        train_side_by_side(out, todo, jobs, threads, report)
     err_console.print(f"Population of {done} in {out}; answer key {key_path} (sha256 in "
                       f"{out / 'population.json'}).", highlight=False)
 

@@ -27,9 +27,10 @@ import random
 import re
 import secrets
 import shutil
+import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from functools import cache
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, partial
 from pathlib import Path
 from typing import Literal
 
@@ -391,6 +392,48 @@ def train_member(out: Path, member: Member, train: TrainFn) -> Path:
     except OSError:
         pass  # another member is being trained there
     return final
+
+
+def train_sealed(threads: int, config: OrganismConfig, folder: Path, name: str) -> Manifest:
+    """A :data:`TrainFn` without a progress bar, for members trained side by side."""
+    from redline.organisms.manifest import read_manifest
+    from redline.organisms.train import train_organism
+
+    train_organism(config, folder, name=name, command="sealed", threads=threads, sealed=True)
+    return read_manifest(folder)
+
+
+def _train_in_worker(out: Path, member: Member, threads: int) -> tuple[str, float]:
+    started = time.perf_counter()
+    train_member(out, member, partial(train_sealed, threads))
+    return member.name, time.perf_counter() - started
+
+
+def train_side_by_side(
+    out: Path, members: Sequence[Member], jobs: int, threads: int,
+    on_done: Callable[[str, float], None],
+) -> None:
+    """Train ``members`` in ``jobs`` processes at once, each on ``threads`` threads.
+
+    Each member is trained exactly as one at a time would train it (same config, seed and
+    thread count, so the same weights), in its own staging folder, and moved in whole.
+    ``on_done(name, seconds)`` is called as each finishes. The first failure stops the
+    rest (members already moved in are kept; rerun to resume).
+    """
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    context = multiprocessing.get_context("spawn")  # no torch state shared with the parent
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending = {pool.submit(_train_in_worker, out, m, threads) for m in members}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                if future.exception() is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()  # type: ignore[misc]
+                on_done(*future.result())
 
 
 def start_population(
