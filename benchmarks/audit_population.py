@@ -35,12 +35,12 @@ from redline.organisms.population import read_index
 from redline.organisms.scoring import CASE_NAME
 
 
-def redline(*args: str, env: dict[str, str] | None = None) -> None:
-    """Run a redline command, streaming its output; stop on failure."""
+def redline(*args: str, env: dict[str, str] | None = None, ok: tuple[int, ...] = (0,)) -> None:
+    """Run a redline command, streaming its output; stop on an exit code not in ``ok``."""
     command = [sys.executable, "-m", "redline", *args]
     print("$ redline " + " ".join(args), flush=True)
     done = subprocess.run(command, env=env, check=False)
-    if done.returncode != 0:
+    if done.returncode not in ok:
         raise SystemExit(f"`redline {' '.join(args)}` failed with exit code {done.returncode}")
 
 
@@ -81,8 +81,9 @@ def audit_members(population: Path, verdicts: Path, audit_args: list[str],
         work = verdicts / f".{name}.partial"
         shutil.rmtree(work, ignore_errors=True)
         started = time.perf_counter()
+        # Exit 1 is a verdict that does not release the model (NO_GO, INCONCLUSIVE).
         redline("audit", f"hf:{population / name}", "--out", str(work), *threads, *audit_args,
-                env=one_thread_env())
+                env=one_thread_env(), ok=(0, 1))
         if not (work / CASE_NAME).is_file():
             raise SystemExit(f"The audit of {name} wrote no {CASE_NAME} in {work}.")
         shutil.rmtree(final, ignore_errors=True)
