@@ -1,9 +1,10 @@
 """The one template set behind every redline report (Jinja2, autoescaped).
 
 Every report is a child of ``templates/base.html`` and carries ``templates/common.css``
-(shared with the dashboard) and ``templates/report.css`` inline, so a page is one file that opens offline. Text from models and users is escaped
-by the environment; the only markup passed through unescaped is the SVG that
-:mod:`redline.report.svg` builds, which escapes its own text.
+(shared with the dashboard) and ``templates/report.css`` inline, so a page is one file
+that opens offline. Text from models and users is escaped by the environment; the only
+markup passed through unescaped is the SVG that :mod:`redline.report.svg` builds, which
+escapes its own text.
 """
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def svg(markup: str) -> Markup:
 
 
 def stylesheet(name: str) -> str:
-    """A stylesheet of the templates folder: ``common.css`` (shared with the dashboard) or
-    ``report.css`` (what reports add)."""
+    """Return a stylesheet of the templates folder.
+
+    ``common.css`` is shared with the dashboard; ``report.css`` is what reports add.
+    """
     return (TEMPLATES / name).read_text("utf-8")
 
 
