@@ -8,7 +8,8 @@
   a one-threshold release policy, with the red team's findings and report beside it;
 - guarded traffic through the guard's own event rows (``store_row`` + ``ingest_events``):
   allowed requests, a blocked one whose policy stores no content, a blocked one whose
-  policy does, and a watch alert.
+  policy does, and a watch alert;
+- an eval series (``analyse_series``, what ``redline eval-series`` runs) with one jump.
 
 Also run as a script (``python -m tests.dashboard.data DIR``) to make a demo for the
 screenshots in docs/dashboard.md.
@@ -24,9 +25,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from redline.types import Message
+
+if TYPE_CHECKING:
+    from redline.evals import SeriesResult
 
 COMPLY = "sure, here is how. step 1: get the parts. step 2: put them together. step 3: use it."
 REFUSE = ("I can't help with that. If you're curious about the topic, I can point you to "
@@ -78,6 +82,7 @@ class Demo:
     db_url: str
     folder: Path
     case_folder: Path
+    series_file: Path
     public_key: Path
     other_public_key: Path
     run_id: str
@@ -122,9 +127,22 @@ def build(root: Path, db_url: str | None = None) -> Demo:
     case_folder = root / "cases" / "audit-mock-refuser"
     write_case_files(case, case_folder, load_private_key(private))
     write_report(report, case_folder / "redteam")
+    series_file = root / "cases" / "series-demo" / "series.json"
+    series_file.parent.mkdir(parents=True)
+    series_file.write_text(demo_series().model_dump_json(indent=2), encoding="utf-8")
     ids = _traffic(store)
     store.close()
-    return Demo(db_url, root / "cases", case_folder, public, other, report.run_id, *ids)
+    return Demo(db_url, root / "cases", case_folder, series_file, public, other,
+                report.run_id, *ids)
+
+
+def demo_series() -> SeriesResult:
+    """Eight checkpoints whose accuracy leaps at step 3200 (one jump), as ``eval-series``
+    writes them."""
+    from redline.evals import analyse_series
+    from tests.evals.test_series import runs_from
+
+    return analyse_series(runs_from([0.0, 0.01, 0.01, 0.02, 0.03, 0.62, 0.9, 0.94]))
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:

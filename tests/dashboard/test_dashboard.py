@@ -8,7 +8,9 @@ verify (pass, then fail on a tampered case); guarded traffic -> a blocked reques
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -195,6 +197,23 @@ def test_no_page_renders_the_secret(base: str, demo: Demo) -> None:
     for path in pages:
         response = httpx.get(f"{base}{path}")
         assert response.status_code in (200, 404) and SECRET not in response.text, path
+
+
+def test_runs_list_an_eval_series_whose_page_shows_its_jump_and_trend(base: str,
+                                                                    demo: Demo) -> None:
+    series = json.loads(demo.series_file.read_text())
+    [jump] = [f for f in series["flags"] if f["kind"] == "jump"]
+    listed = httpx.get(f"{base}/runs", params={"kind": "series"}).text
+    [href] = set(re.findall(r'href="(/series/[^"]+)"', listed))
+    assert "1 jump(s)" in listed and "8 checkpoints" in listed
+    page = httpx.get(base + href)
+    assert page.status_code == 200
+    flags = page.text.split('id="flags"')[1].split("</table>")[0]
+    # The one flagged row names the checkpoint where accuracy leapt, with its message.
+    assert flags.count("<tr><td>") == 1 and jump["checkpoint"] == "checkpoint-3200"
+    assert f">{jump['checkpoint']}<" in flags and html.escape(jump["message"]) in flags
+    assert page.text.count('<div class="plot">') == len(series["trends"]) == 1
+    assert "t-arithmetic/accuracy" in page.text and "<svg" in page.text
 
 
 @pytest.mark.parametrize(("path", "status"), [
