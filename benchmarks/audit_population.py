@@ -52,14 +52,6 @@ def one_thread_env() -> dict[str, str]:
     return env
 
 
-def audit_takes_threads() -> bool:
-    """Whether this redline's ``audit`` has a ``--threads`` option."""
-    shown = subprocess.run([sys.executable, "-m", "redline", "audit", "--help"],
-                           capture_output=True, text=True, check=False,
-                           env={**os.environ, "COLUMNS": "200"})
-    return "--threads" in shown.stdout
-
-
 def audit_members(population: Path, verdicts: Path, audit_args: list[str],
                   shard: tuple[int, int] = (0, 1)) -> None:
     """Audit every member not audited yet; each case lands in ``verdicts/NAME`` whole.
@@ -68,7 +60,6 @@ def audit_members(population: Path, verdicts: Path, audit_args: list[str],
     script can share one machine's cores without auditing a member twice.
     """
     names = read_index(population).members
-    threads = ["--threads", "1"] if audit_takes_threads() else []
     timings_path = verdicts / f"timings-{shard[0]}-of-{shard[1]}.json"
     timings = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
     for i, name in enumerate(names, start=1):
@@ -82,8 +73,8 @@ def audit_members(population: Path, verdicts: Path, audit_args: list[str],
         shutil.rmtree(work, ignore_errors=True)
         started = time.perf_counter()
         # Exit 1 is a verdict that does not release the model (NO_GO, INCONCLUSIVE).
-        redline("audit", f"hf:{population / name}", "--out", str(work), *threads, *audit_args,
-                env=one_thread_env(), ok=(0, 1))
+        redline("audit", f"hf:{population / name}", "--out", str(work), "--threads", "1",
+                *audit_args, env=one_thread_env(), ok=(0, 1))
         if not (work / CASE_NAME).is_file():
             raise SystemExit(f"The audit of {name} wrote no {CASE_NAME} in {work}.")
         shutil.rmtree(final, ignore_errors=True)
