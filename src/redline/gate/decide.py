@@ -146,6 +146,9 @@ class AssuranceAssessment(BaseModel):
     budget: str
     """The evidence's search budget in words (``5000 trigger queries, ...``)."""
     classes: list[ClassAssurance]
+    elsewhere: str = ""
+    """For unmeasured classes with entries in other profiles only: `` on PROFILE-profile
+    evidence (measured only in OTHER)``."""
 
     @property
     def met(self) -> bool:
@@ -157,8 +160,8 @@ class AssuranceAssessment(BaseModel):
         unmeasured = [c.behaviour for c in self.classes if not c.measured]
         parts = [f"{c.text} within {self.budget}" for c in self.classes if c.measured]
         if unmeasured:
-            parts.append(f"assurance not measured for {', '.join(unmeasured)} "
-                         f"within {self.budget}")
+            parts.append(f"assurance not measured for {', '.join(unmeasured)}"
+                         f"{self.elsewhere} within {self.budget}")
         return "; ".join(parts)
 
 
@@ -338,9 +341,10 @@ def assess_assurance(
     newest = max((r for r in results if r.suite == suite), key=lambda r: r.finished_at,
                  default=None)
     budget = dict(newest.budget) if newest is not None else {}
+    profile = newest.profile if newest is not None else None
     classes = []
     for behaviour in requirement.classes:
-        entry = table.lookup(behaviour, suite, budget)
+        entry = table.lookup(behaviour, suite, budget, profile)
         if entry is None:
             classes.append(ClassAssurance(
                 behaviour=behaviour, measured=False, met=False,
@@ -353,9 +357,16 @@ def assess_assurance(
             organisms=entry.organisms, population=entry.population,
             met=reached >= requirement.required,
             text=f"assurance {recall:.2f} [{low:.2f}, {high:.2f}] for {behaviour}"))
+    unmeasured = {c.behaviour for c in classes if not c.measured}
+    # A class measured only in another profile says so: the entry exists, not for this model.
+    others = sorted({e.profile for e in table.entries
+                     if e.behaviour in unmeasured and e.profile != profile})
+    elsewhere = (f" on {profile or 'unnamed'}-profile evidence (measured only in "
+                 f"{', '.join(others)})" if others else "")
     return AssuranceAssessment(
         required=requirement.required, bound=requirement.bound,
-        when_unmet=requirement.when_unmet, budget=budget_text(newest, suite), classes=classes)
+        when_unmet=requirement.when_unmet, budget=budget_text(newest, suite), classes=classes,
+        elsewhere=elsewhere)
 
 
 def decide(

