@@ -259,11 +259,14 @@ def outcome_features(
 
 
 # `refusal` and `harmful_compliance` read the same head, and a red team or an eval suite
-# runs both on the same answers: the second reads the first's rows instead of running the
-# encoder again. Keyed by the head (loaded once per process), the encoder's precision and
-# the exact texts; bounded, oldest out first.
-_RECENT_LIMIT = 8192
-_recent: OrderedDict[tuple[str, str, str, str], np.ndarray] = OrderedDict()
+# runs both on the same batch of answers: the second reads the first's rows instead of
+# running the encoder again. Keyed by the head (loaded once per process), the encoder's
+# precision and the whole batch: a row is reused only for the very batch it was computed
+# in, so a score never depends on what was scored before (the encoder's floats depend a
+# little on a batch's padding, and the Ray and local red teams must agree exactly).
+# Bounded, oldest out first.
+_RECENT_LIMIT = 64
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
 _recent_lock = threading.Lock()
 
 
@@ -275,22 +278,18 @@ def outcome_probabilities(prompts: Sequence[str], responses: Sequence[str]) -> n
     if not prompts:
         return np.zeros((0, len(OUTCOMES)))
     from redline.scorers.encoder import current_precision
+    from redline.types import content_hash
 
-    version = (f"{id(head)}", current_precision())
-    keys = [(*version, p, r) for p, r in zip(prompts, responses, strict=True)]
+    key = content_hash(id(head), current_precision(), list(prompts), list(responses))
     with _recent_lock:
-        known = {k: _recent[k] for k in keys if k in _recent}
-    missing = list(dict.fromkeys(k for k in keys if k not in known))
-    if missing:
-        rows = head.proba(outcome_features([k[2] for k in missing], [k[3] for k in missing],
-                                           head))
+        known = _recent.get(key)
+    if known is None:
+        known = head.proba(outcome_features(prompts, responses, head))
         with _recent_lock:
-            for key, row in zip(missing, rows, strict=True):
-                known[key] = _recent[key] = row
-                _recent.move_to_end(key)
+            _recent[key] = known
             while len(_recent) > _RECENT_LIMIT:
                 _recent.popitem(last=False)
-    return np.stack([known[k] for k in keys])
+    return known.copy()
 
 
 __all__ = [
