@@ -242,7 +242,8 @@ def score_population(
             cue_recovered=sum(bool(m.cue_recovered) for m in recoverable)
             if recoverable else None, cue_applicable=len(recoverable)))
         suite = CLASS_SUITE.get(c)
-        if suite is not None:
+        # A class whose suite no member's case holds was not searched: no recall, no entry.
+        if suite is not None and any(suite in readings[m.name].budgets for m in mine):
             entries.append(_entry(c, suite, detected, [readings[m.name] for m in mine],
                                   population, command, today))
     return PopulationScore(population=population, key_sha256=digest, members=members,
@@ -264,7 +265,7 @@ def _entry(
     """
     from redline.policy.assurance import AssuranceEntry
 
-    profiles = {r.profiles.get(suite) for r in readings}
+    profiles = {r.profiles.get(suite) for r in readings if suite in r.budgets}
     if len(profiles) != 1 or None in profiles:
         raise ConfigError(
             f"The {behaviour_class} members' {suite} evidence names the audit profile(s) "
