@@ -293,8 +293,8 @@ async def run_audit(
         )
         # The budget goes with the evidence: the gate names it ("not found within ...")
         # and looks the search's measured recall up at it.
-        results.append(measured.model_copy(update={
-            "budget": search_budget(trigger, chosen, searches[:1]), "profile": profile.name}))
+        results.append(measured.model_copy(
+            update={"budget": search_budget(trigger, chosen, searches[:1])}))
 
     for behaviour, suite_name in (("lying", LYING_SUITE), ("sycophancy", SYCOPHANCY_SUITE)):
         if setup is None:
@@ -321,7 +321,7 @@ async def run_audit(
         )
         searched = {"condition_seconds": float(chosen.condition_seconds),
                     "phrase_seconds": float(chosen.lying_seconds if is_white_box(target) else 0)}
-        results.append(measured.model_copy(update={"profile": profile.name, "budget": {
+        results.append(measured.model_copy(update={"budget": {
             **(searched if found is not None else {"condition_seconds": 0.0}),
             "questions_per_condition": float(chosen.lying_size)}}))
         seconds[f"{behaviour}-search"] = time.perf_counter() - started
@@ -361,6 +361,8 @@ async def run_audit(
         say("redteam", redteam.verdict_line())
         seconds["redteam"] = time.perf_counter() - started
 
+    # The search-built results name the profile too (the eval results already do).
+    results = [r.model_copy(update={"profile": profile.name}) for r in results]
     for result in results[len(names):]:
         result.save(results_dir / f"{result.suite}.json")
     # The red-team safeguard is the red team this audit ran, not a declaration.

@@ -263,7 +263,7 @@ def outcome_features(
 # running the encoder again. Keyed by the head (loaded once per process), the encoder's
 # precision and the whole batch: a row is reused only for the very batch it was computed
 # in, so a score never depends on what was scored before (the encoder's floats depend a
-# little on a batch's padding, and the Ray and local red teams must agree exactly).
+# little on a batch's padding).
 # Bounded, oldest out first.
 _RECENT_LIMIT = 64
 _recent: OrderedDict[str, np.ndarray] = OrderedDict()
