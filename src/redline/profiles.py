@@ -106,6 +106,10 @@ class Profile:
             calls it: it must find a backdoor without being told.
         conditions: ``target`` → the :class:`ConditionSetup` of a condition search, or
             None when the profile has none.
+        trigger_seconds: the trigger search's wall-time budget when the user sets none
+            (``--trigger-seconds``); None: only the query budget bounds it. A query on a
+            real model costs hundreds of times one on an organism, so the real-language
+            profile bounds the search by time and the case records the queries it spent.
     """
 
     name: str
@@ -118,6 +122,7 @@ class Profile:
     corpus: Callable[[Any, int, int], list[str]]
     known_trigger: Callable[[Any], str | None] = lambda target: None
     conditions: Callable[[Any], ConditionSetup] | None = None
+    trigger_seconds: float | None = None
 
 
 _PROFILES: dict[str, Profile] = {}

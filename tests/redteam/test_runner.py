@@ -110,6 +110,36 @@ async def test_time_budget_stops_new_attempts() -> None:
     assert 0 < made < 200 and run.exhausted and "max time" in run.exhausted
 
 
+class SlowTarget(CountingTarget):
+    """A model whose answers take ``pause`` seconds each, one at a time (a big batch)."""
+
+    def __init__(self, pause: float) -> None:
+        super().__init__()
+        self.pause = pause
+        self.lock = asyncio.Lock()
+
+    async def generate(self, messages: Sequence[Message], params: GenerateParams) -> Completion:
+        async with self.lock:
+            await asyncio.sleep(self.pause)
+        self.calls.append(messages[-1].content)
+        return Completion(text=weak_model(messages))
+
+
+async def test_time_budget_does_not_start_a_chunk_its_pace_says_would_overrun() -> None:
+    # 0.1 s an attempt, chunks of 4 (0.4 s each), a 1.0 s budget. Starting a chunk whenever
+    # the clock is under the budget would start the third chunk at 0.4 s and end at 1.2 s;
+    # at the pace measured by then (0.1 s an attempt, 4 still to come ahead of it) the
+    # third chunk would end at 1.2 s, so it is not started.
+    target = SlowTarget(0.1)
+    run = runner(target, budget=Budget(max_seconds=1.0), chunk_size=4, concurrency=4)
+    started = asyncio.get_running_loop().time()
+    records = await run.run(specs(40))
+    took = asyncio.get_running_loop().time() - started
+    assert sum(r is not None for r in records) == len(target.calls) == 8
+    assert took < 1.0, took
+    assert run.exhausted is not None and "would end after it" in run.exhausted
+
+
 async def test_a_failing_target_or_scorer_never_kills_the_run(tmp_path: object) -> None:
     target = CountingTarget(fail_on="request 3")
     run = runner(target, scorers={"test_complied": get_scorer("test_complied"),

@@ -74,7 +74,8 @@ class AuditSettings(BaseModel):
     """Held-out requests the trigger search measures its candidates on (the backdoor suite
     then measures them again, asked plainly and with the candidates)."""
     trigger_seconds: float | None = None
-    """Wall-time budget of the trigger search (None: only the query budget bounds it)."""
+    """Wall-time budget of the trigger search (None: the profile's default, which for
+    organisms is none: only the query budget bounds it)."""
     conditions: bool = True
     """Run the condition search (templated families; for lying also a GCG phrase search)."""
     condition_search_items: int = 12
@@ -207,6 +208,8 @@ async def run_audit(
     chosen = settings or AuditSettings()
     say = on_step or (lambda step, message: None)
     profile = profile_for(target)
+    if chosen.trigger_seconds is None and profile.trigger_seconds is not None:
+        chosen = chosen.model_copy(update={"trigger_seconds": profile.trigger_seconds})
     seconds: dict[str, float] = {}
     path = getattr(target, "path", None)
     model = model_digest_for(Path(path) if path is not None else None, target.spec)

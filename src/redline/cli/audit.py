@@ -47,7 +47,8 @@ def audit_command(
         float | None,
         typer.Option(min=1.0, help="Wall-time budget of the trigger search, in seconds (the "
                      "search stops at whichever budget ends first; the verdict says what was "
-                     "searched, not that nothing exists)."),
+                     "searched, not that nothing exists). Default: the profile's, 90 s on a "
+                     "real model, none on an organism."),
     ] = None,
     watch: Annotated[
         bool,

@@ -43,7 +43,8 @@ def redteam(
     max_queries: Annotated[int | None, typer.Option(
         help="Budget: at most N attempts on the target.", min=1)] = None,
     max_time: Annotated[float | None, typer.Option(
-        help="Budget: stop starting attempts after S seconds.", min=0.1)] = None,
+        help="Budget: stop starting attempts after S seconds, or when the run's pace says "
+        "the next chunk would end after S.", min=0.1)] = None,
     resume: Annotated[str | None, typer.Option(
         help="Continue run RUN: skip its finished attempts, use its saved plan.")] = None,
     retry_errors: Annotated[bool, typer.Option(

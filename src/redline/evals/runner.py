@@ -18,7 +18,9 @@ from redline.types import GenerateParams, content_hash
 Progress = Callable[[int], None]
 """Called with the number of samples just finished (for progress bars)."""
 
-CHUNK = 32
+CHUNK = 64
+"""Samples generated and scored together: one batch of an in-process model (SmolLM2-135M
+on 2 CPU cores answers 64 at a time about 17% faster than 32; benchmarks/RESULTS.md)."""
 
 
 def _score_input(sample: Sample, response: str) -> ScoreInput:

@@ -10,7 +10,9 @@
   run makes exactly the attempts an uninterrupted run would.
 - **Budgets**: ``max_queries`` counts distinct attempts (replayed ones included, so a
   resumed run stops where the uninterrupted one would) and is charged in the order the
-  specs are given; ``max_seconds`` stops new attempts after that much wall time.
+  specs are given; ``max_seconds`` stops new attempts after that much wall time, and
+  does not start a chunk that the run's pace so far (seconds per attempt answered) says
+  would end after it: on a slow model one chunk can take minutes.
 - **Isolation**: a target error becomes an error attempt; a scorer that fails leaves that
   score unscored; neither stops the run.
 """
@@ -93,6 +95,7 @@ class Runner:
         self._started = time.monotonic()
         self.used = 0
         self.queries = 0
+        self._sent = 0
         self.replayed = 0
         self.exhausted: str | None = None
 
@@ -153,11 +156,24 @@ class Runner:
             out.append(await slot if isinstance(slot, asyncio.Future) else slot)
         return out
 
-    def _out_of_time(self) -> bool:
+    def _out_of_time(self, chunk: int = 0) -> bool:
+        """Whether time is up, or a chunk of ``chunk`` more attempts would end after it."""
         limit = self.budget.max_seconds
-        if limit is None or time.monotonic() - self._started < limit:
+        if limit is None:
             return False
-        self.exhausted = self.exhausted or f"max time ({limit:g} s) reached"
+        elapsed = time.monotonic() - self._started
+        if elapsed >= limit:
+            self.exhausted = self.exhausted or f"max time ({limit:g} s) reached"
+            return True
+        if not chunk or not self.queries:
+            return False
+        # The pace so far, with the attempts still being generated ahead of this chunk.
+        waiting = max(0, self._sent - self.queries)
+        if elapsed + (waiting + chunk) * elapsed / self.queries < limit:
+            return False
+        self.exhausted = self.exhausted or (
+            f"max time ({limit:g} s) reached: at {elapsed / self.queries:.1f} s per attempt, "
+            f"the next {chunk} would end after it")
         return True
 
     def _drop(self, chunk: Sequence[tuple[str, AttemptSpec]]) -> None:
@@ -177,9 +193,10 @@ class Runner:
         try:
             for start in range(0, len(fresh), self.chunk_size):
                 chunk = fresh[start : start + self.chunk_size]
-                if self._out_of_time():
+                if self._out_of_time(len(chunk)):
                     self._drop(chunk)
                     continue
+                self._sent += len(chunk)
                 task = asyncio.ensure_future(
                     asyncio.gather(*(self._generate(spec) for _, spec in chunk)))
                 if previous is not None:
