@@ -161,6 +161,8 @@ def run_redline(
         "--max-tokens",
         str(args.max_tokens),
         "--no-cache",
+        "--judge-precision",
+        args.judge_precision,
         "--out",
         str(out),
     ]
@@ -187,6 +189,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--judge-precision", default="float32",
+                        help="redline's --judge-precision (float32, bfloat16, int8)")
     parser.add_argument(
         "--baseline-src",
         type=Path,
@@ -231,7 +235,8 @@ def main() -> None:
     lines = [
         f"target {args.target} via redline serve; garak probe {args.probe}; "
         f"{garak_runs[0]['attempts']} prompts; concurrency {args.concurrency}; "
-        f"max_tokens {args.max_tokens}; median of {args.repeats} run(s)",
+        f"max_tokens {args.max_tokens}; redline judges in {args.judge_precision}; "
+        f"median of {args.repeats} run(s)",
         f"whole process: garak {rate(garak_runs, 'wall_s'):.2f} attempts/s, redline "
         f"{rate(redline_runs, 'wall_s'):.2f} attempts/s, ratio redline/garak "
         f"{rate(redline_runs, 'wall_s') / rate(garak_runs, 'wall_s'):.2f}x",

@@ -178,3 +178,18 @@ async def test_attempts_are_appended_once_and_replayed_on_resume(store: Store) -
 def test_runner_needs_a_run_id_with_a_store(store: Store) -> None:
     with pytest.raises(ValueError, match="run_id"):
         runner(CountingTarget(), store=store)
+
+
+async def test_judge_precision_is_the_one_the_judges_compute_in() -> None:
+    # The real refusal judge on the same answers: bfloat16 moves its probabilities a little
+    # (so the runner did switch the encoder) and, on these answers, no label.
+    values = {}
+    for precision in ("float32", "bfloat16"):
+        run = runner(CountingTarget(), scorers={"refusal": get_scorer("refusal")},
+                     success_scorer="refusal", judge_precision=precision)
+        records = await run.run(specs(8))
+        values[precision] = [(r.scores["refusal"].value, r.scores["refusal"].label)
+                             for r in records if r is not None]
+    gaps = [abs(a[0] - b[0]) for a, b in zip(values["float32"], values["bfloat16"], strict=True)]
+    assert len(gaps) == 8 and 0 < max(gaps) < 0.05, gaps
+    assert [a[1] for a in values["float32"]] == [b[1] for b in values["bfloat16"]]

@@ -65,6 +65,10 @@ def redteam(
     judge: Annotated[str | None, typer.Option(
         help="Target spec of the judge model for pair, tap.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the adaptive attacks.")] = 0,
+    judge_precision: Annotated[str, typer.Option(
+        help="Precision of the judges' encoder: float32 (reproduces across machines), "
+        "bfloat16 (about 3x faster on CPUs with bfloat16 units; the same labels on the "
+        "held-out sets) or int8.")] = "float32",
     plugin: Annotated[list[str] | None, typer.Option(
         "--plugin", help="Python module to import first; it may register probes, "
         "transforms, attacks or scorers (repeatable).")] = None,
@@ -89,6 +93,9 @@ def redteam(
     from redline.store import Store
 
     check_executor(executor, ray_address)
+    if judge_precision not in ("float32", "bfloat16", "int8"):
+        raise ConfigError(f"--judge-precision takes float32, bfloat16 or int8, not "
+                          f"'{judge_precision}'.")
     if retry_errors and not resume:
         raise ConfigError("--retry-errors works with --resume RUN; a new run has no errors yet.")
     load_plugins(list(plugin or []))
@@ -108,7 +115,7 @@ def redteam(
             scorers=scorer or ["refusal", "harmful_compliance"], success_scorer=success_scorer,
             max_queries=max_queries, max_seconds=max_time, concurrency=concurrency,
             max_tokens=max_tokens, seed=seed, attacker=attacker, judge=judge,
-            plugins=list(plugin or []),
+            plugins=list(plugin or []), judge_precision=judge_precision,
         )
     if executor == "ray":
         report = _on_ray(config, run_id=resume or run_id, resume=bool(resume),

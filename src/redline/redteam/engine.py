@@ -55,6 +55,11 @@ class RedteamConfig(BaseModel):
     attacker: str | None = None
     judge: str | None = None
     plugins: list[str] = Field(default_factory=list)
+    judge_precision: Literal["float32", "bfloat16", "int8"] = Field(
+        default="float32",
+        description="precision of the judges' encoder (bfloat16: about 3x faster on CPUs "
+        "with bfloat16 units, the same labels on the held-out sets; float32 reproduces "
+        "across machines)")
 
     def plan(self) -> tuple[list[str], list[str], list[str], int | None]:
         """Probes, attacks, transforms and per-probe limit, the suite filling what is unset."""
@@ -236,6 +241,7 @@ async def run_redteam(
         store=store, run_id=run_id, concurrency=config.concurrency,
         budget=Budget(config.max_queries, config.max_seconds), stored=stored,
         on_record=on_record, chunk_size=config.chunk_size(),
+        judge_precision=config.judge_precision,
     )
     aux_queries = 0
     for name, run_attack, _ in attacks:

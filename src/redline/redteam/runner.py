@@ -60,6 +60,8 @@ class Runner:
         stored: records from an earlier part of the same run, replayed on resume.
         on_record: called with every record as it is settled (progress bars).
         chunk_size: attempts generated, scored and written together.
+        judge_precision: the precision the scorers' encoder computes in (float32,
+            bfloat16, int8; see :func:`redline.scorers.encoder.encoder_precision`).
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class Runner:
         stored: Mapping[str, AttemptRecord] | None = None,
         on_record: Callable[[AttemptRecord], None] | None = None,
         chunk_size: int = 64,
+        judge_precision: str = "float32",
     ) -> None:
         if store is not None and run_id is None:
             raise ValueError("a run_id is needed to log attempts to a store")
@@ -87,6 +90,7 @@ class Runner:
         self.run_id = run_id
         self.budget = budget
         self.chunk_size = max(1, chunk_size)
+        self.judge_precision = judge_precision
         self.on_record = on_record
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         self._stored = dict(stored or {})
@@ -265,13 +269,16 @@ class Runner:
         out: list[dict[str, ScoreRecord]] = [{} for _ in items]
         if not items:
             return out
-        for name, scorer in self.scorers.items():
-            scores = await _score_isolated(name, scorer, items)
-            for judged, score in zip(out, scores, strict=True):
-                judged[name] = ScoreRecord(
-                    value=score.value, label=score.label, category=score.category,
-                    explanation=score.explanation[:500], outcome=_outcome(score),
-                )
+        from redline.scorers.encoder import encoder_precision
+
+        with encoder_precision(self.judge_precision):  # type: ignore[arg-type]
+            for name, scorer in self.scorers.items():
+                scores = await _score_isolated(name, scorer, items)
+                for judged, score in zip(out, scores, strict=True):
+                    judged[name] = ScoreRecord(
+                        value=score.value, label=score.label, category=score.category,
+                        explanation=score.explanation[:500], outcome=_outcome(score),
+                    )
         return out
 
     def _record(

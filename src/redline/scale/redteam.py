@@ -387,7 +387,7 @@ async def _execute(unit: RedteamUnit) -> RedteamUnitDone:
         target, params=params, scorers=scorers, success_scorer=config.success_scorer,
         store=store, run_id=unit.run_id, concurrency=config.concurrency,
         budget=Budget(unit.max_queries, seconds), stored=stored,
-        chunk_size=config.chunk_size(),
+        chunk_size=config.chunk_size(), judge_precision=config.judge_precision,
     )
     attacker = resolve_target(config.attacker, cache=unit.cache) if config.attacker else None
     judge = resolve_target(config.judge, cache=unit.cache) if config.judge else None
