@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.markup import escape
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from redline.redteam.engine import RedteamConfig
     from redline.redteam.records import AttemptRecord
     from redline.redteam.report import RedteamReport
+    from redline.scorers.encoder import Precision
     from redline.store import Store
 
 
@@ -115,7 +116,8 @@ def redteam(
             scorers=scorer or ["refusal", "harmful_compliance"], success_scorer=success_scorer,
             max_queries=max_queries, max_seconds=max_time, concurrency=concurrency,
             max_tokens=max_tokens, seed=seed, attacker=attacker, judge=judge,
-            plugins=list(plugin or []), judge_precision=judge_precision,
+            plugins=list(plugin or []),
+            judge_precision=cast("Precision", judge_precision),  # checked above
         )
     if executor == "ray":
         report = _on_ray(config, run_id=resume or run_id, resume=bool(resume),
