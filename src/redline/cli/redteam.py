@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast, get_args
 
 import typer
 from rich.markup import escape
@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from redline.redteam.engine import RedteamConfig
     from redline.redteam.records import AttemptRecord
     from redline.redteam.report import RedteamReport
-    from redline.scorers.encoder import Precision
     from redline.store import Store
 
 
@@ -94,8 +93,10 @@ def redteam(
     from redline.store import Store
 
     check_executor(executor, ray_address)
-    if judge_precision not in ("float32", "bfloat16", "int8"):
-        raise ConfigError(f"--judge-precision takes float32, bfloat16 or int8, not "
+    from redline.scorers.encoder import Precision
+
+    if judge_precision not in get_args(Precision):
+        raise ConfigError(f"--judge-precision takes {', '.join(get_args(Precision))}, not "
                           f"'{judge_precision}'.")
     if retry_errors and not resume:
         raise ConfigError("--retry-errors works with --resume RUN; a new run has no errors yet.")
@@ -117,7 +118,7 @@ def redteam(
             max_queries=max_queries, max_seconds=max_time, concurrency=concurrency,
             max_tokens=max_tokens, seed=seed, attacker=attacker, judge=judge,
             plugins=list(plugin or []),
-            judge_precision=cast("Precision", judge_precision),  # checked above
+            judge_precision=cast(Precision, judge_precision),  # checked above
         )
     if executor == "ray":
         report = _on_ray(config, run_id=resume or run_id, resume=bool(resume),

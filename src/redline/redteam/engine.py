@@ -24,6 +24,7 @@ from redline.redteam.runner import Budget, Runner, stored_records
 from redline.redteam.suites import get_suite
 from redline.redteam.transforms import make_chain
 from redline.scorers.base import Scorer, get_scorer
+from redline.scorers.encoder import Precision
 from redline.types import GenerateParams
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class RedteamConfig(BaseModel):
     attacker: str | None = None
     judge: str | None = None
     plugins: list[str] = Field(default_factory=list)
-    judge_precision: Literal["float32", "bfloat16", "int8"] = Field(
+    judge_precision: Precision = Field(
         default="float32",
         description="precision of the judges' encoder (bfloat16: about 3x faster on CPUs "
         "with bfloat16 units, the same labels on the held-out sets; float32 reproduces "

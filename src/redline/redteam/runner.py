@@ -32,6 +32,7 @@ from redline.targets.base import Target
 from redline.types import Completion, GenerateParams, messages_to_dicts
 
 if TYPE_CHECKING:
+    from redline.scorers.encoder import Precision
     from redline.store import Store
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ class Runner:
         stored: Mapping[str, AttemptRecord] | None = None,
         on_record: Callable[[AttemptRecord], None] | None = None,
         chunk_size: int = 64,
-        judge_precision: str = "float32",
+        judge_precision: Precision = "float32",
     ) -> None:
         if store is not None and run_id is None:
             raise ValueError("a run_id is needed to log attempts to a store")
@@ -271,7 +272,7 @@ class Runner:
             return out
         from redline.scorers.encoder import encoder_precision
 
-        with encoder_precision(self.judge_precision):  # type: ignore[arg-type]
+        with encoder_precision(self.judge_precision):
             for name, scorer in self.scorers.items():
                 scores = await _score_isolated(name, scorer, items)
                 for judged, score in zip(out, scores, strict=True):
