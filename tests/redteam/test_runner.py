@@ -140,6 +140,14 @@ async def test_time_budget_does_not_start_a_chunk_its_pace_says_would_overrun() 
     assert run.exhausted is not None and "would end after it" in run.exhausted
 
 
+async def test_time_budget_waits_for_the_first_chunks_pace_before_a_second() -> None:
+    # The first chunk alone (0.4 s) outlasts a 0.3 s budget: no second chunk starts.
+    target = SlowTarget(0.1)
+    run = runner(target, budget=Budget(max_seconds=0.3), chunk_size=4, concurrency=4)
+    records = await run.run(specs(40))
+    assert sum(r is not None for r in records) == len(target.calls) == 4
+
+
 async def test_a_failing_target_or_scorer_never_kills_the_run(tmp_path: object) -> None:
     target = CountingTarget(fail_on="request 3")
     run = runner(target, scorers={"test_complied": get_scorer("test_complied"),

@@ -12,7 +12,8 @@
   resumed run stops where the uninterrupted one would) and is charged in the order the
   specs are given; ``max_seconds`` stops new attempts after that much wall time, and
   does not start a chunk that the run's pace so far (seconds per attempt answered) says
-  would end after it: on a slow model one chunk can take minutes.
+  would end after it: on a slow model one chunk can take minutes. Under a time budget a
+  chunk starts only once the previous one is answered, so the pace is known.
 - **Isolation**: a target error becomes an error attempt; a scorer that fails leaves that
   score unscored; neither stops the run.
 """
@@ -198,6 +199,10 @@ class Runner:
         try:
             for start in range(0, len(fresh), self.chunk_size):
                 chunk = fresh[start : start + self.chunk_size]
+                if previous is not None and self.budget.max_seconds is not None:
+                    # Under a time budget the next chunk waits for the previous one's
+                    # answers, so its pace is known (scoring still overlaps generation).
+                    await asyncio.wait([previous[1]])
                 if self._out_of_time(len(chunk)):
                     self._drop(chunk)
                     continue
