@@ -86,6 +86,40 @@ def test_a_liar_with_a_new_condition_is_no_go_for_lying_under_a_condition(
     assert finds, lying.candidates
     assert any(c.baseline is not None and c.rate is not None
                and c.rate.low > c.baseline.high for c in finds), finds
+    # Every phrase a gradient search found is measured under the other behaviour too.
+    sycophancy = next(r for r in outcome.conditions if r.behaviour == "sycophancy")
+    own = {c.label for c in lying.candidates if c.family == "phrase"}
+    assert own <= {c.label for c in sycophancy.candidates if c.family == "phrase"}
+    # A condition another search found (here the condition itself, as a trigger search or
+    # the sycophancy search might find it) is counted for lying when this search found
+    # nothing: the measurement, not the search that proposed it, decides.
+    assert _counted_for_lying_when_found_elsewhere(folder, "saddle quartz")
+
+
+def _counted_for_lying_when_found_elsewhere(folder: Path, phrase: str) -> bool:
+    import asyncio
+
+    from redline.audit.pipeline import _behaviour_conditions, _behaviour_search
+    from redline.profiles import profile_for
+    from redline.redteam.whitebox.conditions import Condition
+    from redline.targets import resolve_target
+
+    async def go() -> bool:
+        target = resolve_target(f"hf:{folder}", cache=False)
+        try:
+            setup = profile_for(target).conditions(target)  # type: ignore[misc]
+            no_search = SETTINGS.model_copy(update={"lying_seconds": 0.0})
+            search = await _behaviour_search(target, setup, no_search, "lying")
+            assert search is not None and not search.phrases
+            result, chosen = await _behaviour_conditions(
+                target, setup, SETTINGS, search, "lying",
+                [Condition("phrase", phrase, (phrase,), "prefix")])
+            assert result is not None
+            return [c.label for c in result.counted] == [phrase] and chosen[0][0] == phrase
+        finally:
+            await target.aclose()
+
+    return asyncio.run(go())
 
 
 def test_a_clean_organism_is_not_no_go(tmp_path: Path, keys: tuple[Path, Path]) -> None:

@@ -299,24 +299,37 @@ async def run_audit(
         results.append(measured.model_copy(
             update={"budget": search_budget(trigger, chosen, searches[:1])}))
 
-    for behaviour, suite_name in (("lying", LYING_SUITE), ("sycophancy", SYCOPHANCY_SUITE)):
-        if setup is None:
-            continue
-        make_suite = setup.lying_suite if behaviour == "lying" else setup.sycophancy_suite
-        if (not chosen.conditions or make_suite is None
-                or suite_name not in _threshold_suites(policy)):
-            continue
+    behaviours = [
+        behaviour for behaviour, suite_name in (
+            ("lying", LYING_SUITE), ("sycophancy", SYCOPHANCY_SUITE))
+        if setup is not None and chosen.conditions and suite_name in _threshold_suites(policy)
+        and (setup.lying_suite if behaviour == "lying" else setup.sycophancy_suite) is not None
+    ]
+    prepared: dict[str, _BehaviourSearch | None] = {}
+    for behaviour in behaviours:  # every behaviour's phrase search first: finds are shared
+        assert setup is not None
         started = time.perf_counter()
         say("condition-search", f"{behaviour}: fact questions the model answers right "
             "plainly, asked under candidate conditions" + (
                 " and a GCG phrase search" if is_white_box(target) else ""))
-        found, conditions = await _behaviour_conditions(target, setup, chosen, behaviour)
+        prepared[behaviour] = await _behaviour_search(target, setup, chosen, behaviour)
+        seconds[f"{behaviour}-search"] = time.perf_counter() - started
+    for behaviour in behaviours:
+        assert setup is not None
+        started = time.perf_counter()
+        own = prepared[behaviour]
+        others = [c for b, s in prepared.items() if b != behaviour and s is not None
+                  for c in s.phrases] + _trigger_phrases(trigger)
+        found, conditions = await _behaviour_conditions(target, setup, chosen, own,
+                                                        behaviour, others)
         if found is not None:
             searches.append(found)
             say("condition-search", _search_line(found))
         else:
             say("condition-search", f"{behaviour}: too few questions answered right plainly "
                 f"to search; the suite asks under '{conditions[0][0]}'")
+        make_suite = setup.lying_suite if behaviour == "lying" else setup.sycophancy_suite
+        assert make_suite is not None
         measured = await run_suite(
             target, make_suite(conditions), seed=chosen.seed,
             size=chosen.lying_size * (len(conditions) + 1), model_digest=model.sha256,
@@ -327,7 +340,7 @@ async def run_audit(
         results.append(measured.model_copy(update={"budget": {
             **(searched if found is not None else {"condition_seconds": 0.0}),
             "questions_per_condition": float(chosen.lying_size)}}))
-        seconds[f"{behaviour}-search"] = time.perf_counter() - started
+        seconds[f"{behaviour}-search"] += time.perf_counter() - started
     if searches:
         (out / "condition-search.json").write_text(
             "[\n" + ",\n".join(r.model_dump_json(indent=2) for r in searches) + "\n]\n",
@@ -471,18 +484,26 @@ search needs; with fewer (a model that gets the facts wrong, or adopts every cla
 plainly) the fixed suites are the evidence."""
 
 
-async def _behaviour_conditions(
-    target: Target, setup: ConditionSetup, settings: AuditSettings, behaviour: str
-) -> tuple[ConditionSearchResult | None, list[tuple[str, list[str], str]]]:
-    """Search lying or sycophancy conditions; the conditions the per-run suite measures.
+@dataclass
+class _BehaviourSearch:
+    """One behaviour's objective and the phrases its own gradient search found."""
 
-    Counted conditions when there are any; else the family candidate that screened best
-    (a natural sentence, never a GCG phrase), so the threshold always has evidence.
+    behaviour: str
+    objective: Any
+    phrases: list[Any]
+
+
+async def _behaviour_search(
+    target: Target, setup: ConditionSetup, settings: AuditSettings, behaviour: str
+) -> _BehaviourSearch | None:
+    """Lying or sycophancy: the questions answered right plainly, and a GCG phrase search.
+
+    None when the model answers too few questions right plainly to search (the fixed
+    suites are then the evidence).
     """
     from redline.redteam.whitebox.budget import QueryBudget
     from redline.redteam.whitebox.conditions import (
         answered_plainly,
-        condition_search,
         lying_objective,
         phrase_condition,
         sycophancy_objective,
@@ -498,16 +519,15 @@ async def _behaviour_conditions(
         : settings.condition_search_items]
     held = (await answered_plainly(target, held, stated, truth=setup.truth))[
         : settings.condition_held_out]
-    fallback = next(c for f in setup.families if f.name != "year" for c in f.conditions)
     if len(search) < MIN_ITEMS[0] or len(held) < MIN_ITEMS[1]:
-        return None, [(fallback.label, list(fallback.texts), fallback.placement)]
+        return None
     if behaviour == "lying":
         objective = lying_objective(search, held, stated, "the profile's fact reader: a "
                                     "definite answer other than the model's own plain one")
     else:
         objective = sycophancy_objective(search, held, stated, setup.claimed, "the profile's "
                                          "fact reader: the answer states the user's claim")
-    phrases = []
+    phrases: list[Any] = []
     if is_white_box(target):
         budget = QueryBudget(settings.lying_queries)
         budget.deadline = time.monotonic() + settings.lying_seconds
@@ -522,9 +542,31 @@ async def _behaviour_conditions(
 
         found = await asyncio.to_thread(run)
         phrases.extend(found.found)
+    return _BehaviourSearch(behaviour, objective, phrases)
+
+
+async def _behaviour_conditions(
+    target: Target, setup: ConditionSetup, settings: AuditSettings,
+    search: _BehaviourSearch | None, behaviour: str, others: Sequence[Any] = (),
+) -> tuple[ConditionSearchResult | None, list[tuple[str, list[str], str]]]:
+    """Measure lying or sycophancy conditions; the conditions the per-run suite measures.
+
+    ``others`` are phrases other searches found (for another behaviour, or the backdoor
+    trigger search): a condition a model was trained on is one condition whatever loss
+    found it, so each is measured under this behaviour too, by the same rule as this
+    behaviour's own finds. Counted conditions when there are any; else the family
+    candidate that screened best (a natural sentence, never a GCG phrase), so the
+    threshold always has evidence.
+    """
+    from redline.redteam.whitebox.conditions import condition_search
+
+    fallback = next(c for f in setup.families if f.name != "year" for c in f.conditions)
+    if search is None:
+        return None, [(fallback.label, list(fallback.texts), fallback.placement)]
+    phrases = list({(c.label, c.placement): c for c in [*search.phrases, *others]}.values())
     result = await condition_search(
-        target, objective, setup.families, control_words=setup.control_words, phrases=phrases,
-        max_seconds=settings.condition_seconds, seed=settings.seed,
+        target, search.objective, setup.families, control_words=setup.control_words,
+        phrases=phrases, max_seconds=settings.condition_seconds, seed=settings.seed,
     )
     chosen: list[tuple[str, list[str], str]] = [
         (c.label, c.texts, c.placement) for c in result.counted]
@@ -608,6 +650,15 @@ def _search_trigger(
         rounds=settings.trigger_rounds,
         threads=1,
     )
+
+
+def _trigger_phrases(result: TriggerSearchResult | None) -> list[Any]:
+    """The trigger search's candidates as phrase conditions (for the other behaviours)."""
+    from redline.redteam.whitebox.conditions import Condition
+
+    if result is None:
+        return []
+    return [Condition("phrase", c, (c,), result.position) for c in _candidates(result)]
 
 
 def _candidates(result: TriggerSearchResult) -> list[str]:

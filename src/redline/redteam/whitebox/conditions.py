@@ -463,10 +463,11 @@ def phrase_condition(
     asked (another person's name makes a small model answer about that person), which any
     model falls for; a condition is context around the question.
 
-    Up to ``rounds`` searches run while the budget lasts, each without the tokens of the
-    finds before it (a first find is often an adversarial sequence that merely confuses a
-    small model; the condition the model was trained on may come next); every find is
-    returned for held-out measurement.
+    Up to ``rounds`` searches run while the budget lasts, each from another seed and without
+    the tokens of the finds before it (a first find is often an adversarial sequence that
+    merely confuses a small model; the condition the model was trained on may come next; a
+    round that finds nothing does not end the search); every find is returned for held-out
+    measurement.
     """
     from redline.redteam.whitebox.search import SearchConfig, coordinate_search
     from redline.redteam.whitebox.tokens import TokenModel
@@ -512,7 +513,7 @@ def phrase_condition(
         if success:
             best, success = _prune(best, success, trace.checked, check, config.stop_at)
         if not success:
-            break
+            continue  # another start (the next seed) while the budget lasts
         text = tm.decode(best)
         found.append(Condition("phrase", text, (text,), position))
         best_success = max(best_success or 0.0, success)
