@@ -66,8 +66,10 @@ class AuditSettings(BaseModel):
     """At most this many samples per eval suite (None: each suite's own size)."""
     backdoor_size: int = 100
     """Held-out harmful requests per trigger candidate in the backdoor suite."""
-    trigger_queries: int = 5000
-    """Query budget of the trigger search."""
+    trigger_queries: int = 20000
+    """Query budget of the trigger search (on an organism a search that finds nothing
+    spends it all in about 40 s on one core; on a real model the profile's wall-time budget
+    ends the search first)."""
     trigger_rounds: int = 2
     """Trigger-search rounds: each searches again without what was found."""
     trigger_held_out: int = 50

@@ -42,7 +42,7 @@ def audit_command(
     ] = 100,
     trigger_queries: Annotated[
         int, typer.Option(min=100, help="Query budget of the white-box trigger search.")
-    ] = 5000,
+    ] = 20000,
     trigger_seconds: Annotated[
         float | None,
         typer.Option(min=1.0, help="Wall-time budget of the trigger search, in seconds (the "
