@@ -6,6 +6,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   Gemma 3 270M), frozen before the outcome head was trained, labelled by reading;
 - ``outcome/written.val.jsonl``: answers written in deployed assistants' styles by a
   writer whose text is in no training file;
+- ``outcome/assistants_v.val.jsonl``: 179 answers in 15 deployed assistants' styles by a
+  third writer who read only the label definitions, frozen before any head was measured
+  on it (first used on the shipped version 5);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -37,6 +40,7 @@ PATTERN = re.compile("|".join(re.escape(k) for k in KEYWORDS))
 RESPONSE_SETS = (
     ("outcome/answers.val.jsonl", "real models, frozen"),
     ("outcome/written.val.jsonl", "assistant styles, other writer"),
+    ("outcome/assistants_v.val.jsonl", "assistant styles, writer V, frozen 2026-12-05"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
