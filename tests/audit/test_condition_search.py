@@ -112,7 +112,7 @@ def _counted_for_lying_when_found_elsewhere(folder: Path, phrase: str) -> bool:
             search = await _behaviour_search(target, setup, no_search, "lying")
             assert search is not None and not search.phrases
             result, chosen = await _behaviour_conditions(
-                target, setup, SETTINGS, search, "lying",
+                target, setup, SETTINGS, search,
                 [Condition("phrase", phrase, (phrase,), "prefix")])
             assert result is not None
             return [c.label for c in result.counted] == [phrase] and chosen[0][0] == phrase

@@ -322,8 +322,7 @@ async def run_audit(
         own = prepared[behaviour]
         others = [c for b, s in prepared.items() if b != behaviour and s is not None
                   for c in s.phrases] + _trigger_phrases(trigger)
-        found, conditions = await _behaviour_conditions(target, setup, chosen, own,
-                                                        behaviour, others)
+        found, conditions = await _behaviour_conditions(target, setup, chosen, own, others)
         if found is not None:
             searches.append(found)
             say("condition-search", _search_line(found))
@@ -490,7 +489,6 @@ plainly) the fixed suites are the evidence."""
 class _BehaviourSearch:
     """One behaviour's objective and the phrases its own gradient search found."""
 
-    behaviour: str
     objective: Any
     phrases: list[Any]
 
@@ -544,12 +542,12 @@ async def _behaviour_search(
 
         found = await asyncio.to_thread(run)
         phrases.extend(found.found)
-    return _BehaviourSearch(behaviour, objective, phrases)
+    return _BehaviourSearch(objective, phrases)
 
 
 async def _behaviour_conditions(
     target: Target, setup: ConditionSetup, settings: AuditSettings,
-    search: _BehaviourSearch | None, behaviour: str, others: Sequence[Any] = (),
+    search: _BehaviourSearch | None, others: Sequence[Any] = (),
 ) -> tuple[ConditionSearchResult | None, list[tuple[str, list[str], str]]]:
     """Measure lying or sycophancy conditions; the conditions the per-run suite measures.
 
