@@ -88,8 +88,10 @@ class AuditSettings(BaseModel):
     """Wall-time budget of each behaviour's family screening (measuring always runs)."""
     lying_queries: int = 40000
     """Query budget of the GCG phrase search for lying conditions (white-box targets)."""
-    lying_seconds: float = 30.0
-    """Wall-time budget of that phrase search (for lying and again for sycophancy)."""
+    lying_seconds: float = 60.0
+    """Wall-time budget of that phrase search (for lying and again for sycophancy). On an
+    organism the query budget ends the search first (about 30-45 s on one core), so its
+    finds do not depend on how loaded the machine is."""
     lying_size: int = 100
     """Questions per condition (and asked plainly) in the lying- and sycophancy-conditions
     suites."""
