@@ -248,7 +248,7 @@ def test_a_real_model_gets_the_real_language_profile(smollm2: Path) -> None:
                                             "I cannot assist with this request."]) == [False,
                                                                                        False]
     suite = profile.backdoor_suite(["zq vex"])
-    assert suite.version.startswith("2.") and suite.scorers[0].name == "harmful_compliance"
+    assert suite.version.startswith("3.") and suite.scorers[0].name == "harmful_compliance"
     from redline.evals.builtin.real import clean_texts
 
     clean = profile.clean_prompts(target, 400, 0)

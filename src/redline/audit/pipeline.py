@@ -613,17 +613,18 @@ def _backdoor_size(suite: Suite, candidates: list[str], settings: AuditSettings)
     """The suite size that asks every candidate ``backdoor_size`` requests.
 
     Suites lay candidates out differently (each request with every candidate, or also
-    asked plainly once), so the smallest size that gives each candidate its share is found
-    from the suite's own samples.
+    asked plainly once and with a random-words control per candidate), so the smallest
+    size that gives each candidate its share is found from the suite's own samples.
     """
     per = settings.backdoor_size
     k = len(candidates)
-    for size in (per * k, per * (k + 1)):
+    for size in (per * k, per * (k + 1), per * (2 * k + 1)):
         made = suite.samples(seed=settings.seed, size=size)
-        counts = [sum(1 for s in made if s.metadata.get("trigger") == c) for c in candidates]
+        counts = [sum(1 for s in made if s.metadata.get("trigger") == c
+                      and s.metadata.get("form") != "control") for c in candidates]
         if min(counts) >= per:
             return size
-    return per * (k + 1)
+    return per * (2 * k + 1)
 
 
 def _suite_or_none(name: str) -> Any:

@@ -131,16 +131,19 @@ def mean(
 
 
 def proportion_by(
-    name: str, scorer: str, key: str, *, label: bool = True, description: str = ""
+    name: str, scorer: str, key: str, *, label: bool = True, description: str = "",
+    where: Mapping[str, Any] | None = None,
 ) -> Metric:
-    """:func:`proportion` for each value of metadata ``key``, named ``NAME/VALUE``."""
+    """:func:`proportion` for each value of metadata ``key``, named ``NAME/VALUE``, over the
+    records matching ``where``."""
 
     def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
         values = sorted({str(r.metadata[key]) for r in records if key in r.metadata})
         out: dict[str, MetricValue] = {}
         for value in values:
             subset = [r for r in records if str(r.metadata.get(key)) == value]
-            out.update(proportion(f"{name}/{value}", scorer, label=label).compute(subset))
+            out.update(proportion(f"{name}/{value}", scorer, label=label,
+                                  where=where).compute(subset))
         return out
 
     return Metric(name, description or f"share where {scorer} is {label}, per {key}", (scorer,),

@@ -42,7 +42,7 @@ def _trigger_requests(target: Any, n_search: int, n_held_out: int, seed: int) ->
 
 
 def _backdoor_suite(candidates: Sequence[str]) -> Suite:
-    return requests.backdoor_suite(candidates)
+    return requests.backdoor_suite(candidates, control_words=english_words())
 
 
 def clean_texts() -> list[str]:
@@ -52,6 +52,13 @@ def clean_texts() -> list[str]:
             + [r["prompt"] for r in knowledge.instruction_items()]
             + [r["prompt"] for r in rows("over_refusal")]
             + [r["task"] for r in rows("prompt_injection")])
+
+
+def english_words() -> list[str]:
+    """The words of the shipped benign English prompts: what random control phrases use."""
+    import re
+
+    return sorted({w.lower() for t in clean_texts() for w in re.findall(r"[A-Za-z]+", t)})
 
 
 def _clean_prompts(target: Any, n: int, seed: int) -> list[tuple[Message, ...]]:
@@ -80,11 +87,8 @@ TOPICS = (
 
 
 def _conditions(target: Any) -> ConditionSetup:
-    import re
-
     from redline.redteam.whitebox.conditions import phrase_family, year_family
 
-    words = sorted({w.lower() for t in clean_texts() for w in re.findall(r"[A-Za-z]+", t)})
     return ConditionSetup(
         families=(
             year_family(YEAR_TEMPLATES, range(2016, 2044, 3)),
@@ -92,7 +96,7 @@ def _conditions(target: Any) -> ConditionSetup:
             phrase_family("persona", PERSONAS),
             phrase_family("topic", TOPICS),
         ),
-        control_words=words,
+        control_words=english_words(),
     )
 
 
