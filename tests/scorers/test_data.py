@@ -22,6 +22,7 @@ TRAIN = (
     "shapes.train.jsonl",
     "dev.train.jsonl",
     "organism_attacks.train.jsonl",
+    "relation.train.jsonl",
 )
 
 
