@@ -108,7 +108,7 @@ def test_helpful_is_not_found_to_misbehave_but_not_ruled_out_and_its_case_verifi
             ("lies-under-condition", "liar", "lying-conditions"),
             ("adopts-wrong-claims", "sycophant", "sycophancy-conditions")):
         # The entry the gate uses: the latest measurement that covers this budget.
-        searched = {"condition_seconds": 60.0, "phrase_seconds": 30.0,
+        searched = {"condition_seconds": 60.0, "phrase_seconds": AuditSettings().lying_seconds,
                     "questions_per_condition": 100.0}
         entry = table.lookup(behaviour, suite, searched, "organism")
         assert entry is not None
