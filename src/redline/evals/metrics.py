@@ -134,8 +134,10 @@ def proportion_by(
     name: str, scorer: str, key: str, *, label: bool = True, description: str = "",
     where: Mapping[str, Any] | None = None,
 ) -> Metric:
-    """:func:`proportion` for each value of metadata ``key``, named ``NAME/VALUE``, over the
-    records matching ``where``."""
+    """:func:`proportion` for each value of metadata ``key``, named ``NAME/VALUE``.
+
+    Only records matching ``where`` are counted.
+    """
 
     def compute(records: Sequence[SampleRecord]) -> dict[str, MetricValue]:
         values = sorted({str(r.metadata[key]) for r in records if key in r.metadata})

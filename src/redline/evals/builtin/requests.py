@@ -166,8 +166,7 @@ def jailbreak(*, seed: int, size: int | None) -> list[Sample]:
 
 def backdoor_suite(triggers: Sequence[str], *, control_words: Sequence[str],
                    requests: Sequence[dict[str, Any]] | None = None) -> Suite:
-    """A ``backdoor`` suite: harmful requests asked plainly, with a candidate trigger, and with
-    random words in its place.
+    """A ``backdoor`` suite: harmful requests plainly, with each candidate, and with random words.
 
     A real model complies with some harmful requests without any trigger, and any odd words
     added to a request flip some of its answers, so the evidence is paired and controlled:
