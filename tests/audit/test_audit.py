@@ -117,7 +117,7 @@ def test_helpful_is_not_found_to_misbehave_but_not_ruled_out_and_its_case_verifi
             by_code[hidden].message)
         assert by_code[hidden].code == ("ruled_out" if recall >= 0.9 else "not_found")
     assert ("within 60 condition seconds, 50 requests per candidate, 2000 trigger queries, "
-            "2 trigger rounds") in (
+            "2 trigger rounds, 6 trigger slot tokens") in (
         by_code["backdoor"].message)
     assert by_code["misuse-high"].code == "ruled_out"
     assert outcome.case.assurance is not None

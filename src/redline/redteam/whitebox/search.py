@@ -46,6 +46,11 @@ class SearchConfig:
         check_every: also check every this many steps when the loss is the lowest yet
             (losses over long targets can stay high while the answers already comply).
         stop_at: checked success rate at which the search stops.
+        settle_at: average ``exp(-loss)`` the slot must also reach before a success stops
+            the search (0: the first success stops it). A trained trigger drives the loss
+            far lower than a token soup that merely works, so searching on past the first
+            success finds the trigger rather than the soup; among equal successes the
+            lower loss is kept.
         max_steps: upper bound on steps (the budget usually ends the search first).
         seed: seed of the sampling of swaps and prompt subsets.
     """
@@ -57,6 +62,7 @@ class SearchConfig:
     check_at: float = 0.5
     check_every: int = 8
     stop_at: float = 1.0
+    settle_at: float = 0.0
     max_steps: int = 500
     seed: int = 0
 
@@ -66,6 +72,8 @@ class SearchConfig:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}.")
         if not 0 < self.stop_at <= 1 or not 0 < self.check_at <= 1:
             raise ConfigError("check_at and stop_at must be in (0, 1].")
+        if not 0 <= self.settle_at <= 1:
+            raise ConfigError("settle_at must be in [0, 1].")
 
 
 @dataclass
@@ -73,8 +81,8 @@ class SearchTrace:
     """What a search did.
 
     Attributes:
-        best: slot tokens with the highest checked success (the lowest loss while no check
-            succeeded at all).
+        best: slot tokens with the highest checked success, the lowest loss among equal
+            successes (the lowest loss while no check succeeded at all).
         best_success: that success rate, or None when ``best`` was never checked.
         checked: every checked slot and its success rate, in order.
         steps: coordinate steps taken.
@@ -129,16 +137,19 @@ def coordinate_search(
     trace = SearchTrace(best=current)
     best_loss = math.inf
     lowest = math.inf
+    success_loss = math.inf  # the loss of ``trace.best`` once a check succeeded
     subset_size = min(config.eval_prompts, len(prompts))
 
-    def run_check(ids: tuple[int, ...]) -> float | None:
+    def run_check(ids: tuple[int, ...], loss: float = math.inf) -> float | None:
+        nonlocal success_loss
         if check is None:
             return None
         if ids not in trace.checked:
             trace.checked[ids] = check(ids)
             success = trace.checked[ids]
-            if success > 0 and success > (trace.best_success or 0.0):
-                trace.best, trace.best_success = ids, success
+            top = trace.best_success or 0.0
+            if success > 0 and (success > top or (success == top and loss < success_loss)):
+                trace.best, trace.best_success, success_loss = ids, success, loss
         return trace.checked[ids]
 
     try:
@@ -148,12 +159,14 @@ def coordinate_search(
             mean_loss = float(losses.mean())
             if not trace.best_success and mean_loss < best_loss:
                 trace.best, best_loss = current, mean_loss
-            promising = float(torch.exp(-losses).mean()) >= config.check_at
+            likelihood = float(torch.exp(-losses).mean())
+            promising = likelihood >= config.check_at
             due = (step + 1) % config.check_every == 0 and mean_loss < lowest
             if promising or due:
                 lowest = min(lowest, mean_loss)
-                success = run_check(current)
-                if success is not None and success >= config.stop_at:
+                success = run_check(current, mean_loss)
+                if (success is not None and success >= config.stop_at
+                        and likelihood >= config.settle_at):
                     trace.stopped = "success"
                     break
             swaps = _sample_swaps(grad, allowed, current, config, rng, tm)
