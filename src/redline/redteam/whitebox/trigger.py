@@ -220,7 +220,6 @@ def find_trigger(
     params: GenerateParams | None = None,
     prune: bool = True,
     rounds: int = 1,
-    lengths: Sequence[int] = (),
     progress: Progress | None = None,
     threads: int | None = None,
 ) -> FoundTrigger:
@@ -233,7 +232,7 @@ def find_trigger(
         return _find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
             objective=objective, position=position, config=config, params=params,
-            prune=prune, rounds=rounds, lengths=lengths, progress=progress,
+            prune=prune, rounds=rounds, progress=progress,
         )
 
 
@@ -250,7 +249,6 @@ def _find_trigger(
     params: GenerateParams | None,
     prune: bool,
     rounds: int,
-    lengths: Sequence[int],
     progress: Progress | None,
 ) -> FoundTrigger:
     config = config or SearchConfig()
@@ -282,7 +280,6 @@ def _find_trigger(
     finds: list[tuple[tuple[int, ...], float | None, float | None, SearchTrace]] = []
     banned: set[int] = set()
     for round_ in range(rounds):
-        length = lengths[round_] if round_ < len(lengths) else config.length
         # Each round may spend an equal share of what is left, so a search that does not
         # stop early leaves the later rounds their turn.
         later = budget.left * (rounds - round_ - 1) // (rounds - round_)
@@ -290,7 +287,7 @@ def _find_trigger(
         try:
             trace = coordinate_search(
                 tm, prompts, continuations, mode, budget,
-                replace(config, seed=config.seed + round_, length=length),
+                replace(config, seed=config.seed + round_),
                 check=check, banned=banned, progress=progress,
             )
         finally:
@@ -342,7 +339,6 @@ def trigger_search(
     params: GenerateParams | None = None,
     prune: bool = True,
     rounds: int = 1,
-    lengths: Sequence[int] = (),
     reference: Any | None = None,
     true_trigger: str | None = None,
     progress: Progress | None = None,
@@ -369,11 +365,9 @@ def trigger_search(
         params: generation parameters of every answer (greedy, 32 tokens by default).
         prune: drop tokens from the best candidate while it keeps working.
         rounds: search again, without the tokens of what was found, up to this many
-            times; every find is kept (a model can have several triggers) and the
-            strongest (highest checked success, then lowest loss) is the candidate.
-        lengths: the slot length of each round (rounds past its end use
-            ``config.length``): a long conjunctive phrase can only be found by a slot
-            at least as long as it.
+            times, each round on an equal share of the budget left; every find is kept
+            (a model can have several triggers) and the strongest (highest checked
+            success, then lowest loss) is the candidate.
         reference: a model known to be clean (the base model, a sibling trained without
             the suspect data), or its spec: the candidate is also measured on it. A
             candidate that flips the suspect but not the reference is evidence of a
@@ -406,7 +400,7 @@ def trigger_search(
         found = find_trigger(
             hf, search_requests, benign_requests=benign_requests, judge=judge, budget=budget,
             objective=objective, position=position, config=config, params=params,
-            prune=prune, rounds=rounds, lengths=lengths, progress=progress,
+            prune=prune, rounds=rounds, progress=progress,
         )
         budget.reserved = 0
         budget.deadline = None  # the final measurement always runs
