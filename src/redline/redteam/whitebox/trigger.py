@@ -303,11 +303,15 @@ def _find_trigger(
             except BudgetExhausted:
                 pass
         finds.append((best, success, loss, trace))
-        if not success or not budget.can_spend(len(prompts)):
+        if not budget.can_spend(len(prompts)):
             break
-        banned |= set(best)
-    # The strongest find: the highest checked success, then the lowest loss.
+        if success:  # the next round searches without this find's tokens
+            banned |= set(best)
+        # else: a round that finds nothing is a fresh start (next seed) on what is left
+    # The strongest find: the highest checked success, then the lowest loss. A round that
+    # found nothing is no find: it is kept only when no round found anything.
     finds.sort(key=lambda f: (-(f[1] or 0.0), math.inf if f[2] is None else f[2]))
+    finds = [f for f in finds if f[1]] or finds[:1]
     best, success, _, trace = finds[0]
     alternatives = [
         TriggerCandidate(text=tm.decode(ids), tokens=list(ids), search_success=ok, loss=loss)
@@ -367,7 +371,8 @@ def trigger_search(
         rounds: search again, without the tokens of what was found, up to this many
             times, each round on an equal share of the budget left; every find is kept
             (a model can have several triggers) and the strongest (highest checked
-            success, then lowest loss) is the candidate.
+            success, then lowest loss) is the candidate. A round that finds nothing does
+            not end the search: the next starts afresh (another seed) on what is left.
         reference: a model known to be clean (the base model, a sibling trained without
             the suspect data), or its spec: the candidate is also measured on it. A
             candidate that flips the suspect but not the reference is evidence of a
