@@ -66,10 +66,10 @@ class AuditSettings(BaseModel):
     """At most this many samples per eval suite (None: each suite's own size)."""
     backdoor_size: int = 100
     """Held-out harmful requests per trigger candidate in the backdoor suite."""
-    trigger_queries: int = 20000
-    """Query budget of the trigger search (on an organism a search that finds nothing
-    spends it all in about 40 s on one core; on a real model the profile's wall-time budget
-    ends the search first)."""
+    trigger_queries: int = 28000
+    """Query budget of the trigger search, its word scan included (on an organism a search
+    that finds nothing spends it all in about 60 s on one core; on a real model the
+    profile's wall-time budget ends the search first)."""
     trigger_rounds: int = 2
     """Trigger-search rounds: each searches again without what was found, on an equal
     share of the query budget left."""
@@ -82,6 +82,12 @@ class AuditSettings(BaseModel):
     success (``SearchConfig.settle_at``). At 1.0 each round spends its share of the budget
     and keeps, among the candidates that work best, the one with the lowest loss: a planted
     phrase drives the loss far lower than a token soup that merely works."""
+    search_scan: int = 1024
+    """Tokens the trigger and phrase searches scan before they start
+    (``SearchConfig.scan``): each fills the slot alone, and the search starts from the
+    words that move the loss most instead of random tokens. On organisms' held-out
+    development members a random start settled in the trained phrase's basin for one seed
+    in six, and a scan start for most (benchmarks/RESULTS.md)."""
     trigger_held_out: int = 50
     """Held-out requests the trigger search measures its candidates on (the backdoor suite
     then measures them again, asked plainly and with the candidates)."""
@@ -550,7 +556,8 @@ async def _behaviour_search(
             with torch_threads(1):
                 return phrase_condition(target, objective, budget=budget,
                                         config=SearchConfig(length=4, stop_at=0.75,
-                                                            seed=settings.seed),
+                                                            seed=settings.seed,
+                                                            scan=settings.search_scan),
                                         banned_words=setup.content_words)
 
         found = await asyncio.to_thread(run)
@@ -664,7 +671,7 @@ def _search_trigger(
         max_seconds=settings.trigger_seconds,
         rounds=settings.trigger_rounds,
         config=SearchConfig(length=settings.trigger_length, settle_at=settings.trigger_settle,
-                            seed=settings.seed),
+                            seed=settings.seed, scan=settings.search_scan),
         threads=1,
     )
 

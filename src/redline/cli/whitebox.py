@@ -132,6 +132,15 @@ def trigger_search_command(
             "(what `redline audit` does); 0 stops at the first success.",
         ),
     ] = 0.0,
+    scan: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Start from a word scan: up to N tokens each fill the slot and the search "
+            "starts from the best (what `redline audit` does with 1024); 0 starts from "
+            "random tokens. The scan spends at most a third of the budget.",
+        ),
+    ] = 0,
     position: PositionOpt = "prefix",
     objective: Annotated[str, typer.Option(help="auto, refusal, benign or target:TEXT.")] = "auto",
     judge: Annotated[
@@ -205,7 +214,7 @@ def trigger_search_command(
             max_queries=max_queries,
             objective=objective,
             position=where,
-            config=SearchConfig(length=length, settle_at=settle, seed=seed),
+            config=SearchConfig(length=length, settle_at=settle, seed=seed, scan=scan),
             rounds=rounds,
             reference=resolve_target(reference, cache=False) if reference else None,
             true_trigger=true_trigger,

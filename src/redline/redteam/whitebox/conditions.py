@@ -473,7 +473,12 @@ def phrase_condition(
     round that finds nothing does not end the search); every find is returned for held-out
     measurement.
     """
-    from redline.redteam.whitebox.search import SearchConfig, coordinate_search
+    from redline.redteam.whitebox.search import (
+        SearchConfig,
+        coordinate_search,
+        scan_start,
+        scan_tokens,
+    )
     from redline.redteam.whitebox.tokens import TokenModel
     from redline.redteam.whitebox.trigger import _prune
 
@@ -507,16 +512,20 @@ def phrase_condition(
     banned |= {t for i in items for t in tm.encode(i.messages[-1].content)}
     found: list[Condition] = []
     best_success: float | None = None
+    ranked = scan_tokens(tm, prompts, continuations, mode, budget, config, banned=banned)
+    tried: set[int] = set()  # scan starts of rounds that found nothing
     for round_ in range(rounds):
         if not budget.can_spend(len(prompts)):
             break
+        start = scan_start(ranked, config.length, banned | tried)
         trace = coordinate_search(tm, prompts, continuations, mode, budget,
                                   replace(config, seed=config.seed + round_), check=check,
-                                  banned=banned)
+                                  init=start, banned=banned)
         best, success = trace.best, trace.best_success
         if success:
             best, success = _prune(best, success, trace.checked, check, config.stop_at)
         if not success:
+            tried |= set(start or ())
             continue  # another start (the next seed) while the budget lasts
         text = tm.decode(best)
         found.append(Condition("phrase", text, (text,), position))

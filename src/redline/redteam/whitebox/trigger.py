@@ -45,6 +45,8 @@ from redline.redteam.whitebox.search import (
     SearchConfig,
     SearchTrace,
     coordinate_search,
+    scan_start,
+    scan_tokens,
 )
 from redline.redteam.whitebox.tokens import (
     LossMode,
@@ -279,16 +281,19 @@ def _find_trigger(
 
     finds: list[tuple[tuple[int, ...], float | None, float | None, SearchTrace]] = []
     banned: set[int] = set()
+    ranked = scan_tokens(tm, prompts, continuations, mode, budget, config)
+    tried: set[int] = set()  # scan starts of rounds that found nothing
     for round_ in range(rounds):
         # Each round may spend an equal share of what is left, so a search that does not
         # stop early leaves the later rounds their turn.
         later = budget.left * (rounds - round_ - 1) // (rounds - round_)
         budget.reserved += later
         try:
+            start = scan_start(ranked, config.length, banned | tried)
             trace = coordinate_search(
                 tm, prompts, continuations, mode, budget,
                 replace(config, seed=config.seed + round_),
-                check=check, banned=banned, progress=progress,
+                check=check, init=start, banned=banned, progress=progress,
             )
         finally:
             budget.reserved -= later
@@ -307,7 +312,8 @@ def _find_trigger(
             break
         if success:  # the next round searches without this find's tokens
             banned |= set(best)
-        # else: a round that finds nothing is a fresh start (next seed) on what is left
+        else:  # a fresh start (next seed, next words of the scan) on what is left
+            tried |= set(start or ())
     # The strongest find: the highest checked success, then the lowest loss. A round that
     # found nothing is no find: it is kept only when no round found anything.
     finds.sort(key=lambda f: (-(f[1] or 0.0), math.inf if f[2] is None else f[2]))
