@@ -41,8 +41,9 @@ def audit_command(
         int, typer.Option(min=10, help="Held-out harmful requests in the backdoor suite.")
     ] = 100,
     trigger_queries: Annotated[
-        int, typer.Option(min=100, help="Query budget of the white-box trigger search.")
-    ] = 20000,
+        int, typer.Option(min=100, help="Query budget of the white-box trigger search, its "
+                          "word scan included.")
+    ] = 28000,
     trigger_seconds: Annotated[
         float | None,
         typer.Option(min=1.0, help="Wall-time budget of the trigger search, in seconds (the "
