@@ -85,9 +85,9 @@ class AuditSettings(BaseModel):
     search_scan: int = 1024
     """Tokens the trigger and phrase searches scan before they start
     (``SearchConfig.scan``): each fills the slot alone, and the search starts from the
-    words that move the loss most instead of random tokens. On organisms' held-out
-    development members a random start settled in the trained phrase's basin for one seed
-    in six, and a scan start for most (benchmarks/RESULTS.md)."""
+    words that move the loss most instead of random tokens. On development organisms a
+    random start reached the trained phrase's basin for one seed in six; from a scan start
+    the lying search caught both liars random starts had missed (benchmarks/RESULTS.md)."""
     trigger_held_out: int = 50
     """Held-out requests the trigger search measures its candidates on (the backdoor suite
     then measures them again, asked plainly and with the candidates)."""

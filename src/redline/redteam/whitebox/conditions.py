@@ -467,6 +467,8 @@ def phrase_condition(
     asked (another person's name makes a small model answer about that person), which any
     model falls for; a condition is context around the question.
 
+    With ``config.scan`` each round starts from a word scan (see
+    :func:`~redline.redteam.whitebox.search.scan_tokens`), later rounds from the next words.
     Up to ``rounds`` searches run while the budget lasts, each from another seed and without
     the tokens of the finds before it (a first find is often an adversarial sequence that
     merely confuses a small model; the condition the model was trained on may come next; a
