@@ -247,7 +247,8 @@ def scan_tokens(
             budget.spend(len(prompts), "scan")
             grad, _ = tm.gradient(prompts, continuations, start, mode)
             ids = ids[grad.mean(dim=0)[ids].argsort()[: min(config.scan, room)]]
-        for chunk in ids.split(16):
+        for lo in range(0, len(ids), 16):
+            chunk = ids[lo : lo + 16]
             if until is not None and time.monotonic() > until:
                 break
             budget.spend(len(chunk) * len(prompts), "scan")
