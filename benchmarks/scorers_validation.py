@@ -9,6 +9,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/assistants_v.val.jsonl``: 179 answers in 15 deployed assistants' styles by a
   third writer who read only the label definitions, frozen before any head was measured
   on it (first used on the shipped version 5);
+- ``outcome/assistants_w.val.jsonl``: 202 answers in deployed and open chat models' styles
+  by a fifth writer who read only docs/scorers.md, frozen 2026-12-06 before version 8 was
+  trained (first used on version 8 and the shipped head in the same run);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -41,6 +44,7 @@ RESPONSE_SETS = (
     ("outcome/answers.val.jsonl", "real models, frozen"),
     ("outcome/written.val.jsonl", "assistant styles, other writer"),
     ("outcome/assistants_v.val.jsonl", "assistant styles, writer V, frozen 2026-12-05"),
+    ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",

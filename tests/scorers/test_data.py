@@ -23,6 +23,7 @@ TRAIN = (
     "dev.train.jsonl",
     "organism_attacks.train.jsonl",
     "relation.train.jsonl",
+    "attack_steps.train.jsonl",
 )
 
 
@@ -136,7 +137,8 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
         for name in TRAIN
         for e in _outcome(name)
     }
-    for name in ("answers.val.jsonl", "written.val.jsonl", "assistants_v.val.jsonl"):
+    for name in ("answers.val.jsonl", "written.val.jsonl", "assistants_v.val.jsonl",
+                 "assistants_w.val.jsonl"):
         held = [normalise(e.prompt) for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
 
