@@ -8,6 +8,10 @@ redline's harmful_request sets (their wording is ours; the answers are not).
     python benchmarks/collect_real_answers.py --model smollm2-135m-instruct \
         --out answers-smollm2.jsonl [--per-category 30] [--benign 60] [--system safety]
 
+``--requests FILE`` answers the requests of a labelled JSONL file instead (its
+``prompt``, ``request_harmful`` and ``category``; other fields ignored), e.g. a written
+validation set's requests, so a real model's answers can be set beside the written ones.
+
 Models are fetched and converted with ``redline.targets.gguf.fetch_pretrained`` (pinned
 by sha256, cached under ``REDLINE_MODELS``).
 """
@@ -73,6 +77,21 @@ def pick_requests(
     return chosen
 
 
+def read_requests(path: Path) -> list[dict[str, object]]:
+    """The distinct requests of a labelled JSONL file, in file order."""
+    seen: set[str] = set()
+    chosen: list[dict[str, object]] = []
+    for ex in read_examples(path):
+        key = ex.prompt.strip().lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        category = ex.category or "benign"
+        chosen.append({"prompt": ex.prompt, "request_category": category,
+                       "request_harmful": bool(ex.request_harmful)})
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=sorted(PRETRAINED), required=True)
@@ -84,12 +103,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="picks the requests; seeds sampling")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 is greedy")
     parser.add_argument("--match", help="only requests matching this regular expression")
+    parser.add_argument("--requests", type=Path,
+                        help="answer the distinct requests of this labelled JSONL file")
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args()
 
     folder = fetch_pretrained(args.model)
     target = HFTarget(folder, batch_size=args.batch_size)
-    requests = pick_requests(args.per_category, args.benign, args.seed, args.match)
+    requests = (read_requests(args.requests) if args.requests
+                else pick_requests(args.per_category, args.benign, args.seed, args.match))
     system = SYSTEMS[args.system]
     conversations = [
         [*([Message("system", system)] if system else []), Message("user", str(r["prompt"]))]
