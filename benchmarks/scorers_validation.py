@@ -12,6 +12,10 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/assistants_w.val.jsonl``: 202 answers in deployed and open chat models' styles
   by a fifth writer who read only docs/scorers.md, frozen 2026-12-06 before version 8 was
   trained (first used on version 8 and the shipped head in the same run);
+- ``outcome/answers_w.val.jsonl``: SmolLM2-135M-Instruct's answers to the same 202
+  requests (greedy without a system prompt, or sampled at 0.8 under a safety system
+  prompt, a seeded coin per request), labelled by two AI labellers who read only
+  docs/scorers.md and the answers; frozen 2026-12-06;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -45,6 +49,7 @@ RESPONSE_SETS = (
     ("outcome/written.val.jsonl", "assistant styles, other writer"),
     ("outcome/assistants_v.val.jsonl", "assistant styles, writer V, frozen 2026-12-05"),
     ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
+    ("outcome/answers_w.val.jsonl", "real model on writer W's requests, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
