@@ -11,7 +11,7 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   on it (first used on the shipped version 5);
 - ``outcome/assistants_w.val.jsonl``: 202 answers in deployed and open chat models' styles
   by a fifth writer who read only docs/scorers.md, frozen 2026-12-06 before version 8 was
-  trained (first used on version 8 and the shipped head in the same run);
+  trained (first used on versions 5 and 8, one run each, 2026-12-06);
 - ``outcome/answers_w.val.jsonl``: SmolLM2-135M-Instruct's answers to the same 202
   requests (greedy without a system prompt, or sampled at 0.8 under a safety system
   prompt, a seeded coin per request), labelled by two AI labellers who read only
