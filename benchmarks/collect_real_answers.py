@@ -25,7 +25,7 @@ import re
 import time
 from pathlib import Path
 
-from redline.scorers.datasets import read_examples
+from redline.scorers.datasets import LabelledExample, read_examples
 from redline.scorers.heads import data_dir
 from redline.targets.gguf import PRETRAINED, fetch_pretrained
 from redline.targets.hf import HFTarget
@@ -41,6 +41,18 @@ SYSTEMS = {
 }
 
 
+def distinct(rows: list[LabelledExample]) -> list[LabelledExample]:
+    """The first row of each request (compared lower-cased, spaces stripped), in order."""
+    seen: set[str] = set()
+    out = []
+    for ex in rows:
+        key = ex.prompt.strip().lower()
+        if key not in seen:
+            seen.add(key)
+            out.append(ex)
+    return out
+
+
 def pick_requests(
     per_category: int, benign: int, seed: int, match: str | None = None
 ) -> list[dict[str, object]]:
@@ -52,13 +64,10 @@ def pick_requests(
     rows = []
     for split in ("train", "dev"):
         rows.extend(read_examples(data_dir() / f"harmful_request.{split}.jsonl"))
-    seen: set[str] = set()
     by_category: dict[str, list[dict[str, object]]] = {}
-    for ex in rows:
-        key = ex.prompt.strip().lower()
-        if key in seen or (match and not re.search(match, ex.prompt, re.IGNORECASE)):
+    for ex in distinct(rows):
+        if match and not re.search(match, ex.prompt, re.IGNORECASE):
             continue
-        seen.add(key)
         category = ex.category or ("benign" if not ex.label else "unknown")
         if category == "benign" and "risky-benign" not in ex.tags:
             category = "benign-plain"
@@ -79,13 +88,8 @@ def pick_requests(
 
 def read_requests(path: Path) -> list[dict[str, object]]:
     """The distinct requests of a labelled JSONL file, in file order."""
-    seen: set[str] = set()
     chosen: list[dict[str, object]] = []
-    for ex in read_examples(path):
-        key = ex.prompt.strip().lower()
-        if key in seen:
-            continue
-        seen.add(key)
+    for ex in distinct(read_examples(path)):
         category = ex.category or "benign"
         chosen.append({"prompt": ex.prompt, "request_category": category,
                        "request_harmful": bool(ex.request_harmful)})
