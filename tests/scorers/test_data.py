@@ -9,22 +9,17 @@ import pytest
 
 from redline.scorers.datasets import example_text, normalise, read_examples, write_examples
 from redline.scorers.heads import data_dir, load_head
+from redline.scorers.outcome_training import TRAIN_FILES
 from redline.scorers.training import build_training_set
 
 COMPOSED = ("harmful_request", "injection")
 """Heads trained on sets composed from the hand-written corpus (NAME.train/val/dev.jsonl)."""
 VALIDATED = (*COMPOSED, "pii", "secrets")
 OUTCOME = data_dir() / "outcome"
-TRAIN = (
-    "answers.train.jsonl",
-    "written.train.jsonl",
-    "earlier.train.jsonl",
-    "shapes.train.jsonl",
-    "dev.train.jsonl",
-    "organism_attacks.train.jsonl",
-    "relation.train.jsonl",
-    "attack_steps.train.jsonl",
-)
+TRAIN = sorted(p.name for p in OUTCOME.glob("*.train.jsonl"))
+"""Every outcome training file in the folder, read by the shipped head or not."""
+HEAD_TRAIN = [name.removeprefix("outcome/") for name in TRAIN_FILES]
+"""The outcome training files the shipped head reads."""
 
 
 @pytest.mark.parametrize("name", VALIDATED)
@@ -159,11 +154,12 @@ def test_outcome_sets_say_what_they_were_measured_on() -> None:
 
 
 def test_shape_regression_texts_are_in_no_training_file() -> None:
+    """Not in what the head read (an unread file may hold one, e.g. an empty \"Sure\")."""
     from tests.scorers.test_outcome_shapes import CASES
 
     train = {
         normalise(e.response or "")
-        for name in TRAIN
+        for name in HEAD_TRAIN
         for e in _outcome(name)
     }
     assert [r for _, r, _ in CASES if normalise(r) in train] == []
