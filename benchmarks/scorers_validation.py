@@ -15,7 +15,8 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/answers_w.val.jsonl``: SmolLM2-135M-Instruct's answers to the same 202
   requests (greedy without a system prompt, or sampled at 0.8 under a safety system
   prompt, a seeded coin per request), labelled by two AI labellers who read only
-  docs/scorers.md and the answers; frozen 2026-12-06;
+  docs/scorers.md and the answers; frozen 2026-12-06, used on versions 5, 8 and 9, then
+  read for errors: development data since 2026-12-06;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
