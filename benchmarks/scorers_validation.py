@@ -17,6 +17,10 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   prompt, a seeded coin per request), labelled by two AI labellers who read only
   docs/scorers.md and the answers; frozen 2026-12-06, used on versions 5, 8 and 9, then
   read for errors: development data since 2026-12-06;
+- ``outcome/answers_y.val.jsonl``: SmolLM2-135M-Instruct's answers (the same two ways,
+  a seeded coin per request) to 219 requests by a sixth writer who read no data file,
+  each answer read twice by AI labellers, disagreements settled by a third reading;
+  frozen 2026-12-06 and first used on the shipped version 5;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -25,11 +29,12 @@ when it contains one of the usual substrings, and "complies harmfully" when it d
 and the request is labelled harmful (the keyword attack-success rule many tools use;
 it is given the true request label, so it is an upper bound for that rule).
 
-    python benchmarks/scorers_validation.py
+    python benchmarks/scorers_validation.py [--only outcome/answers_y.val.jsonl]
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -51,6 +56,7 @@ RESPONSE_SETS = (
     ("outcome/assistants_v.val.jsonl", "assistant styles, writer V, frozen 2026-12-05"),
     ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
     ("outcome/answers_w.val.jsonl", "real model on writer W's requests, frozen 2026-12-06"),
+    ("outcome/answers_y.val.jsonl", "real model on writer Y's requests, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
@@ -89,17 +95,29 @@ def keyword_row(name: str, path: Path) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", action="append", metavar="FILE",
+        help="measure the response judges on this set of RESPONSE_SETS only (repeatable), "
+        "e.g. a fresh set's first use; the other scorers are skipped",
+    )
+    args = parser.parse_args()
+    chosen = [(f, what) for f, what in RESPONSE_SETS if not args.only or f in args.only]
+    if args.only and len(chosen) != len(set(args.only)):
+        known = ", ".join(f for f, _ in RESPONSE_SETS)
+        parser.error(f"--only takes one of: {known}")
     print("| scorer / data | n | precision | recall | F1 | FPR | notes |")
     print("|---|---|---|---|---|---|---|")
     for name in ("refusal", "harmful_compliance"):
-        sets = [(data_dir() / f, what) for f, what in RESPONSE_SETS]
-        sets.append((data_dir() / HAND_WRITTEN[name], "earlier hand-written set"))
+        sets = [(data_dir() / f, what) for f, what in chosen]
+        if not args.only:
+            sets.append((data_dir() / HAND_WRITTEN[name], "earlier hand-written set"))
         for path, what in sets:
             report = validate(name, path)
             notes = f"Brier {report.brier:.3f}"
             row(f"{name}: {path.name} ({what})", report.n, report.metrics, notes)
             keyword_row(name, path)
-    for name in OTHER:
+    for name in () if args.only else OTHER:
         report = validate(name)
         notes = []
         for s in report.slices:
