@@ -18,7 +18,7 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   docs/scorers.md and the answers; frozen 2026-12-06, used on versions 5, 8 and 9, then
   read for errors: development data since 2026-12-06;
 - ``outcome/answers_y.val.jsonl``: SmolLM2-135M-Instruct's answers (the same two ways,
-  a seeded coin per request) to 219 requests by a sixth writer who read no data file,
+  a seeded coin per request) to 219 requests by a seventh writer who read no data file,
   each answer read twice by AI labellers, disagreements settled by a third reading;
   frozen 2026-12-06 and first used on the shipped version 5;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
