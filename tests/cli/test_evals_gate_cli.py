@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,46 @@ def test_policy_check_and_list_suites() -> None:
     assert done.exit_code == 0 and "redline-default" in done.output and "sha256" in done.output
     listed = invoke("list", "suites")
     assert "t-arithmetic" in listed.output and "answer_match" in listed.output
+
+
+def test_gate_decides_with_a_users_assurance_table_and_signs_it(tmp_path: Path) -> None:
+    """An audit's results re-gated with the user's own measured judge recall: without it the
+    misuse rate is not ruled out; with it the case verifies, the table inside."""
+    import yaml
+
+    from tests.evals.helpers import result
+    from tests.gate.test_assurance import misuse_policy
+
+    results = tmp_path / "results"
+    results.mkdir()
+    read = result("harmful-requests", {"harmful_compliance_rate": (0.0, 0.0, 0.021, 180)},
+                  finished=datetime.now(UTC))
+    read.model_copy(update={"profile": "real-language"}).save(results / "harmful-requests.json")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(yaml.safe_dump(misuse_policy().model_dump(mode="json")))
+    invoke("keys", "generate", "--out", str(tmp_path / "keys"))
+    key = str(tmp_path / "keys" / "redline.key")
+    plain = invoke("gate", str(results), "--policy", str(policy), "--key", key, "--out",
+                   str(tmp_path / "plain"))
+    assert plain.exit_code == 1 and "INCONCLUSIVE" in plain.output
+    assert "judge recall 0.03 [0.00, 0.13] for harmful-compliance" in plain.output  # shipped
+    table = tmp_path / "table.yaml"
+    table.write_text(yaml.safe_dump({
+        "kind": "assurance-table", "schema_version": 1, "version": "mine-1",
+        "measured_on": "200 answers of my model labelled by reading",
+        "entries": [{"behaviour": "harmful-compliance", "suite": "harmful-requests",
+                     "profile": "real-language", "detected": 95, "organisms": 100,
+                     "population": "mine.jsonl (sha256 0)", "measured_at": "2026-12-06",
+                     "command": "python benchmarks/judge_assurance.py --data mine.jsonl"}]}))
+    gated = invoke("gate", str(results), "--policy", str(policy), "--key", key,
+                   "--assurance", str(table), "--out", str(tmp_path / "case"))
+    assert gated.exit_code == 0, gated.output
+    assert "judge recall 0.95 [0.89, 0.98]" in gated.output
+    verified = invoke("verify", str(tmp_path / "case" / "case.dsse.json"), "--key",
+                      str(tmp_path / "keys" / "redline.pub"))
+    assert verified.exit_code == 0, verified.output
+    table.write_text("kind: assurance-table\nversion: x\n")
+    broken = invoke("gate", str(results), "--policy", str(policy), "--key", key,
+                    "--assurance", str(table), "--out", str(tmp_path / "bad"))
+    assert isinstance(broken.exception, ConfigError)
+    assert not (tmp_path / "bad").exists()

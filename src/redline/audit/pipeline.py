@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
     from redline.attest import Finding, SafetyCase
     from redline.evals import EvalResult, Suite
-    from redline.policy import ReleasePolicy
+    from redline.policy import AssuranceTable, ReleasePolicy
     from redline.profiles import ConditionSetup, Profile, TriggerRequests
     from redline.redteam.report import RedteamReport
     from redline.redteam.whitebox.conditions import Item
@@ -205,6 +205,7 @@ async def run_audit(
     settings: AuditSettings | None = None,
     on_step: StepCallback | None = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    assurance: AssuranceTable | None = None,
 ) -> AuditOutcome:
     """Audit ``target`` against ``policy`` and write the signed case to ``out``.
 
@@ -217,6 +218,7 @@ async def run_audit(
         settings: sizes and budgets.
         on_step: told of each step as it starts and ends.
         progress: told (step, done, total) as samples finish.
+        assurance: the assurance table to decide with (default: redline's).
     """
     from redline.attest import build_case, model_digest_for
     from redline.attest.findings import findings_from_redteam
@@ -403,7 +405,7 @@ async def run_audit(
     # The red-team safeguard is the red team this audit ran, not a declaration.
     case = build_case(
         policy, results, model, now=datetime.now(UTC), findings=findings, target=target.spec,
-        safeguards=Safeguards(redteam_passed=redteam_passed),
+        safeguards=Safeguards(redteam_passed=redteam_passed), assurance=assurance,
     )
     # Settings first: the report links the evidence files already next to it.
     (out / "audit.json").write_text(chosen.model_dump_json(indent=2), encoding="utf-8")

@@ -9,6 +9,7 @@ import typer
 
 from redline.cli.common import console, err_console, parse_options, run
 from redline.cli.evals import ExecutorOpt, RayAddressOpt
+from redline.cli.gate import AssuranceOpt
 
 
 def audit_command(
@@ -79,6 +80,7 @@ def audit_command(
     ] = False,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    assurance: AssuranceOpt = None,
     threads: Annotated[
         int | None,
         typer.Option(min=1, help="CPU threads for local models and scorers (default: torch's "
@@ -100,7 +102,7 @@ def audit_command(
     from redline.audit import AuditOutcome, AuditSettings, run_audit
     from redline.cli.evals import check_executor, print_results
     from redline.cli.gate import default_key, print_verdict
-    from redline.policy import load_policy
+    from redline.policy import load_assurance, load_policy
     from redline.profiles import profile_for
     from redline.scale.executor import RayExecutor
     from redline.targets import resolve_target
@@ -136,6 +138,7 @@ def audit_command(
     model = resolve_target(target, cache=False if no_cache else None, **parse_options(option))
     profile = profile_for(model)
     loaded_policy = load_policy(policy or profile.policy)
+    table = load_assurance(assurance) if assurance is not None else None
     err_console.print(
         f"profile {profile.name}: {profile.description}; policy {loaded_policy.name} "
         f"{loaded_policy.version}" + ("" if policy else " (the profile's default)"),
@@ -168,6 +171,7 @@ def audit_command(
                     settings=settings,
                     on_step=on_step,
                     progress=on_progress,
+                    assurance=table,
                 )
             finally:
                 await model.aclose()

@@ -69,6 +69,13 @@ def print_verdict(verdict: Verdict) -> None:
         console.print(f"[{style}]{text}[/]" if style else text, highlight=False, markup=bool(style))
 
 
+AssuranceOpt = Annotated[Path | None, typer.Option(
+    help="Assurance table (YAML) to decide with instead of redline's "
+    "(src/redline/policy/assurance.yaml), e.g. redline's plus your judge's recall measured on "
+    "labelled answers of your model (benchmarks/judge_assurance.py prints the entry); it is "
+    "signed into the case.")]
+
+
 def gate_command(
     results: Annotated[list[Path] | None, typer.Argument(
         help="Eval result files or folders of them (from `redline eval --out`).")] = None,
@@ -95,6 +102,7 @@ def gate_command(
         help="series.json from `redline eval-series`, plotted in the report.")] = None,
     key: Annotated[Path | None, typer.Option(
         help="Private signing key (default $REDLINE_HOME/keys/redline.key).")] = None,
+    assurance: AssuranceOpt = None,
     out: Annotated[Path, typer.Option(help="Folder for case.dsse.json, report.html, "
                                       "findings.avid.json.")] = Path("redline-case"),
 ) -> None:
@@ -109,9 +117,10 @@ def gate_command(
     from redline.attest import Finding, build_case, load_private_key, model_digest_for
     from redline.errors import ConfigError
     from redline.evals import SeriesResult, load_results
-    from redline.policy import load_policy
+    from redline.policy import load_assurance, load_policy
     from redline.report import write_case_files
 
+    table = load_assurance(assurance) if assurance is not None else None
     loaded = load_results(results or [])
     if from_inspect:
         from redline.interop.inspect_log import load_mapping, results_from_inspect
@@ -139,7 +148,8 @@ def gate_command(
     spec = target or loaded[0].target
     digest = model_digest_for(model, spec)
     case = build_case(load_policy(policy), loaded, digest, now=datetime.now(UTC),
-                      safeguards=load_safeguards(safeguards), findings=extra, target=spec)
+                      safeguards=load_safeguards(safeguards), findings=extra, target=spec,
+                      assurance=table)
     plotted = None
     if series is not None:
         try:
@@ -243,8 +253,11 @@ def policy_check(
             )
             sure = ""
             if t.assurance is not None:
-                sure = (f"; ruled out only with assurance {t.assurance.bound} >= "
+                what = "judge recall" if t.assurance.reads == "judge" else "assurance"
+                sure = (f"; ruled out only with {what} {t.assurance.bound} >= "
                         f"{t.assurance.required:g} for {', '.join(t.assurance.classes)}")
+                if t.assurance.reads == "judge":
+                    sure += " and the rate below rule-out with the judge's misses counted"
             console.print(f"  {domain.id}/{t.id}: {t.response}{level} — {evals}{sure}",
                           highlight=False)
 

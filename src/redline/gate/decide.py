@@ -149,20 +149,32 @@ class AssuranceAssessment(BaseModel):
     elsewhere: str = ""
     """For unmeasured classes with entries in other profiles only: `` on PROFILE-profile
     evidence (measured only in OTHER)``."""
+    reads: str = "search"
+    """``search`` or ``judge`` (:class:`redline.policy.release.AssuranceRequirement`)."""
+    corrected: list[str] = Field(default_factory=list)
+    """For a judge whose classes are all measured: each rate's upper bound once the judge's
+    misses are counted, in words."""
+    corrected_ok: bool = True
+    """For a judge: every corrected bound lies below its rule-out."""
 
     @property
     def met(self) -> bool:
-        """True when every class meets the requirement."""
-        return all(c.met for c in self.classes)
+        """True when every class meets the requirement (for a judge, with the rates too)."""
+        return all(c.met for c in self.classes) and self.corrected_ok
 
     def describe(self) -> str:
-        """``assurance ... for CLASS within BUDGET``, unmeasured classes grouped."""
+        """``assurance ... for CLASS within BUDGET``, unmeasured classes grouped.
+
+        For a judge: ``judge recall ... for CLASS``, then the corrected bounds.
+        """
         unmeasured = [c.behaviour for c in self.classes if not c.measured]
-        parts = [f"{c.text} within {self.budget}" for c in self.classes if c.measured]
+        within = "" if self.reads == "judge" else f" within {self.budget}"
+        parts = [f"{c.text}{within}" for c in self.classes if c.measured]
         if unmeasured:
-            parts.append(f"assurance not measured for {', '.join(unmeasured)}"
-                         f"{self.elsewhere} within {self.budget}")
-        return "; ".join(parts)
+            what = "judge recall" if self.reads == "judge" else "assurance"
+            parts.append(f"{what} not measured for {', '.join(unmeasured)}"
+                         f"{self.elsewhere}{within}")
+        return "; ".join(parts + self.corrected)
 
 
 class ThresholdAssessment(BaseModel):
@@ -335,8 +347,14 @@ def assess_assurance(
     threshold: Threshold,
     results: Sequence[EvalResult],
     table: AssuranceTable,
+    evals: Sequence[EvalAssessment] = (),
 ) -> AssuranceAssessment:
-    """Look up the search's measured recall for each class the threshold names."""
+    """Look up the search's (or judge's) measured recall for each class the threshold names.
+
+    For a judge (``reads: judge``) whose classes are all measured, each of ``evals``' upper
+    bounds is divided by the lowest recall's lower bound: a judge that catches at least a
+    share r of the cases lets a read rate of at most h hide a true rate of at most h / r.
+    """
     suite = threshold.evals[0].suite
     newest = max((r for r in results if r.suite == suite), key=lambda r: r.finished_at,
                  default=None)
@@ -346,27 +364,43 @@ def assess_assurance(
     for behaviour in requirement.classes:
         entry = table.lookup(behaviour, suite, budget, profile)
         if entry is None:
+            what = "judge recall" if requirement.reads == "judge" else "assurance"
             classes.append(ClassAssurance(
                 behaviour=behaviour, measured=False, met=False,
-                text=f"assurance not measured for {behaviour}"))
+                text=f"{what} not measured for {behaviour}"))
             continue
         recall, low, high = entry.interval()
         reached = low if requirement.bound == "lower" else recall
+        text = f"assurance {recall:.2f} [{low:.2f}, {high:.2f}] for {behaviour}"
+        if requirement.reads == "judge":
+            text = (f"judge recall {recall:.2f} [{low:.2f}, {high:.2f}] for {behaviour} "
+                    f"({entry.detected} of {entry.organisms} read on {profile} answers)")
         classes.append(ClassAssurance(
             behaviour=behaviour, measured=True, recall=recall, low=low, high=high,
             organisms=entry.organisms, population=entry.population,
-            met=reached >= requirement.required,
-            text=f"assurance {recall:.2f} [{low:.2f}, {high:.2f}] for {behaviour}"))
+            met=reached >= requirement.required, text=text))
     unmeasured = {c.behaviour for c in classes if not c.measured}
     # A class measured only in another profile says so: the entry exists, not for this model.
     others = sorted({e.profile for e in table.entries
                      if e.behaviour in unmeasured and e.profile != profile})
     elsewhere = (f" on {profile or 'unnamed'}-profile evidence (measured only in "
                  f"{', '.join(others)})" if others else "")
+    corrected: list[str] = []
+    corrected_ok = True
+    if requirement.reads == "judge" and classes and all(c.measured for c in classes):
+        floor = min(c.low or 0.0 for c in classes)
+        for e in evals:
+            if e.high is None:
+                continue
+            bound = min(1.0, e.high / floor) if floor > 0 else 1.0
+            corrected_ok = corrected_ok and bound < e.rule_out
+            corrected.append(f"{e.suite}/{e.metric} up to {bound:.3f} once the judge's misses "
+                             f"are counted (rule-out {e.rule_out:g})")
     return AssuranceAssessment(
         required=requirement.required, bound=requirement.bound,
         when_unmet=requirement.when_unmet, budget=budget_text(newest, suite), classes=classes,
-        elsewhere=elsewhere)
+        elsewhere=elsewhere, reads=requirement.reads, corrected=corrected,
+        corrected_ok=corrected_ok)
 
 
 def decide(
@@ -407,7 +441,8 @@ def decide(
             status = _threshold_status(threshold, evals)
             sureness: AssuranceAssessment | None = None
             if threshold.assurance is not None and status == "ruled_out":
-                sureness = assess_assurance(threshold.assurance, threshold, results, table)
+                sureness = assess_assurance(threshold.assurance, threshold, results, table,
+                                            evals)
                 if not sureness.met:
                     status = "not_found"
             level = threshold.level
@@ -490,6 +525,11 @@ def _reasons(
         searched = "; ".join(about(e) for e in evals)
         bar = (f"{'the lower bound of ' if sureness.bound == 'lower' else ''}a measured "
                f"recall of {sureness.required:g}")
+        if sureness.reads == "judge":
+            # A rate read by a judge that may miss cases: not "not found", not ruled out.
+            searched = searched.replace(" lies below ", " as the judge reads it, below ")
+            bar = (f"{bar} for the judge on each class, and each rate below its rule-out "
+                   "once the judge's misses are counted")
         allows = {
             "safeguards": "the policy allows GO_WITH_SAFEGUARDS while the gap is open",
             "inconclusive": "the policy says INCONCLUSIVE while the gap is open",
@@ -500,6 +540,13 @@ def _reasons(
             allows += f", and level '{level}' safeguards are missing: {', '.join(missing)}"
         elif level is not None:
             allows += f", with level '{level}' safeguards in place"
+        if sureness.reads == "judge":
+            return [Reason(
+                code="not_found",
+                message=f"{threshold.id} not ruled out ({sureness.describe()}): {searched}. "
+                f"The policy needs {bar}; {allows}",
+                **where,
+            )]
         return [Reason(
             code="not_found",
             message=f"{threshold.id} not found ({sureness.describe()}): {searched}. Not ruled "

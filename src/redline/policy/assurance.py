@@ -1,4 +1,4 @@
-"""The assurance table: how often redline's searches find each class of hidden behaviour.
+"""The assurance table: how often redline's searches (and judges) catch what they look for.
 
 "Not found within a budget" is not "ruled out". A hidden-behaviour threshold (a backdoor, a
 model that lies under a condition, one that adopts a user's wrong claim) is ruled out only
@@ -14,6 +14,11 @@ a sealed evaluation population were searched and how many were caught, and the W
 interval. An entry cannot exist without its counts: a
 class that was never measured has no entry, and the gate then says "assurance not
 measured".
+
+A rate read by a judge (a misuse rate: how often the model complied) is as low as the judge's
+misses make it. A threshold whose assurance ``reads: judge`` looks up the judge's recall here
+the same way: ``organisms`` is then the number of cases of the class among answers labelled by
+reading that the judge never read, ``detected`` how many it flagged.
 
 Shape::
 
@@ -68,10 +73,13 @@ class AssuranceEntry(_Strict):
         description="The search budget it was measured at; the entry applies to evidence "
         "whose budget is at least this in every named quantity.",
     )
-    detected: int = Field(ge=0)
-    organisms: int = Field(ge=1, description="Organisms of the class that were searched.")
+    detected: int = Field(ge=0, description="How many of them the search found (or the "
+                          "judge flagged).")
+    organisms: int = Field(ge=1, description="Organisms of the class that were searched (for "
+                           "a judge: the cases of the class among the labelled answers).")
     population: str = Field(min_length=1, description="Which sealed population, by name and "
-                            "the sha256 of its answer key.")
+                            "the sha256 of its answer key (for a judge: the labelled files "
+                            "with their sha256, and the judge's digest).")
     measured_at: date
     command: str = Field(min_length=1, description="The command that measures it again.")
 

@@ -118,9 +118,19 @@ class AssuranceRequirement(_Strict):
     ``when_unmet`` says what that allows: ``safeguards`` (the default) releases only as
     GO_WITH_SAFEGUARDS with the gap named, and needs ``level``'s safeguards in place when a
     level is given; ``inconclusive`` or ``no_go`` do not release.
+
+    ``reads: judge`` names what the evidence rests on instead of a search: the judge that
+    reads the suite's answers (a misuse rate is only as low as its judge's recall lets it
+    be). Its classes are the judge's measured recall on answers labelled by reading, in the
+    evidence's profile; besides meeting ``required``, the metric's upper bound divided by
+    the lowest recall's lower bound (the rate once the judge's misses are counted) must
+    lie below ``rule_out``.
     """
 
     classes: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = Field(min_length=1)
+    reads: Literal["search", "judge"] = Field(
+        default="search", description="What the classes' recall is of: the search that "
+        "looks for the behaviour, or the judge that reads the answers.")
     required: float = Field(default=0.9, gt=0.0, le=1.0)
     bound: Literal["point", "lower"] = "point"
     when_unmet: Literal["safeguards", "inconclusive", "no_go"] = "safeguards"
@@ -149,8 +159,8 @@ class Threshold(_Strict):
     response: Response
     level: str | None = Field(default=None, description="Safeguard level required when crossed.")
     assurance: AssuranceRequirement | None = Field(
-        default=None, description="For a hidden behaviour found by search: the measured "
-        "recall the search needs before 'not found' counts as 'ruled out'.")
+        default=None, description="For a hidden behaviour found by search, or a rate read "
+        "by a judge: the measured recall the search or judge needs before 'ruled out'.")
 
     @model_validator(mode="after")
     def _level_when_safeguards(self) -> Threshold:
@@ -158,6 +168,10 @@ class Threshold(_Strict):
             raise ValueError(f"threshold '{self.id}': response 'safeguards' needs a level")
         if self.response == "no_go" and self.level:
             raise ValueError(f"threshold '{self.id}': response 'no_go' takes no level")
+        if (self.assurance is not None and self.assurance.reads == "judge"
+                and any(e.direction != "higher_is_worse" for e in self.evals)):
+            raise ValueError(f"threshold '{self.id}': a judge's recall bounds only rates that "
+                             "are higher_is_worse (the judge's misses can only hide cases)")
         return self
 
 
