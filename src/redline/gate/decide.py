@@ -13,7 +13,10 @@ A threshold with an ``assurance`` requirement (a hidden behaviour a search looks
 evals are all on the safe side is **ruled out** only when the assurance table's measured
 recall for each of its classes, at the evidence's search budget, meets the requirement;
 otherwise it is **not found**: "not found (assurance R [low, high] for CLASS within
-BUDGET)" or "not found (assurance not measured for CLASS within BUDGET)".
+BUDGET)" or "not found (assurance not measured for CLASS within BUDGET)". An assurance that
+``reads: judge`` (a rate read by a judge that can miss cases) looks up the judge's measured
+recall the same way, and also needs each rate's upper bound divided by the recall's lower
+bound to lie below rule-out; otherwise the threshold is "not ruled out (judge recall ...)".
 
 The verdict, by precedence:
 
