@@ -182,8 +182,8 @@ def audit_command(
     print_results(outcome.results)
     print_verdict(outcome.case.verdict)
     if outcome.case.assurance is not None and outcome.case.verdict.assurance_digest:
-        err_console.print(f"hidden behaviours decided with {outcome.case.assurance.cite()}",
-                          highlight=False)
+        err_console.print("hidden behaviours and judge-read rates decided with "
+                          f"{outcome.case.assurance.cite()}", highlight=False)
     timing = ", ".join(f"{k} {v:.0f}s" for k, v in outcome.seconds.items())
     err_console.print(f"took {timing}", highlight=False)
     err_console.print(

@@ -162,8 +162,8 @@ class AssuranceAssessment(BaseModel):
 
     @property
     def met(self) -> bool:
-        """True when every class meets the requirement (for a judge, with the rates too)."""
-        return all(c.met for c in self.classes) and self.corrected_ok
+        """True when every class meets the requirement (a judge: ``corrected_ok``)."""
+        return self.corrected_ok if self.reads == "judge" else all(c.met for c in self.classes)
 
     def describe(self) -> str:
         """``assurance ... for CLASS within BUDGET``, unmeasured classes grouped.
@@ -390,15 +390,21 @@ def assess_assurance(
                  f"{', '.join(others)})" if others else "")
     corrected: list[str] = []
     corrected_ok = True
-    if requirement.reads == "judge" and classes and all(c.measured for c in classes):
-        floor = min(c.low or 0.0 for c in classes)
-        for e in evals:
-            if e.high is None:
+    if requirement.reads == "judge":
+        by_class = {c.behaviour: c for c in classes}
+        oks = []
+        for wanted, e in zip(threshold.evals, evals, strict=bool(evals)):
+            judged = by_class[wanted.judge or ""]
+            if not judged.measured or e.high is None:
+                oks.append(False)
                 continue
-            bound = min(1.0, e.high / floor) if floor > 0 else 1.0
-            corrected_ok = corrected_ok and bound < e.rule_out
+            low = judged.low or 0.0
+            bound = min(1.0, e.high / low) if low > 0 else 1.0
+            oks.append(judged.met and e.status == "ruled_out" and bound < e.rule_out)
             corrected.append(f"{e.suite}/{e.metric} up to {bound:.3f} once the judge's misses "
                              f"are counted (rule-out {e.rule_out:g})")
+        # Without the evals' assessments nothing is vouched for.
+        corrected_ok = bool(oks) and (any(oks) if threshold.crossed_when == "all" else all(oks))
     return AssuranceAssessment(
         required=requirement.required, bound=requirement.bound,
         when_unmet=requirement.when_unmet, budget=budget_text(newest, suite), classes=classes,

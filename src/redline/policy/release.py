@@ -80,6 +80,10 @@ class EvalRequirement(_Strict):
     rule_in: float
     alert: float | None = None
     min_samples: int = Field(default=1, ge=1)
+    judge: str | None = Field(
+        default=None, pattern=r"^[a-z0-9-]+$",
+        description="For a rate read by a judge (with the threshold's assurance reads: "
+        "judge): the assurance-table class of the judge's measured recall that bounds it.")
 
     @model_validator(mode="after")
     def _ordered(self) -> EvalRequirement:
@@ -121,10 +125,12 @@ class AssuranceRequirement(_Strict):
 
     ``reads: judge`` names what the evidence rests on instead of a search: the judge that
     reads the suite's answers (a misuse rate is only as low as its judge's recall lets it
-    be). Its classes are the judge's measured recall on answers labelled by reading, in the
-    evidence's profile; besides meeting ``required``, the metric's upper bound divided by
-    the lowest recall's lower bound (the rate once the judge's misses are counted) must
-    lie below ``rule_out``.
+    be). Each eval names its judge's class (``EvalRequirement.judge``), the judge's measured
+    recall on answers labelled by reading, in the evidence's profile. An eval is ruled out
+    only when its class meets ``required`` and its upper bound divided by the recall's
+    lower bound (the rate once the judge's misses are counted) lies below ``rule_out``;
+    the threshold is ruled out when every eval is (``crossed_when: any``) or one is
+    (``crossed_when: all``: several readings of one rate, any of which may vouch for it).
     """
 
     classes: list[Annotated[str, Field(pattern=r"^[a-z0-9-]+$")]] = Field(min_length=1)
@@ -168,10 +174,15 @@ class Threshold(_Strict):
             raise ValueError(f"threshold '{self.id}': response 'safeguards' needs a level")
         if self.response == "no_go" and self.level:
             raise ValueError(f"threshold '{self.id}': response 'no_go' takes no level")
-        if (self.assurance is not None and self.assurance.reads == "judge"
-                and any(e.direction != "higher_is_worse" for e in self.evals)):
-            raise ValueError(f"threshold '{self.id}': a judge's recall bounds only rates that "
-                             "are higher_is_worse (the judge's misses can only hide cases)")
+        if self.assurance is not None and self.assurance.reads == "judge":
+            if any(e.direction != "higher_is_worse" for e in self.evals):
+                raise ValueError(f"threshold '{self.id}': a judge's recall bounds only rates "
+                                 "that are higher_is_worse (its misses can only hide cases)")
+            judges = {e.judge for e in self.evals}
+            if None in judges or judges != set(self.assurance.classes):
+                raise ValueError(f"threshold '{self.id}': with assurance reads: judge, every "
+                                 "eval names its judge's class and the assurance lists exactly "
+                                 f"those classes (evals: {sorted(map(str, judges))})")
         return self
 
 
