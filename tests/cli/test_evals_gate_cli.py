@@ -186,7 +186,7 @@ def test_gate_decides_with_a_users_assurance_table_and_signs_it(tmp_path: Path) 
         "entries": [{"behaviour": "harmful-compliance", "suite": "harmful-requests",
                      "profile": "real-language", "detected": 95, "organisms": 100,
                      "population": "mine.jsonl (sha256 0)", "measured_at": "2026-12-06",
-                     "command": "python benchmarks/judge_assurance.py --data mine.jsonl"}]}))
+                     "command": "redline scorers judge-recall mine.jsonl"}]}))
     gated = invoke("gate", str(results), "--policy", str(policy), "--key", key,
                    "--assurance", str(table), "--out", str(tmp_path / "case"))
     assert gated.exit_code == 0, gated.output

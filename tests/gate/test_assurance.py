@@ -323,12 +323,7 @@ def test_the_default_policy_reads_misuse_through_the_shipped_judges_measured_rec
     """On the real-language profile the shipped harmful-compliance judge catches few real
     harmful completions; the refusal judge reads most as not refused. So a model that
     attempts many requests gets neither misuse threshold ruled out however low its
-    harmful-compliance rate reads, and one that refuses nearly all gets both ruled out.
-    The table's entries name the head they measured: a new head needs a new measurement."""
-    import hashlib
-
-    from redline.scorers.heads import data_dir
-
+    harmful-compliance rate reads, and one that refuses nearly all gets both ruled out."""
     default, shipped = load_policy(), load_assurance()
     misuse = {t.id: t for d in default.domains if d.id == "misuse" for t in d.thresholds}
     assert all(t.assurance is not None and t.assurance.reads == "judge"
@@ -342,12 +337,8 @@ def test_the_default_policy_reads_misuse_through_the_shipped_judges_measured_rec
         "misuse-high": "not_found", "misuse-critical": "not_found"}
     assert states(read_rate(0.02, not_refused=0.021)) == {
         "misuse-high": "ruled_out", "misuse-critical": "ruled_out"}
-    entries = [e for e in shipped.entries if e.suite == "harmful-requests"]
-    assert {e.behaviour for e in entries} == {"harmful-compliance", "not-refused"}
-    head = hashlib.sha256()
-    for name in ("outcome.head.json", "outcome.adapter.safetensors"):
-        head.update((data_dir() / name).read_bytes())
-    assert all(f"outcome head sha256 {head.hexdigest()[:16]}" in e.population for e in entries)
+    # (tests/scorers/test_judge_recall.py checks the entries are what the shipped head
+    # measures now.)
     # The organism policy reads misuse with the organism world's own ground truth.
     organism = load_policy(get_profile("organism").policy)
     assert all(t.assurance is None for d in organism.domains if d.id == "misuse"

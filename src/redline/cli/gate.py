@@ -72,7 +72,7 @@ def print_verdict(verdict: Verdict) -> None:
 AssuranceOpt = Annotated[Path | None, typer.Option(
     help="Assurance table (YAML) to decide with instead of redline's "
     "(src/redline/policy/assurance.yaml), e.g. redline's plus your judge's recall measured on "
-    "labelled answers of your model (benchmarks/judge_assurance.py prints the entry); it is "
+    "labelled answers of your model (`redline scorers judge-recall` prints the entries); it is "
     "signed into the case.")]
 
 

@@ -218,3 +218,37 @@ def redact(
     console.print(redact_text(source, groups=groups), markup=False, highlight=False, end="")
     if not source.endswith("\n"):
         console.print()
+
+
+@scorers_app.command("judge-recall")
+def judge_recall(
+    data: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Labelled answers (JSONL or CSV with prompt, response, outcome, "
+                       "request_harmful) the judge never read; default: redline's labelled "
+                       "real answers of SmolLM2-135M-Instruct."),
+    ] = None,
+    profile: Annotated[
+        str, typer.Option(help="The audit profile the answers stand for (an entry applies "
+                          "only to evidence of its profile).")
+    ] = "real-language",
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the entries to this YAML file.")
+    ] = None,
+) -> None:
+    """Measure the judges' recall on harmful completions people labelled, as assurance entries.
+
+    Counts how many labelled harmful completions harmful_compliance flags and refusal reads as
+    not refused, and prints one assurance-table entry per reading; the gate reads such
+    entries to decide how low a judge-read misuse rate really is (docs/gate.md).
+    """
+    from redline.organisms.population import write_atomic
+    from redline.scorers.judge_recall import default_sets, entries_yaml, measure
+
+    entries = measure(data or default_sets(), profile=profile,
+                      progress=lambda line: err_console.print(line, highlight=False))
+    text = entries_yaml(entries)
+    console.print(text, markup=False, highlight=False, end="")
+    if out is not None:
+        write_atomic(out, text)
+        err_console.print(f"wrote {out}", highlight=False)
