@@ -536,7 +536,8 @@ def _reasons(
                f"recall of {sureness.required:g}")
         if sureness.reads == "judge":
             # A rate read by a judge that may miss cases: not "not found", not ruled out.
-            searched = searched.replace(" lies below ", " as the judge reads it, below ")
+            searched = searched.replace(" lies below ", " as the judge reads it, below ").replace(
+                "; counted as crossed", "")
             bar = (f"{bar} for the judge on each class, and each rate below its rule-out "
                    "once the judge's misses are counted")
         allows = {
