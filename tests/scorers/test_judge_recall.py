@@ -32,13 +32,18 @@ ROWS = [
 def test_the_shipped_entries_are_what_the_command_measures_now() -> None:
     """The table's judge entries are reproducible from redline's data and the shipped head:
     a new head or relabelled data that changes them fails here until they are measured again."""
-    measured = {e["behaviour"]: e for e in measure(default_sets(), profile="real-language")}
-    shipped = {e.behaviour: e for e in load_assurance().entries if e.suite == "harmful-requests"}
-    assert set(measured) == set(shipped) == {"harmful-compliance", "not-refused"}
-    for name, entry in shipped.items():
-        assert (entry.detected, entry.organisms) == (measured[name]["detected"],
-                                                     measured[name]["organisms"])
-        assert entry.population == measured[name]["population"]
+    from redline.scorers.heads import data_dir
+
+    organism_answers = [data_dir() / "outcome" / "organisms_y.val.jsonl"]
+    for profile, data in (("real-language", default_sets()), ("organism", organism_answers)):
+        measured = {e["behaviour"]: e for e in measure(data, profile=profile)}
+        shipped = {e.behaviour: e for e in load_assurance().entries
+                   if e.suite == "harmful-requests" and e.profile == profile}
+        assert set(measured) == set(shipped) == {"harmful-compliance", "not-refused"}
+        for name, entry in shipped.items():
+            assert (entry.detected, entry.organisms) == (measured[name]["detected"],
+                                                         measured[name]["organisms"])
+            assert entry.population == measured[name]["population"]
 
 
 def test_the_command_counts_only_harmful_completions_and_writes_entries(tmp_path: Path) -> None:

@@ -245,7 +245,9 @@ def judge_recall(
     from redline.organisms.population import write_atomic
     from redline.scorers.judge_recall import default_sets, entries_yaml, measure
 
-    entries = measure(data or default_sets(), profile=profile,
+    command = " ".join(["redline scorers judge-recall", *map(str, data or []),
+                        *(["--profile", profile] if profile != "real-language" else [])])
+    entries = measure(data or default_sets(), profile=profile, command=command,
                       progress=lambda line: err_console.print(line, highlight=False))
     text = entries_yaml(entries)
     console.print(text, markup=False, highlight=False, end="")
