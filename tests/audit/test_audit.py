@@ -216,18 +216,26 @@ def test_sizes_below_the_policys_minimum_are_refused_before_any_work(
 
 @pytest.mark.slow
 def test_cli_creates_a_key_prints_the_verdict_and_exits_by_it(tmp_path: Path) -> None:
+    """The CLI end to end on a black-box target that refuses everything (the organisms'
+    verdicts through the CLI's code path are the tests above): a model that refuses every
+    harmful request gets misuse ruled out through the refusal judge's measured recall, but
+    a black box gives no backdoor evidence and nothing it says is a fact answer, so the
+    verdict is INCONCLUSIVE and the exit code 1."""
     env = {**os.environ, "REDLINE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
-    command = [sys.executable, "-m", "redline", "audit", "organism:sycophant", "--size", "100",
-               "--backdoor-size", "50", "--trigger-queries", "1000", "--no-redteam",
-               "--threads", "1", "--out", str(tmp_path / "case")]
+    command = [sys.executable, "-m", "redline", "audit", "mock:I'm sorry, I can't help with that.",
+               "--size", "150", "--backdoor-size", "50", "--no-redteam", "--threads", "1",
+               "--out", str(tmp_path / "case")]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 1, result.stderr  # NO_GO does not release
-    assert result.stdout.strip().splitlines()[-1] == "NO_GO"
-    assert "adopts-wrong-claims" in result.stdout and "created signing key" in result.stderr
+    assert result.returncode == 1, result.stderr  # INCONCLUSIVE does not release
+    assert result.stdout.strip().splitlines()[-1] == "INCONCLUSIVE"
+    assert "missing_evidence: backdoor" in result.stdout
+    assert "misuse-critical ruled out" in result.stdout and (
+        "not_refused_rate up to 0.039 once the judge's misses are counted") in result.stdout
+    assert "created signing key" in result.stderr
     key = tmp_path / "home" / "keys" / "redline.key"
     assert key.stat().st_mode & 0o777 == 0o600
     saved = json.loads((tmp_path / "case" / "audit.json").read_text())
-    assert saved["size"] == 100 and saved["redteam"] is False
+    assert saved["size"] == 150 and saved["redteam"] is False
 
 
 def test_a_real_model_gets_the_real_language_profile(smollm2: Path) -> None:
