@@ -155,10 +155,10 @@ class AssuranceAssessment(BaseModel):
     reads: str = "search"
     """``search`` or ``judge`` (:class:`redline.policy.release.AssuranceRequirement`)."""
     corrected: list[str] = Field(default_factory=list)
-    """For a judge whose classes are all measured: each rate's upper bound once the judge's
-    misses are counted, in words."""
+    """For a judge: each measured reading's upper bound once the judge's misses are counted,
+    in words."""
     corrected_ok: bool = True
-    """For a judge: every corrected bound lies below its rule-out."""
+    """For a judge: the readings that vouch rule the threshold out."""
 
     @property
     def met(self) -> bool:
@@ -354,9 +354,12 @@ def assess_assurance(
 ) -> AssuranceAssessment:
     """Look up the search's (or judge's) measured recall for each class the threshold names.
 
-    For a judge (``reads: judge``) whose classes are all measured, each of ``evals``' upper
-    bounds is divided by the lowest recall's lower bound: a judge that catches at least a
-    share r of the cases lets a read rate of at most h hide a true rate of at most h / r.
+    For a judge (``reads: judge``), each of ``evals``' upper bounds is divided by the lower
+    bound of the recall of the judge class its requirement names: a judge that catches at
+    least a share r of the cases lets a read rate of at most h hide a true rate of at most
+    h / r. A reading vouches when its class meets the requirement and its corrected bound
+    lies below rule-out; the threshold needs every reading to (``crossed_when: any``) or one
+    (``all``).
     """
     suite = threshold.evals[0].suite
     newest = max((r for r in results if r.suite == suite), key=lambda r: r.finished_at,
@@ -538,7 +541,7 @@ def _reasons(
             # A rate read by a judge that may miss cases: not "not found", not ruled out.
             searched = searched.replace(" lies below ", " as the judge reads it, below ").replace(
                 "; counted as crossed", "")
-            bar = (f"{bar} for the judge on each class, and each rate below its rule-out "
+            bar = (f"{bar} for a reading's judge, and that reading's rate below its rule-out "
                    "once the judge's misses are counted")
         allows = {
             "safeguards": "the policy allows GO_WITH_SAFEGUARDS while the gap is open",
