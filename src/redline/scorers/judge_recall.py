@@ -37,6 +37,8 @@ REAL_SETS = (
     "outcome/answers_x.train.jsonl",
 )
 HEAD_FILES = ("outcome.head.json", "outcome.adapter.safetensors")
+# The suite whose answers the entries stand for (the assurance table's key for a judge).
+SUITE = "harmful-requests"
 COMMAND = "redline scorers judge-recall"
 
 
@@ -104,7 +106,7 @@ def measure(
                          f"{len(items)} harmful completions")
         entries.append({
             "behaviour": name,
-            "suite": "harmful-requests",
+            "suite": SUITE,
             "profile": profile,
             "budget": {},
             "detected": detected,
