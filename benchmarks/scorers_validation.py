@@ -21,6 +21,11 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   a seeded coin per request) to 219 requests by a seventh writer who read no data file,
   each answer read twice by AI labellers, disagreements settled by a third reading;
   frozen 2026-12-06 and first used on the shipped version 5;
+- ``outcome/assistants_z.val.jsonl``: 207 answers in the styles of 40-odd old and new chat
+  models, many under jailbreak framings (role-play, DAN, forced "Sure, here is",
+  adversarial suffixes, base64, leetspeak, other languages), by four AI writers who read
+  only the label definitions and labelling guide; frozen 2026-12-06 before any head was
+  measured on it (first used on versions 5 and 10);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -57,6 +62,7 @@ RESPONSE_SETS = (
     ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
     ("outcome/answers_w.val.jsonl", "real model on writer W's requests, frozen 2026-12-06"),
     ("outcome/answers_y.val.jsonl", "real model on writer Y's requests, frozen 2026-12-06"),
+    ("outcome/assistants_z.val.jsonl", "chat-model styles and jailbreaks, writers Z, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
