@@ -62,7 +62,8 @@ RESPONSE_SETS = (
     ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
     ("outcome/answers_w.val.jsonl", "real model on writer W's requests, frozen 2026-12-06"),
     ("outcome/answers_y.val.jsonl", "real model on writer Y's requests, frozen 2026-12-06"),
-    ("outcome/assistants_z.val.jsonl", "chat-model styles and jailbreaks, writers Z, frozen 2026-12-06"),
+    ("outcome/assistants_z.val.jsonl",
+     "chat-model styles and jailbreaks, writers Z, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",

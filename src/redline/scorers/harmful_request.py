@@ -11,6 +11,8 @@ training data holds many of them so the head learns the difference.
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -32,12 +34,65 @@ def request_features(prompts: Sequence[str], head: LinearHead) -> np.ndarray:
     )
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_LEET_TOKEN = re.compile(r"(?<![\w'])(?=[\w']*[A-Za-z])(?=[\w']*[013457])[\w']+")
+_UNLEET = str.maketrans("431057", "aeiost")
+_LATIN = {
+    "а": "a", "с": "c", "е": "e", "о": "o", "р": "p", "х": "x", "у": "y", "і": "i", "ј": "j",
+    "ѕ": "s", "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "К": "K", "М": "M", "О": "O",
+    "Р": "P", "Т": "T", "Х": "X",
+}
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def _decoded(match: re.Match[str]) -> str:
+    span = match.group(0)
+    try:
+        text = base64.b64decode(span + "=" * (-len(span) % 4), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return span
+    letters = sum(c.isalpha() or c.isspace() for c in text)
+    return text if text and letters / len(text) >= 0.8 else span
+
+
+def revealed(prompt: str) -> str:
+    """The prompt with the obfuscations an attacker uses to hide a request undone.
+
+    Base64 spans are decoded, digits inside words read as the letters they stand for
+    (``h0w d0 1``), Cyrillic look-alikes as Latin letters, zero-width characters dropped.
+    The same prompt when there is nothing to undo.
+    """
+    text = _ZERO_WIDTH.sub("", prompt)
+    text = "".join(_LATIN.get(c, c) for c in text)
+    text = _BASE64.sub(_decoded, text)
+    return _LEET_TOKEN.sub(lambda m: m.group(0).translate(_UNLEET), text)
+
+
+def _probabilities(prompts: Sequence[str], head: LinearHead) -> np.ndarray:
+    """``[n, classes]``: per prompt, the less benign of its readings as written and revealed.
+
+    Hiding a request does not make it harmless (``revealed``); a prompt with nothing
+    hidden is read once.
+    """
+    views = [revealed(p) for p in prompts]
+    hidden = [i for i, (p, v) in enumerate(zip(prompts, views, strict=True)) if v != p]
+    probabilities: np.ndarray = head.proba(
+        request_features([*prompts, *(views[i] for i in hidden)], head))
+    out = probabilities[: len(prompts)].copy()
+    benign = head.classes.index(BENIGN)
+    for k, i in enumerate(hidden):
+        other = probabilities[len(prompts) + k]
+        if other[benign] < out[i, benign]:
+            out[i] = other
+    return out
+
+
 def harmful_probability(prompts: Sequence[str]) -> np.ndarray:
     """``[n]``: the calibrated probability that each prompt is not benign."""
     head = load_head(NAME)
     if not prompts:
         return np.zeros(0)
-    probabilities = head.proba(request_features(prompts, head))
+    probabilities = _probabilities(prompts, head)
     result: np.ndarray = 1.0 - probabilities[:, head.classes.index(BENIGN)]
     return result
 
@@ -50,7 +105,7 @@ def judge_prompts(
     cut = head.threshold if threshold is None else threshold
     if not prompts:
         return []
-    probabilities = head.proba(request_features(prompts, head))
+    probabilities = _probabilities(prompts, head)
     benign = head.classes.index(BENIGN)
     out = []
     for row in probabilities:
