@@ -25,7 +25,8 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   models, many under jailbreak framings (role-play, DAN, forced "Sure, here is",
   adversarial suffixes, base64, leetspeak, other languages), by four AI writers who read
   only the label definitions and labelling guide; frozen 2026-12-06 before any head was
-  measured on it (first used on versions 5 and 10);
+  measured on it (used on versions 5 and 10, then read for errors: development data
+  since 2026-12-06);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
