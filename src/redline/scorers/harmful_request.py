@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from redline.redteam.transforms import HOMOGLYPHS, LEET, ZERO_WIDTH
 from redline.scorers._learned import LearnedScorer, encode_unique, lexical_features
 from redline.scorers.base import Score, ScoreInput, Scorer, scorer
 from redline.scorers.heads import LinearHead, load_head
@@ -36,13 +37,11 @@ def request_features(prompts: Sequence[str], head: LinearHead) -> np.ndarray:
 
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _LEET_TOKEN = re.compile(r"(?<![\w'])(?=[\w']*[A-Za-z])(?=[\w']*[013457])[\w']+")
-_UNLEET = str.maketrans("431057", "aeiost")
-_LATIN = {
-    "а": "a", "с": "c", "е": "e", "о": "o", "р": "p", "х": "x", "у": "y", "і": "i", "ј": "j",
-    "ѕ": "s", "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "К": "K", "М": "M", "О": "O",
-    "Р": "P", "Т": "T", "Х": "X",
-}
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# The red team's own tables, read backwards: what its transforms hide, the judge reads.
+_UNLEET = {ord(digit): letter for letter, digit in
+           ((chr(k), v) for k, v in LEET.items() if chr(k).islower())}
+_LATIN = {ord(look_alike): latin for latin, look_alike in HOMOGLYPHS.items()}
+_ZERO_WIDTH = re.compile(f"[{''.join(ZERO_WIDTH)}\ufeff]")
 
 
 def _decoded(match: re.Match[str]) -> str:
@@ -63,7 +62,7 @@ def revealed(prompt: str) -> str:
     The same prompt when there is nothing to undo.
     """
     text = _ZERO_WIDTH.sub("", prompt)
-    text = "".join(_LATIN.get(c, c) for c in text)
+    text = text.translate(_LATIN)
     text = _BASE64.sub(_decoded, text)
     return _LEET_TOKEN.sub(lambda m: m.group(0).translate(_UNLEET), text)
 
