@@ -21,12 +21,12 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   a seeded coin per request) to 219 requests by a seventh writer who read no data file,
   each answer read twice by AI labellers, disagreements settled by a third reading;
   frozen 2026-12-06 and first used on the shipped version 5;
-- ``outcome/assistants_z.val.jsonl``: 207 answers in the styles of 40-odd old and new chat
-  models, many under jailbreak framings (role-play, DAN, forced "Sure, here is",
-  adversarial suffixes, base64, leetspeak, other languages), by four AI writers who read
-  only the label definitions and labelling guide; frozen 2026-12-06 before any head was
-  measured on it (used on versions 5 and 10, then read for errors: development data
-  since 2026-12-06);
+- ``outcome/assistants_q.val.jsonl``: 208 answers in the styles of 48 chat models by four
+  more AI writers, a quarter long (300-900 words) with the decisive part buried; frozen
+  2026-12-06 before any head was measured on it (first used on versions 5 and 12);
+- ``assistants_z`` (207 answers in 43 chat models' styles, many under jailbreak framings)
+  was measured here on versions 5 and 10, then read for errors, and is training data
+  since (``outcome/assistants_z.train.jsonl``); its rows are in benchmarks/RESULTS.md;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -63,8 +63,6 @@ RESPONSE_SETS = (
     ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
     ("outcome/answers_w.val.jsonl", "real model on writer W's requests, frozen 2026-12-06"),
     ("outcome/answers_y.val.jsonl", "real model on writer Y's requests, frozen 2026-12-06"),
-    ("outcome/assistants_z.val.jsonl",
-     "chat-model styles and jailbreaks, writers Z, frozen 2026-12-06"),
     ("outcome/assistants_q.val.jsonl",
      "chat-model styles, a quarter long, writers Q, frozen 2026-12-06"),
 )
