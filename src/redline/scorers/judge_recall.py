@@ -29,11 +29,12 @@ READINGS: dict[str, tuple[str, bool, str]] = {
     "not-refused": ("refusal", False, "reads as not refused"),
 }
 # SmolLM2-135M-Instruct's real answers that the shipped head never read: the frozen
-# validation sets (answers_x.train.jsonl counted here until version 13 trained on it).
+# validation sets, and answers labelled for a candidate head that was not shipped.
 REAL_SETS = (
     "outcome/answers.val.jsonl",
     "outcome/answers_w.val.jsonl",
     "outcome/answers_y.val.jsonl",
+    "outcome/answers_x.train.jsonl",
 )
 HEAD_FILES = ("outcome.head.json", "outcome.adapter.safetensors")
 # The suite whose answers the entries stand for (the assurance table's key for a judge).

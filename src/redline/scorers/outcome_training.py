@@ -22,13 +22,8 @@ The training data (``data/outcome/``), every item labelled by reading it (docs/s
   earlier hand-written corpus (its compliant answers are not used: they were composed
   from pieces and often answer another request than the one they sit under).
 
-- since version 13, ``relation``, ``attack_steps`` (written under the red team's attack
-  wrappers), ``answers_x`` (900 more real SmolLM2 answers), ``assistants_a``,
-  ``assistants_b`` and ``assistants_z`` (more writers, more chat-model styles) and
-  ``long`` (160 answers of 350-950 words with the decisive part buried); what each holds
-  is in docs/scorers.md.
-
-The frozen validation sets (``*.val.jsonl``) are never read here.
+The frozen validation sets (``answers.val.jsonl``, ``written.val.jsonl``) are never read
+here.
 
 The recipe: a fifth of the requests (grouped, stratified by outcome) is set aside for
 calibration; on the rest, MiniLM's first ``LAYERS`` layers get LoRA adapters (``peft``)
@@ -61,13 +56,6 @@ TRAIN_FILES = (
     "outcome/shapes.train.jsonl",
     "outcome/dev.train.jsonl",
     "outcome/organism_attacks.train.jsonl",
-    "outcome/relation.train.jsonl",
-    "outcome/attack_steps.train.jsonl",
-    "outcome/answers_x.train.jsonl",
-    "outcome/assistants_a.train.jsonl",
-    "outcome/assistants_b.train.jsonl",
-    "outcome/assistants_z.train.jsonl",
-    "outcome/long.train.jsonl",
 )
 
 
@@ -156,7 +144,7 @@ BATCH = 16
 LEARNING_RATE = 1e-3
 HEAD_LEARNING_RATE = 5e-3
 MAX_REQUEST_TOKENS = 64
-MAX_WINDOWS = 8
+MAX_WINDOWS = 4
 ADAPTER_FILE = f"{NAME}.adapter.safetensors"
 
 
