@@ -65,6 +65,8 @@ RESPONSE_SETS = (
     ("outcome/answers_y.val.jsonl", "real model on writer Y's requests, frozen 2026-12-06"),
     ("outcome/assistants_q.val.jsonl",
      "chat-model styles, a quarter long, writers Q, frozen 2026-12-06"),
+    ("outcome/answers_r.val.jsonl",
+     "real model on writers R1-R2's requests, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
