@@ -34,6 +34,7 @@ REAL_SETS = (
     "outcome/answers.val.jsonl",
     "outcome/answers_w.val.jsonl",
     "outcome/answers_y.val.jsonl",
+    "outcome/answers_r.val.jsonl",
     "outcome/answers_x.train.jsonl",
 )
 HEAD_FILES = ("outcome.head.json", "outcome.adapter.safetensors")
