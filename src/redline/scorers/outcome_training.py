@@ -39,6 +39,7 @@ import hashlib
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -134,6 +135,17 @@ def choose_thresholds(
         "refusal": _best_f1_threshold(y == 0, p[:, 0], named),
         "harmful_compliance": _best_f1_threshold((y == 2) & harmful, p[:, 2] * harm, named),
     }
+
+
+def threshold_fields(
+    chosen: dict[str, tuple[float, float]], where: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What :func:`choose_thresholds` decided, as the head's and its provenance's fields."""
+    head = {"threshold": chosen["refusal"][1],
+            "thresholds": {name: t for name, (_, t) in chosen.items()}}
+    provenance = {"cv_f1": round(chosen["refusal"][0], 4), "threshold_from": where,
+                  "cv_f1_by_scorer": {name: round(f1, 4) for name, (f1, _) in chosen.items()}}
+    return head, provenance
 
 
 LAYERS = 4
@@ -305,7 +317,10 @@ def train_outcome(
         return float(-np.log(np.clip(p[np.arange(len(yh)), yh], 1e-9, 1)).mean())
 
     scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
-    chosen = choose_thresholds([examples[i] for i in held_idx], _softmax(zh, scale))
+    chosen_head, chosen_provenance = threshold_fields(
+        choose_thresholds([examples[i] for i in held_idx], _softmax(zh, scale)),
+        _THRESHOLD_FROM.format(n=len(held_idx)),
+    )
 
     tensors: dict[str, torch.Tensor] = {}
     for name, value in model.named_parameters():
@@ -325,9 +340,8 @@ def train_outcome(
         weights=[[round(float(v), 6) for v in row] for row in head.weight.detach().numpy()],
         bias=[round(float(v), 6) for v in head.bias.detach().numpy()],
         calibration=Calibration(scale=round(scale, 3)),
-        threshold=chosen["refusal"][1],
-        thresholds={name: t for name, (_, t) in chosen.items()},
         adapter=adapter,
+        **chosen_head,
         provenance=HeadProvenance(
             command=f"redline scorers train outcome --seed {seed}",
             seed=seed,
@@ -335,9 +349,7 @@ def train_outcome(
             train_size=len(examples),
             encoder_sha256=MODEL_SHA256,
             recipe=recipe(epochs),
-            cv_f1=round(chosen["refusal"][0], 4),
-            threshold_from=_THRESHOLD_FROM.format(n=len(held_idx)),
-            cv_f1_by_scorer={name: round(f1, 4) for name, (f1, _) in chosen.items()},
+            **chosen_provenance,
         ),
     )
     result.save(folder / f"{NAME}.head.json")
@@ -386,24 +398,16 @@ def rethreshold_outcome(
     features = outcome_features(
         [e.prompt for e in held], [e.response or "" for e in held], head, folder
     )
-    chosen = choose_thresholds(held, head.proba(features), parts)
     where = _THRESHOLD_FROM.format(n=len(held_idx))
     if calibrate_on:
         where += ", F1 averaged with " + ", ".join(
             f"{p.name} (sha256 {file_sha256(p)[:12]})" for p in calibrate_on
         )
+    fields, provenance = threshold_fields(
+        choose_thresholds(held, head.proba(features), parts), where
+    )
     result = head.model_copy(
-        update={
-            "threshold": chosen["refusal"][1],
-            "thresholds": {name: t for name, (_, t) in chosen.items()},
-            "provenance": made.model_copy(
-                update={
-                    "cv_f1": round(chosen["refusal"][0], 4),
-                    "cv_f1_by_scorer": {name: round(f1, 4) for name, (f1, _) in chosen.items()},
-                    "threshold_from": where,
-                }
-            ),
-        }
+        update={**fields, "provenance": made.model_copy(update=provenance)}
     )
     result.save(folder / f"{NAME}.head.json")
     return result
