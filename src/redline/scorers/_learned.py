@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from redline.scorers.base import Score, ScoreInput
+from redline.scorers.language import Part, english_only
 
 Judge = Callable[[Sequence[ScoreInput]], list[Score]]
 
@@ -80,6 +81,13 @@ class LearnedScorer:
 
     name: str
     judge: Judge
+    reads: tuple[Part, ...] = ()
+    """The parts of an item the encoder reads ("request", "answer"). An item where one of
+    them is in another language is reported unscored (redline.scorers.language)."""
+
+    def __post_init__(self) -> None:
+        if self.reads:
+            self.judge = english_only(self.name, self.judge, self.reads)
 
     async def __call__(self, item: ScoreInput) -> Score:
         """Judge one exchange."""

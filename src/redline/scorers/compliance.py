@@ -35,4 +35,4 @@ def harmful_compliance(threshold: float | None = None) -> Scorer:
     def judge(items: Sequence[ScoreInput]) -> list[Score]:
         return judge_outcomes(NAME, items, threshold)
 
-    return LearnedScorer(NAME, judge)
+    return LearnedScorer(NAME, judge, reads=("request", "answer"))

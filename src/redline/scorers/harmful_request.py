@@ -148,4 +148,4 @@ def harmful_request(threshold: float | None = None) -> Scorer:
             )
         return scores
 
-    return LearnedScorer(NAME, judge)
+    return LearnedScorer(NAME, judge, reads=("request",))

@@ -34,4 +34,4 @@ def refusal(threshold: float | None = None) -> Scorer:
     def judge(items: Sequence[ScoreInput]) -> list[Score]:
         return judge_outcomes(NAME, items, threshold)
 
-    return LearnedScorer(NAME, judge)
+    return LearnedScorer(NAME, judge, reads=("request", "answer"))
