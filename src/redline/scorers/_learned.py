@@ -6,16 +6,14 @@ import asyncio
 import contextlib
 import contextvars
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from redline.scorers.base import Score, ScoreInput
-from redline.scorers.language import Part, english_only
-
-Judge = Callable[[Sequence[ScoreInput]], list[Score]]
+from redline.scorers.language import Judge, Part, english_only
 
 _memo: contextvars.ContextVar[dict[str, np.ndarray] | None] = contextvars.ContextVar(
     "redline_embedding_memo", default=None
