@@ -21,7 +21,7 @@ and it finds all 25 non-English requests of `harmful_request_r.val.jsonl`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from redline.scorers.base import Score, ScoreInput
@@ -42,8 +42,14 @@ def _identifier() -> Any:
     return langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE, norm_probs=True)
 
 
+@lru_cache(maxsize=1024)
 def foreign_language(text: str) -> tuple[str, float] | None:
-    """``(ISO 639 code, probability)`` when ``text`` is confidently not English, else None."""
+    """``(ISO 639 code, probability)`` when ``text`` is confidently not English, else None.
+
+    Remembered per text: the judges of one exchange (the guard's refusal and compliance
+    layers, a red team's scorers) ask about the same request and answer (0.6 ms per
+    1,000 characters).
+    """
     if sum(c.isalpha() for c in text) < 2:
         return None
     ranked = _identifier().rank(text)
@@ -57,7 +63,7 @@ def foreign_language(text: str) -> tuple[str, float] | None:
 Part = Literal["request", "answer"]
 
 
-def unreadable(item: ScoreInput, reads: Sequence[Part] = ("request", "answer")) -> str | None:
+def unreadable(item: ScoreInput, reads: Sequence[Part]) -> str | None:
     """Why a scorer reading the ``reads`` parts of ``item`` cannot judge it, or None."""
     for part in reads:
         text = item.prompt if part == "request" else item.response
