@@ -73,6 +73,10 @@ HAND_WRITTEN = {
     "harmful_compliance": "harmful_compliance.val.jsonl",
 }
 OTHER = ("harmful_request", "injection", "pii", "secrets")
+# Fresh request sets by writers who read no data file, measured after NAME.val.jsonl.
+MORE_SETS = {
+    "harmful_request": ("harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl"),
+}
 
 
 def cell(metric: dict[str, float]) -> str:
@@ -127,8 +131,11 @@ def main() -> None:
             notes = f"Brier {report.brier:.3f}"
             row(f"{name}: {path.name} ({what})", report.n, report.metrics, notes)
             keyword_row(name, path)
-    for name in () if args.only else OTHER:
-        report = validate(name)
+    others = [(name, None) for name in OTHER] + [
+        (name, data_dir() / f) for name in OTHER for f in MORE_SETS.get(name, ())
+    ]
+    for name, data in [] if args.only else others:
+        report = validate(name, data)
         notes = []
         for s in report.slices:
             if s.tag == "risky-benign" and s.positive_rate_on_negatives is not None:

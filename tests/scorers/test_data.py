@@ -22,6 +22,16 @@ HEAD_TRAIN = [name.removeprefix("outcome/") for name in TRAIN_FILES]
 """The outcome training files the shipped head reads."""
 
 
+def held_out(name: str) -> list[str]:
+    """Every held-out set of a composed head: dev, val and the later fresh ``NAME_*.val`` sets."""
+    return sorted(
+        p.name
+        for p in data_dir().glob(f"{name}*.jsonl")
+        if p.name.startswith((f"{name}.", f"{name}_"))
+        and p.name.endswith((".val.jsonl", ".dev.jsonl"))
+    )
+
+
 @pytest.mark.parametrize("name", VALIDATED)
 def test_validation_sets_are_balanced_and_varied(name: str) -> None:
     examples = read_examples(data_dir() / f"{name}.val.jsonl")
@@ -47,12 +57,19 @@ def test_harmful_request_sets_have_risky_looking_benign_prompts(split: str) -> N
     }
 
 
-@pytest.mark.parametrize("split", ["val", "dev"])
-@pytest.mark.parametrize("name", COMPOSED)
-def test_no_held_out_text_repeats_a_training_text(name: str, split: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "held_file"), [(name, f) for name in COMPOSED for f in held_out(name)]
+)
+def test_no_held_out_text_repeats_a_training_text(name: str, held_file: str) -> None:
     train = {normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.train.jsonl")}
-    held = [normalise(example_text(e)) for e in read_examples(data_dir() / f"{name}.{split}.jsonl")]
+    held = [normalise(example_text(e)) for e in read_examples(data_dir() / held_file)]
     assert [v for v in held if v in train] == []
+
+
+def test_every_fresh_request_set_is_held_out() -> None:
+    assert {"harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl"} <= set(
+        held_out("harmful_request")
+    )
 
 
 @pytest.mark.parametrize("name", COMPOSED)
@@ -90,11 +107,7 @@ def test_no_held_out_item_is_a_near_duplicate_of_training() -> None:
 
     for name in COMPOSED:
         train = sorted({example_text(e) for e in read_examples(data_dir() / f"{name}.train.jsonl")})
-        held = [
-            example_text(e)
-            for split in ("val", "dev")
-            for e in read_examples(data_dir() / f"{name}.{split}.jsonl")
-        ]
+        held = [example_text(e) for f in held_out(name) for e in read_examples(data_dir() / f)]
         vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(train + held)
         lexical = (vectorizer.transform(held) @ vectorizer.transform(train).T).toarray()
         nearest = np.argsort(-lexical, axis=1)[:, :3]
