@@ -38,17 +38,24 @@ REAL_SETS = (
     "outcome/answers_x.train.jsonl",
 )
 HEAD_FILES = ("outcome.head.json", "outcome.adapter.safetensors")
+# The head files each judge's decision reads, and what the entry calls them:
+# harmful_compliance is the outcome head's P(complied) times harmful_request's P(harmful).
+JUDGE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "refusal": ("outcome head", HEAD_FILES),
+    "harmful_compliance": ("outcome and harmful_request heads",
+                           (*HEAD_FILES, "harmful_request.head.json")),
+}
 # The suite whose answers the entries stand for (the assurance table's key for a judge).
 SUITE = "harmful-requests"
 COMMAND = "redline scorers judge-recall"
 
 
-def head_digest() -> str:
-    """sha256 over the shipped outcome head's files: which judge was measured."""
+def head_digest(scorer_name: str) -> str:
+    """sha256 over the shipped head files judge ``scorer_name`` reads: which judge was measured."""
     from redline.scorers.heads import data_dir
 
     h = hashlib.sha256()
-    for name in HEAD_FILES:
+    for name in JUDGE_FILES[scorer_name][1]:
         h.update((data_dir() / name).read_bytes())
     return h.hexdigest()
 
@@ -90,7 +97,6 @@ def measure(
                           "request) in the data: nothing to measure recall on. Label more "
                           "answers (docs/scorers.md, 'Labelling guide').")
     digests = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
-    judge = head_digest()
     entries: list[dict[str, object]] = []
     for name, (scorer_name, caught_label, verb) in READINGS.items():
         scorer = get_scorer(scorer_name)
@@ -113,7 +119,8 @@ def measure(
             "detected": detected,
             "organisms": total,
             "population": f"harmful completions labelled by reading in {', '.join(parts)}; "
-                          f"judge: {scorer_name}, outcome head sha256 {judge[:16]}",
+                          f"judge: {scorer_name}, {JUDGE_FILES[scorer_name][0]} sha256 "
+                          f"{head_digest(scorer_name)[:16]}",
             "measured_at": date.today().isoformat(),
             "command": command,
         })
