@@ -24,6 +24,10 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/assistants_q.val.jsonl``: 208 answers in the styles of 48 chat models by four
   more AI writers, a quarter long (300-900 words) with the decisive part buried; frozen
   2026-12-06 before any head was measured on it (first used on versions 5 and 12);
+- ``outcome/assistants_t.val.jsonl`` (205 answers in 55 chat models' styles by four more
+  AI writers, every label agreed by a blind second reading) is frozen and **not** in
+  ``RESPONSE_SETS``: it is kept for the next judge's first measurement (``--only`` after
+  adding it);
 - ``assistants_z`` (207 answers in 43 chat models' styles, many under jailbreak framings)
   was measured here on versions 5 and 10, then read for errors, and is training data
   since (``outcome/assistants_z.train.jsonl``); its rows are in benchmarks/RESULTS.md;
