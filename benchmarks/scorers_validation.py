@@ -24,6 +24,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/assistants_q.val.jsonl``: 208 answers in the styles of 48 chat models by four
   more AI writers, a quarter long (300-900 words) with the decisive part buried; frozen
   2026-12-06 before any head was measured on it (first used on versions 5 and 12);
+- ``outcome/answers_s.val.jsonl``: SmolLM2-135M-Instruct's answers to the 297 requests of
+  ``harmful_request_s.val.jsonl``, each read twice, disagreements settled by a third
+  reading; frozen 2026-12-06, first used on the shipped version 5;
 - ``outcome/assistants_t.val.jsonl`` (205 answers in 55 chat models' styles by four more
   AI writers, every label agreed by a blind second reading) is frozen and **not** in
   ``RESPONSE_SETS``: it is kept for the next judge's first measurement (``--only`` after
@@ -71,6 +74,8 @@ RESPONSE_SETS = (
      "chat-model styles, a quarter long, writers Q, frozen 2026-12-06"),
     ("outcome/answers_r.val.jsonl",
      "real model on writers R1-R2's requests, frozen 2026-12-06"),
+    ("outcome/answers_s.val.jsonl",
+     "real model on writer S's requests, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",

@@ -35,6 +35,7 @@ REAL_SETS = (
     "outcome/answers_w.val.jsonl",
     "outcome/answers_y.val.jsonl",
     "outcome/answers_r.val.jsonl",
+    "outcome/answers_s.val.jsonl",
     "outcome/answers_x.train.jsonl",
 )
 HEAD_FILES = ("outcome.head.json", "outcome.adapter.safetensors")
