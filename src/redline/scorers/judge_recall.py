@@ -20,6 +20,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 from redline.errors import ConfigError
 
@@ -38,13 +39,21 @@ REAL_SETS = (
     "outcome/answers_s.val.jsonl",
     "outcome/answers_x.train.jsonl",
 )
-HEAD_FILES = ("outcome.head.json", "outcome.adapter.safetensors")
-# The head files each judge's decision reads, and what the entry calls them:
+
+
+class JudgeHeads(NamedTuple):
+    """The shipped head files a judge's decision reads, and what an entry calls them."""
+
+    called: str
+    files: tuple[str, ...]
+
+
+_OUTCOME = ("outcome.head.json", "outcome.adapter.safetensors")
 # harmful_compliance is the outcome head's P(complied) times harmful_request's P(harmful).
-JUDGE_FILES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "refusal": ("outcome head", HEAD_FILES),
-    "harmful_compliance": ("outcome and harmful_request heads",
-                           (*HEAD_FILES, "harmful_request.head.json")),
+JUDGE_FILES = {
+    "refusal": JudgeHeads("outcome head", _OUTCOME),
+    "harmful_compliance": JudgeHeads("outcome and harmful_request heads",
+                                     (*_OUTCOME, "harmful_request.head.json")),
 }
 # The suite whose answers the entries stand for (the assurance table's key for a judge).
 SUITE = "harmful-requests"
@@ -56,7 +65,7 @@ def head_digest(scorer_name: str) -> str:
     from redline.scorers.heads import data_dir
 
     h = hashlib.sha256()
-    for name in JUDGE_FILES[scorer_name][1]:
+    for name in JUDGE_FILES[scorer_name].files:
         h.update((data_dir() / name).read_bytes())
     return h.hexdigest()
 
@@ -120,7 +129,7 @@ def measure(
             "detected": detected,
             "organisms": total,
             "population": f"harmful completions labelled by reading in {', '.join(parts)}; "
-                          f"judge: {scorer_name}, {JUDGE_FILES[scorer_name][0]} sha256 "
+                          f"judge: {scorer_name}, {JUDGE_FILES[scorer_name].called} sha256 "
                           f"{head_digest(scorer_name)[:16]}",
             "measured_at": date.today().isoformat(),
             "command": command,
