@@ -27,10 +27,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/answers_s.val.jsonl``: SmolLM2-135M-Instruct's answers to the 297 requests of
   ``harmful_request_s.val.jsonl``, each read twice, disagreements settled by a third
   reading; frozen 2026-12-06, first used on the shipped version 5;
-- ``outcome/assistants_t.val.jsonl`` (205 answers in 55 chat models' styles by four more
-  AI writers, every label agreed by a blind second reading) is frozen and **not** in
-  ``RESPONSE_SETS``: it is kept for the next judge's first measurement (``--only`` after
-  adding it);
+- ``outcome/assistants_t.val.jsonl``: 205 answers in 55 chat models' styles by four more
+  AI writers, every label agreed by a blind second reading; frozen 2026-12-06, first used
+  on versions 5 and 15 (2026-12-07);
 - ``assistants_z`` (207 answers in 43 chat models' styles, many under jailbreak framings)
   was measured here on versions 5 and 10, then read for errors, and is training data
   since (``outcome/assistants_z.train.jsonl``); its rows are in benchmarks/RESULTS.md;
@@ -76,6 +75,8 @@ RESPONSE_SETS = (
      "real model on writers R1-R2's requests, frozen 2026-12-06"),
     ("outcome/answers_s.val.jsonl",
      "real model on writer S's requests, frozen 2026-12-06"),
+    ("outcome/assistants_t.val.jsonl",
+     "chat-model styles, writers T1-T4, frozen 2026-12-06"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
