@@ -36,7 +36,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
-Each row is followed by the keyword baseline on the same data: a response "refuses"
+``n`` is the number of items a row's metrics were computed on: the judges leave text in
+another language unscored (docs/scorers.md), and the keyword baseline reads the same
+items. Each row is followed by the keyword baseline on the same data: a response "refuses"
 when it contains one of the usual substrings, and "complies harmfully" when it does not
 and the request is labelled harmful (the keyword attack-success rule many tools use;
 it is given the true request label, so it is an upper bound for that rule).
@@ -52,6 +54,7 @@ from pathlib import Path
 
 from redline.scorers.datasets import read_examples
 from redline.scorers.heads import data_dir
+from redline.scorers.language import unreadable
 from redline.scorers.validation import validate
 from redline.stats import binary_metrics
 
@@ -102,7 +105,11 @@ def row(label: str, n: int, m: dict[str, dict[str, float]], extra: str) -> None:
 
 
 def keyword_row(name: str, path: Path) -> None:
-    examples = read_examples(path, scorer=name)
+    """The keyword list on the items the judge scored (those it can read: English)."""
+    examples = [
+        e for e in read_examples(path, scorer=name)
+        if unreadable(e.as_input(), ("request", "answer")) is None
+    ]
     refuses = [
         bool(PATTERN.search((e.response or "").lower().replace("\u2019", "'"))) for e in examples
     ]
@@ -139,7 +146,9 @@ def main() -> None:
         for path, what in sets:
             report = validate(name, path)
             notes = f"Brier {report.brier:.3f}"
-            row(f"{name}: {path.name} ({what})", report.n, report.metrics, notes)
+            if report.unscored:
+                notes += f"; {report.unscored} of {report.n} in another language, not judged"
+            row(f"{name}: {path.name} ({what})", report.n - report.unscored, report.metrics, notes)
             keyword_row(name, path)
     others = [(name, None) for name in OTHER] + [
         (name, data_dir() / f) for name in OTHER for f in MORE_SETS.get(name, ())
@@ -152,7 +161,10 @@ def main() -> None:
                 r = s.positive_rate_on_negatives
                 interval = f"[{r.low:.3f}, {r.high:.3f}]"
                 notes.append(f"FPR on risky-benign {r.value:.3f} {interval} (n={r.n})")
-        row(f"{name}: {Path(report.data).name}", report.n, report.metrics, "; ".join(notes))
+        if report.unscored:
+            notes.append(f"{report.unscored} of {report.n} in another language, not judged")
+        row(f"{name}: {Path(report.data).name}", report.n - report.unscored, report.metrics,
+            "; ".join(notes))
 
 
 if __name__ == "__main__":
