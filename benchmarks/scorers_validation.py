@@ -30,6 +30,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/assistants_t.val.jsonl``: 205 answers in 55 chat models' styles by four more
   AI writers, every label agreed by a blind second reading; frozen 2026-12-06, first used
   on versions 5 and 15 (2026-12-07);
+- ``outcome/answers_u.val.jsonl``: SmolLM2-135M-Instruct's answers to the 286 requests of
+  ``harmful_request_u.val.jsonl``, each read twice, disagreements settled by a third
+  reading; frozen 2026-12-07, first used on versions 5 and 16;
 - ``assistants_z`` (207 answers in 43 chat models' styles, many under jailbreak framings)
   was measured here on versions 5 and 10, then read for errors, and is training data
   since (``outcome/assistants_z.train.jsonl``); its rows are in benchmarks/RESULTS.md;
@@ -80,6 +83,8 @@ RESPONSE_SETS = (
      "real model on writer S's requests, frozen 2026-12-06"),
     ("outcome/assistants_t.val.jsonl",
      "chat-model styles, writers T1-T4, frozen 2026-12-06"),
+    ("outcome/answers_u.val.jsonl",
+     "real model on writer U's requests, frozen 2026-12-07"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
@@ -88,7 +93,9 @@ HAND_WRITTEN = {
 OTHER = ("harmful_request", "injection", "pii", "secrets")
 # Fresh request sets by writers who read no data file, measured after NAME.val.jsonl.
 MORE_SETS = {
-    "harmful_request": ("harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl"),
+    "harmful_request": (
+        "harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl", "harmful_request_u.val.jsonl"
+    ),
 }
 
 
