@@ -37,6 +37,7 @@ REAL_SETS = (
     "outcome/answers_y.val.jsonl",
     "outcome/answers_r.val.jsonl",
     "outcome/answers_s.val.jsonl",
+    "outcome/answers_u.val.jsonl",
     "outcome/answers_x.train.jsonl",
 )
 
