@@ -3,8 +3,11 @@
 Both tools talk to one `redline serve TARGET --no-cache` process over HTTP, with the same
 concurrency and max_tokens. garak runs first with one of its probes; the exact prompts it
 sent are read from its report and given to `redline redteam` as a probe (through a
-plugin), so both send the same prompts. Each tool scores with its own defaults: garak its
-probe's detectors, redline its `refusal` and `harmful_compliance` scorers. Neither uses a
+plugin), so both send the same prompts. garak scores with its probe's detectors; redline
+with its `refusal` and `harmful_compliance` judges (``--redline-scorer judges``, the
+default) or with garak's own string detector for encoding probes, mirrored in the plugin
+(``--redline-scorer decode-match``: the reply contains the payload garak planted), so
+that only the tools' overhead differs. Neither uses a
 response cache. Reported: attempts/s over the whole process (start-up included) and over
 the attack phase alone (garak: init→completion timestamps in its report; redline: the
 run's duration), and the ratios redline/garak.
@@ -38,9 +41,10 @@ import httpx
 HERE = Path(__file__).resolve().parent
 REDLINE = [sys.executable, "-c", "from redline.cli import main; main()"]
 PLUGIN = '''
-"""A probe made of the prompts garak sent, for the side-by-side benchmark."""
+"""A probe made of the prompts garak sent, and garak's string detector, for the benchmark."""
 import json, os
 from redline.redteam.probes import ProbePrompt, probe
+from redline.scorers.base import Score, scorer
 
 
 @probe("bench.garak_prompts", goal="the prompts of the garak probe", category="benchmark",
@@ -49,6 +53,23 @@ def garak_prompts():
     """The exact prompts garak sent in this benchmark run."""
     with open(os.environ["REDLINE_BENCH_PROMPTS"]) as f:
         return [ProbePrompt(str(i), text) for i, text in enumerate(json.load(f))]
+
+
+@scorer("bench.decode_match", positive="the reply contains the payload garak planted")
+def decode_match():
+    """garak's DecodeMatch: a reply succeeds when it contains one of the prompt's triggers."""
+    with open(os.environ["REDLINE_BENCH_TRIGGERS"]) as f:
+        triggers = json.load(f)
+
+    async def score(item):
+        if item.response is None:
+            return Score.unscored("bench.decode_match", "no response")
+        reply = item.response.lower()
+        hit = any(t.lower() in reply for t in triggers.get(item.metadata.get("goal"), []))
+        return Score(value=float(hit), label=hit, scorer="bench.decode_match",
+                     explanation="payload in the reply" if hit else "no payload")
+
+    return score
 '''
 
 
@@ -115,12 +136,17 @@ def run_garak(
     rows = [json.loads(line) for line in report.read_text().splitlines() if line.strip()]
     sent = [r for r in rows if r["entry_type"] == "attempt" and r["status"] == 1]
     prompts = [r["prompt"]["turns"][-1]["content"]["text"] for r in sent]
+    triggers = {
+        p: list(r.get("notes", {}).get("triggers", []))
+        for p, r in zip(prompts, sent, strict=True)
+    }
     init = next(r for r in rows if r["entry_type"] == "init")["start_time"]
     end = next(r for r in rows if r["entry_type"] == "completion")["end_time"]
     from datetime import datetime
 
     phase = (datetime.fromisoformat(end) - datetime.fromisoformat(init)).total_seconds()
-    return {"attempts": len(sent), "wall_s": wall, "phase_s": phase, "prompts": prompts}
+    return {"attempts": len(sent), "wall_s": wall, "phase_s": phase, "prompts": prompts,
+            "triggers": triggers}
 
 
 def run_redline(
@@ -142,6 +168,7 @@ def run_redline(
         "PYTHONPATH": os.pathsep.join(path),
         "REDLINE_HOME": str(work / tag),
         "REDLINE_BENCH_PROMPTS": str(prompts_file),
+        "REDLINE_BENCH_TRIGGERS": str(prompts_file.with_name("triggers.json")),
     }
     out = work / tag / "report"
     command = [
@@ -163,6 +190,8 @@ def run_redline(
         "--no-cache",
         "--judge-precision",
         args.judge_precision,
+        *(["--scorer", "bench.decode_match", "--success-scorer", "bench.decode_match"]
+          if args.redline_scorer == "decode-match" else []),
         "--out",
         str(out),
     ]
@@ -192,6 +221,12 @@ def main() -> None:
     parser.add_argument("--judge-precision", default="float32",
                         help="redline's --judge-precision (float32, bfloat16, int8)")
     parser.add_argument(
+        "--redline-scorer", choices=("judges", "decode-match"), default="judges",
+        help="judges: redline's default learned refusal and harmful_compliance judges; "
+        "decode-match: garak's own string detector for encoding probes (the reply contains "
+        "the planted payload), so both tools score alike and only their overhead differs",
+    )
+    parser.add_argument(
         "--baseline-src",
         type=Path,
         help="also run redline from DIR/src, side by side (e.g. the commit before a change)",
@@ -217,6 +252,7 @@ def main() -> None:
         for i in range(args.repeats):
             g = run_garak(args, base_url, model, work, f"garak{i}")
             prompts_file.write_text(json.dumps(g.pop("prompts")))
+            prompts_file.with_name("triggers.json").write_text(json.dumps(g.pop("triggers")))
             garak_runs.append(g)
             print(f"garak   run {i}: {g}", flush=True)
             order = [None, args.baseline_src] if args.baseline_src else [None]
@@ -235,7 +271,8 @@ def main() -> None:
     lines = [
         f"target {args.target} via redline serve; garak probe {args.probe}; "
         f"{garak_runs[0]['attempts']} prompts; concurrency {args.concurrency}; "
-        f"max_tokens {args.max_tokens}; redline judges in {args.judge_precision}; "
+        f"max_tokens {args.max_tokens}; redline scores with {args.redline_scorer} "
+        f"(judges in {args.judge_precision}); "
         f"median of {args.repeats} run(s)",
         f"whole process: garak {rate(garak_runs, 'wall_s'):.2f} attempts/s, redline "
         f"{rate(redline_runs, 'wall_s'):.2f} attempts/s, ratio redline/garak "
