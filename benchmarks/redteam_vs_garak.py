@@ -26,6 +26,7 @@ second one's rates and the ratio between the two.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -149,6 +150,33 @@ def run_garak(
             "triggers": triggers}
 
 
+def run_floor(
+    args: argparse.Namespace, base_url: str, model: str, prompts: list[str]
+) -> dict[str, object]:
+    """The served model alone: the same prompts with a bare httpx client, same concurrency.
+
+    No tool can finish faster than this, so it bounds the ratio either tool can reach.
+    """
+
+    async def send_all() -> None:
+        gate = asyncio.Semaphore(args.concurrency)
+        async with httpx.AsyncClient(base_url=base_url, timeout=300) as client:
+
+            async def one(text: str) -> None:
+                async with gate:
+                    response = await client.post("/chat/completions", json={
+                        "model": model, "max_tokens": args.max_tokens,
+                        "messages": [{"role": "user", "content": text}],
+                    })
+                    response.raise_for_status()
+
+            await asyncio.gather(*(one(text) for text in prompts))
+
+    started = time.perf_counter()
+    asyncio.run(send_all())
+    return {"attempts": len(prompts), "wall_s": time.perf_counter() - started}
+
+
 def run_redline(
     args: argparse.Namespace,
     base_url: str,
@@ -248,10 +276,12 @@ def main() -> None:
         garak_runs: list[dict[str, object]] = []
         redline_runs: list[dict[str, object]] = []
         baseline_runs: list[dict[str, object]] = []
+        floor_runs: list[dict[str, object]] = []
         prompts_file = work / "prompts.json"
         for i in range(args.repeats):
             g = run_garak(args, base_url, model, work, f"garak{i}")
-            prompts_file.write_text(json.dumps(g.pop("prompts")))
+            prompts = g.pop("prompts")
+            prompts_file.write_text(json.dumps(prompts))
             prompts_file.with_name("triggers.json").write_text(json.dumps(g.pop("triggers")))
             garak_runs.append(g)
             print(f"garak   run {i}: {g}", flush=True)
@@ -261,6 +291,8 @@ def main() -> None:
                 r = run_redline(args, base_url, model, work, prompts_file, f"{name}{i}", source)
                 (redline_runs if source is None else baseline_runs).append(r)
                 print(f"{name:<9}run {i}: {r}", flush=True)
+            floor_runs.append(run_floor(args, base_url, model, prompts))  # type: ignore[arg-type]
+            print(f"model alone run {i}: {floor_runs[-1]}", flush=True)
     finally:
         serve.terminate()
         serve.wait(timeout=30)
@@ -281,6 +313,12 @@ def main() -> None:
         f"{rate(redline_runs, 'phase_s'):.2f} attempts/s, ratio redline/garak "
         f"{rate(redline_runs, 'phase_s') / rate(garak_runs, 'phase_s'):.2f}x",
     ]
+    floor = rate(floor_runs, "wall_s")
+    lines.append(
+        f"the served model alone (bare httpx client, same prompts and concurrency): {floor:.2f} "
+        f"attempts/s, so no tool's whole-process ratio over garak can exceed "
+        f"{floor / rate(garak_runs, 'wall_s'):.2f}x here"
+    )
     if baseline_runs:
         for key, label in (("wall_s", "whole process"), ("phase_s", "attack phase")):
             lines.append(
@@ -289,7 +327,8 @@ def main() -> None:
                 f"{rate(baseline_runs, key) / rate(garak_runs, key):.2f}x; this redline is "
                 f"{rate(redline_runs, key) / rate(baseline_runs, key):.3f}x the baseline"
             )
-    per_run = [("garak", garak_runs), ("redline", redline_runs), ("baseline", baseline_runs)]
+    per_run = [("garak", garak_runs), ("redline", redline_runs), ("baseline", baseline_runs),
+               ("model alone", floor_runs)]
     lines.append(
         "per run, whole process: "
         + "; ".join(
