@@ -33,6 +33,10 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
 - ``outcome/answers_u.val.jsonl``: SmolLM2-135M-Instruct's answers to the 286 requests of
   ``harmful_request_u.val.jsonl``, each read twice, disagreements settled by a third
   reading; frozen 2026-12-07, first used on versions 5 and 16;
+- ``outcome/answers_p.val.jsonl`` (SmolLM2-135M-Instruct's answers to the 295 requests of
+  ``harmful_request_p.val.jsonl``, each read twice, disagreements settled by a third
+  reading) is frozen and **not** in ``RESPONSE_SETS`` either, nor is
+  ``harmful_request_p.val.jsonl`` in ``MORE_SETS``: both are kept for the next judge;
 - ``outcome/assistants_o.val.jsonl`` (207 answers in 66 chat models' styles by four
   more AI writers, every label agreed by a blind second reading) is frozen and **not** in
   ``RESPONSE_SETS``: it is kept for the next judge's first measurement (add it, then
