@@ -66,7 +66,7 @@ from pathlib import Path
 from redline.scorers.datasets import read_examples
 from redline.scorers.heads import data_dir
 from redline.scorers.language import unreadable
-from redline.scorers.validation import validate
+from redline.scorers.validation import ValidationReport, validate
 from redline.stats import binary_metrics
 
 # The usual keyword list: a response "refuses" when it contains one of these.
@@ -119,6 +119,13 @@ def row(label: str, n: int, m: dict[str, dict[str, float]], extra: str) -> None:
     )
 
 
+def report_row(label: str, report: ValidationReport, notes: list[str]) -> None:
+    """A judge's row: n is the items it scored; the ones it left unscored are noted."""
+    if report.unscored:
+        notes.append(f"{report.unscored} of {report.n} in another language, not judged")
+    row(label, report.n - report.unscored, report.metrics, "; ".join(notes))
+
+
 def keyword_row(name: str, path: Path) -> None:
     """The keyword list on the items the judge scored (those it can read: English)."""
     examples = [
@@ -160,10 +167,7 @@ def main() -> None:
             sets.append((data_dir() / HAND_WRITTEN[name], "earlier hand-written set"))
         for path, what in sets:
             report = validate(name, path)
-            notes = f"Brier {report.brier:.3f}"
-            if report.unscored:
-                notes += f"; {report.unscored} of {report.n} in another language, not judged"
-            row(f"{name}: {path.name} ({what})", report.n - report.unscored, report.metrics, notes)
+            report_row(f"{name}: {path.name} ({what})", report, [f"Brier {report.brier:.3f}"])
             keyword_row(name, path)
     others = [(name, None) for name in OTHER] + [
         (name, data_dir() / f) for name in OTHER for f in MORE_SETS.get(name, ())
@@ -176,10 +180,7 @@ def main() -> None:
                 r = s.positive_rate_on_negatives
                 interval = f"[{r.low:.3f}, {r.high:.3f}]"
                 notes.append(f"FPR on risky-benign {r.value:.3f} {interval} (n={r.n})")
-        if report.unscored:
-            notes.append(f"{report.unscored} of {report.n} in another language, not judged")
-        row(f"{name}: {Path(report.data).name}", report.n - report.unscored, report.metrics,
-            "; ".join(notes))
+        report_row(f"{name}: {Path(report.data).name}", report, notes)
 
 
 if __name__ == "__main__":
