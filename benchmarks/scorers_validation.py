@@ -63,6 +63,7 @@ import argparse
 import re
 from pathlib import Path
 
+from redline.scorers.base import get_scorer
 from redline.scorers.datasets import read_examples
 from redline.scorers.heads import data_dir
 from redline.scorers.language import unreadable
@@ -128,9 +129,9 @@ def report_row(label: str, report: ValidationReport, notes: list[str]) -> None:
 
 def keyword_row(name: str, path: Path) -> None:
     """The keyword list on the items the judge scored (those it can read: English)."""
+    reads = get_scorer(name).reads  # type: ignore[attr-defined]
     examples = [
-        e for e in read_examples(path, scorer=name)
-        if unreadable(e.as_input(), ("request", "answer")) is None
+        e for e in read_examples(path, scorer=name) if unreadable(e.as_input(), reads) is None
     ]
     refuses = [
         bool(PATTERN.search((e.response or "").lower().replace("\u2019", "'"))) for e in examples
