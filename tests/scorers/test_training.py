@@ -43,6 +43,10 @@ def test_train_a_tiny_outcome_head(tmp_path: Path) -> None:
     assert head.provenance.train_sha256 == training_sha256(training_set(tmp_path))
     assert 0.0 < head.provenance.cv_f1_by_scorer["refusal"] <= 1.0
     assert not list(tmp_path.glob("*.pkl"))  # heads are JSON, never pickle
+    # the request head its harmful_compliance threshold was chosen with is kept beside it
+    assert (tmp_path / "outcome.request.head.json").read_bytes() == (
+        data_dir() / "harmful_request.head.json"
+    ).read_bytes()
 
 
 def test_training_sets_are_deterministic_in_the_seed() -> None:

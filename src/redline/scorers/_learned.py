@@ -112,7 +112,7 @@ def judge_outcomes(name: str, items: Sequence[ScoreInput], threshold: float | No
     """
     from redline.scorers.harmful_request import harmful_probability
     from redline.scorers.heads import load_head
-    from redline.scorers.outcome import OUTCOMES, outcome_probabilities
+    from redline.scorers.outcome import OUTCOMES, outcome_probabilities, request_head
 
     head = load_head("outcome")
     cut = head.thresholds.get(name, head.threshold) if threshold is None else threshold
@@ -122,7 +122,7 @@ def judge_outcomes(name: str, items: Sequence[ScoreInput], threshold: float | No
         return scores
     prompts = [items[i].prompt for i in usable]
     probabilities = outcome_probabilities(prompts, [items[i].response or "" for i in usable])
-    harm = harmful_probability(prompts) if name == "harmful_compliance" else None
+    harm = harmful_probability(prompts, request_head()) if name == "harmful_compliance" else None
     for k, i in enumerate(usable):
         row = probabilities[k]
         outcome = OUTCOMES[int(np.argmax(row))]

@@ -86,9 +86,13 @@ def _probabilities(prompts: Sequence[str], head: LinearHead) -> np.ndarray:
     return out
 
 
-def harmful_probability(prompts: Sequence[str]) -> np.ndarray:
-    """``[n]``: the calibrated probability that each prompt is not benign."""
-    head = load_head(NAME)
+def harmful_probability(prompts: Sequence[str], head: LinearHead | None = None) -> np.ndarray:
+    """``[n]``: the calibrated probability that each prompt is not benign.
+
+    ``head`` is a request head to read instead of the shipped ``harmful_request`` one (the
+    outcome judge reads the copy it was calibrated with: ``outcome.request_head``).
+    """
+    head = head or load_head(NAME)
     if not prompts:
         return np.zeros(0)
     probabilities = _probabilities(prompts, head)

@@ -148,19 +148,33 @@ def load_head(name: str, folder: Path | None = None) -> LinearHead:
         CheckpointError: the head file is missing or malformed.
     """
     path = (folder or data_dir()) / f"{name}.head.json"
+    trains = name.split(".")[0]  # outcome.request is written by training outcome
     if path not in _loaded:
         if not path.is_file():
             raise CheckpointError(
-                f"Scorer head {path} is missing. Rebuild it with `redline scorers train {name}`."
+                f"Scorer head {path} is missing. Rebuild it with `redline scorers train {trains}`."
             )
         try:
             _loaded[path] = LinearHead.model_validate_json(path.read_text(encoding="utf-8"))
         except ValueError as exc:
             raise CheckpointError(
                 f"Scorer head {path} is malformed ({str(exc).splitlines()[0]}). "
-                f"Rebuild it with `redline scorers train {name}`."
+                f"Rebuild it with `redline scorers train {trains}`."
             ) from exc
     return _loaded[path]
 
 
-__all__ = ["Adapter", "Calibration", "HeadProvenance", "LinearHead", "data_dir", "load_head"]
+def forget_head(path: Path) -> None:
+    """Drop ``path`` from the per-process cache of loaded heads (it was just rewritten)."""
+    _loaded.pop(path, None)
+
+
+__all__ = [
+    "Adapter",
+    "Calibration",
+    "HeadProvenance",
+    "LinearHead",
+    "data_dir",
+    "forget_head",
+    "load_head",
+]

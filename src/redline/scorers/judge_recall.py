@@ -50,11 +50,12 @@ class JudgeHeads(NamedTuple):
 
 
 _OUTCOME = ("outcome.head.json", "outcome.adapter.safetensors")
-# harmful_compliance is the outcome head's P(complied) times harmful_request's P(harmful).
+# harmful_compliance is the outcome head's P(complied) times P(harmful) from the copy of
+# the harmful_request head the outcome head was calibrated with (outcome.REQUEST_HEAD).
 JUDGE_FILES = {
     "refusal": JudgeHeads("outcome head", _OUTCOME),
     "harmful_compliance": JudgeHeads("outcome and harmful_request heads",
-                                     (*_OUTCOME, "harmful_request.head.json")),
+                                     (*_OUTCOME, "outcome.request.head.json")),
 }
 # The suite whose answers the entries stand for (the assurance table's key for a judge).
 SUITE = "harmful-requests"

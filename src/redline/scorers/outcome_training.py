@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,8 +46,15 @@ import numpy as np
 
 from redline.scorers.datasets import LabelledExample, dedupe, normalise, read_examples
 from redline.scorers.harmful_request import harmful_probability
-from redline.scorers.heads import Adapter, Calibration, HeadProvenance, LinearHead, data_dir
-from redline.scorers.outcome import FEATURES, OUTCOMES
+from redline.scorers.heads import (
+    Adapter,
+    Calibration,
+    HeadProvenance,
+    LinearHead,
+    data_dir,
+    forget_head,
+)
+from redline.scorers.outcome import FEATURES, OUTCOMES, REQUEST_HEAD
 from redline.types import file_sha256
 
 NAME = "outcome"
@@ -121,13 +129,20 @@ def _best_f1_threshold(y: np.ndarray, p: np.ndarray, parts: np.ndarray) -> tuple
 
 
 def choose_thresholds(
-    held: Sequence[LabelledExample], p: np.ndarray, parts: Sequence[str] | None = None
+    held: Sequence[LabelledExample],
+    p: np.ndarray,
+    parts: Sequence[str] | None = None,
+    folder: Path | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Each scorer's (F1, threshold) on labelled answers, given their probabilities.
 
     ``parts`` names each answer's part (default: one part); the F1 is averaged over them.
+    P(harmful) is read from the request head of the outcome head in ``folder``
+    (:func:`~redline.scorers.outcome.request_head`).
     """
-    harm = harmful_probability([e.prompt for e in held])
+    from redline.scorers.outcome import request_head
+
+    harm = harmful_probability([e.prompt for e in held], request_head(folder))
     harmful = np.array([bool(e.request_harmful) for e in held])
     y = np.array([OUTCOMES.index(e.outcome or "refused") for e in held])
     named = np.array(list(parts) if parts is not None else ["held-out"] * len(held))
@@ -317,8 +332,19 @@ def train_outcome(
         return float(-np.log(np.clip(p[np.arange(len(yh)), yh], 1e-9, 1)).mean())
 
     scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+    # The request head the thresholds are chosen with goes beside the outcome head, so
+    # harmful_compliance keeps reading it after harmful_request is retrained.
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "harmful_request.head.json"
+    if not source.is_file():
+        source = data_dir() / "harmful_request.head.json"
+    copy = folder / f"{REQUEST_HEAD}.head.json"
+    if source.resolve() != copy.resolve():
+        shutil.copyfile(source, copy)
+        copy.chmod(0o644)
+        forget_head(copy)
     chosen_head, chosen_provenance = threshold_fields(
-        choose_thresholds([examples[i] for i in held_idx], _softmax(zh, scale)),
+        choose_thresholds([examples[i] for i in held_idx], _softmax(zh, scale), folder=folder),
         _THRESHOLD_FROM.format(n=len(held_idx)),
     )
 
@@ -404,7 +430,7 @@ def rethreshold_outcome(
             f"{p.name} (sha256 {file_sha256(p)[:12]})" for p in calibrate_on
         )
     fields, provenance = threshold_fields(
-        choose_thresholds(held, head.proba(features), parts), where
+        choose_thresholds(held, head.proba(features), parts, folder), where
     )
     result = head.model_copy(
         update={**fields, "provenance": made.model_copy(update=provenance)}

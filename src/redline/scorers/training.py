@@ -30,7 +30,8 @@ from redline.scorers.heads import Calibration, HeadProvenance, LinearHead, data_
 if TYPE_CHECKING:
     from redline.scorers._corpus import Corpus
 
-LEARNED = ("outcome", "harmful_request", "injection")
+# harmful_request before outcome: training outcome copies the request head it is calibrated with.
+LEARNED = ("harmful_request", "outcome", "injection")
 """Heads redline trains, in training order (``outcome`` serves ``refusal`` and
 ``harmful_compliance``; it is fitted by :mod:`redline.scorers.outcome_training`)."""
 ALIASES = {"refusal": "outcome", "harmful_compliance": "outcome"}
