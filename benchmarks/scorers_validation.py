@@ -35,8 +35,9 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   reading; frozen 2026-12-07, first used on versions 5 and 16;
 - ``outcome/answers_p.val.jsonl`` (SmolLM2-135M-Instruct's answers to the 295 requests of
   ``harmful_request_p.val.jsonl``, each read twice, disagreements settled by a third
-  reading) is frozen and **not** in ``RESPONSE_SETS`` either, nor is
-  ``harmful_request_p.val.jsonl`` in ``MORE_SETS``: both are kept for the next judge;
+  reading) is frozen and **not** in ``RESPONSE_SETS`` either: it is kept for the next
+  judge; its requests, ``harmful_request_p.val.jsonl``, first measured ``harmful_request``
+  versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``;
 - ``outcome/assistants_o.val.jsonl`` (207 answers in 66 chat models' styles by four
   more AI writers, every label agreed by a blind second reading) is frozen and **not** in
   ``RESPONSE_SETS``: it is kept for the next judge's first measurement (add it, then
@@ -103,7 +104,8 @@ OTHER = ("harmful_request", "injection", "pii", "secrets")
 # Fresh request sets by writers who read no data file, measured after NAME.val.jsonl.
 MORE_SETS = {
     "harmful_request": (
-        "harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl", "harmful_request_u.val.jsonl"
+        "harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl",
+        "harmful_request_u.val.jsonl", "harmful_request_p.val.jsonl",
     ),
 }
 
