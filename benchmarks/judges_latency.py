@@ -40,6 +40,7 @@ def main() -> None:
     from redline.scorers.datasets import read_examples
     from redline.scorers.encoder import encode, encoder_precision, get_encoder
     from redline.scorers.heads import data_dir
+    from redline.scorers.outcome import forget_recent
 
     examples = [
         e
@@ -48,8 +49,15 @@ def main() -> None:
     ]
     items = [ScoreInput.of(e.prompt, (e.response or "")[:1000]) for e in examples]
     lengths = [len(i.response or "") for i in items]
+    import platform
+    from pathlib import Path
+
+    info = Path("/proc/cpuinfo")
+    lines = info.read_text(encoding="utf-8").splitlines() if info.is_file() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in lines
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
     print(
-        f"torch threads: {torch.get_num_threads()}; {len(items)} items, response chars "
+        f"CPU: {cpu}; torch threads: {torch.get_num_threads()}; {len(items)} items, response chars "
         f"median {int(np.median(lengths))}, max {max(lengths)}"
     )
     get_encoder()
@@ -71,7 +79,9 @@ def main() -> None:
         found: list[bool | None] = []
         for round_ in range(args.rounds):
             for batch in batches:
-                # A fresh memo: nothing is reused across batches.
+                # A fresh memo and no kept rows: nothing is reused across batches, rounds
+                # or scorers (refusal and harmful_compliance share the outcome head's rows).
+                forget_recent()
                 with embedding_memo(), encoder_precision(precision) as chosen:  # type: ignore[arg-type]
                     started = time.perf_counter()
                     if scorer is None:

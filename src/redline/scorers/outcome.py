@@ -276,6 +276,12 @@ _recent: OrderedDict[str, np.ndarray] = OrderedDict()
 _recent_lock = threading.Lock()
 
 
+def forget_recent() -> None:
+    """Drop the rows kept for the batch just scored (a benchmark timing every batch cold)."""
+    with _recent_lock:
+        _recent.clear()
+
+
 def request_head(folder: Path | None = None) -> LinearHead:
     """The request head the outcome head in ``folder`` (default: the package) was calibrated with.
 
@@ -315,6 +321,7 @@ __all__ = [
     "FEATURES",
     "OUTCOMES",
     "REQUEST_HEAD",
+    "forget_recent",
     "outcome_features",
     "outcome_probabilities",
     "request_head",
