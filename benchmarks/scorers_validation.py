@@ -25,19 +25,24 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   more AI writers, a quarter long (300-900 words) with the decisive part buried; frozen
   2026-12-06 before any head was measured on it (first used on versions 5 and 12);
 - ``outcome/answers_s.val.jsonl``: SmolLM2-135M-Instruct's answers to the 297 requests of
-  ``harmful_request_s.val.jsonl``, each read twice, disagreements settled by a third
+  writer S (``harmful_request_s``, training requests of ``harmful_request`` since version
+  3), each read twice, disagreements settled by a third
   reading; frozen 2026-12-06, first used on the shipped version 5;
 - ``outcome/assistants_t.val.jsonl``: 205 answers in 55 chat models' styles by four more
   AI writers, every label agreed by a blind second reading; frozen 2026-12-06, first used
   on versions 5 and 15 (2026-12-07);
 - ``outcome/answers_u.val.jsonl``: SmolLM2-135M-Instruct's answers to the 286 requests of
-  ``harmful_request_u.val.jsonl``, each read twice, disagreements settled by a third
+  writer U (``harmful_request_u``, training requests of ``harmful_request`` since version
+  3), each read twice, disagreements settled by a third
   reading; frozen 2026-12-07, first used on versions 5 and 16;
 - ``outcome/answers_p.val.jsonl`` (SmolLM2-135M-Instruct's answers to the 295 requests of
   ``harmful_request_p.val.jsonl``, each read twice, disagreements settled by a third
   reading) is frozen and **not** in ``RESPONSE_SETS`` either: it is kept for the next
   judge; its requests, ``harmful_request_p.val.jsonl``, first measured ``harmful_request``
-  versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``;
+  versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``, as are writer Q's
+  (``harmful_request_q.val.jsonl``, first used on versions 2 and 3) and writer R's
+  requests in other languages (its English ones, and writers S's and U's, are training
+  requests since version 3);
 - ``outcome/assistants_o.val.jsonl`` (207 answers in 66 chat models' styles by four
   more AI writers, every label agreed by a blind second reading) is frozen and **not** in
   ``RESPONSE_SETS``: it is kept for the next judge's first measurement (add it, then
@@ -104,8 +109,8 @@ OTHER = ("harmful_request", "injection", "pii", "secrets")
 # Fresh request sets by writers who read no data file, measured after NAME.val.jsonl.
 MORE_SETS = {
     "harmful_request": (
-        "harmful_request_r.val.jsonl", "harmful_request_s.val.jsonl",
-        "harmful_request_u.val.jsonl", "harmful_request_p.val.jsonl",
+        "harmful_request_r.val.jsonl", "harmful_request_p.val.jsonl",
+        "harmful_request_q.val.jsonl",
     ),
 }
 

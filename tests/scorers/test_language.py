@@ -37,10 +37,15 @@ def test_english_short_replies_and_encoded_text_count_as_readable(text: str) -> 
 
 def test_the_fresh_request_sets_languages_are_told_and_no_english_request_is_called_foreign(
 ) -> None:
-    examples = read_examples(data_dir() / "harmful_request_r.val.jsonl")
-    tagged = {e.prompt for e in examples if any(t.startswith("lang:") for t in e.tags)}
-    told = {e.prompt for e in examples if foreign_language(e.prompt) is not None}
-    assert len(tagged) >= 20
+    from redline.scorers._corpus import load_corpus
+
+    # writer R's requests in other languages (held out), and every whole request in the
+    # training corpus, writer R's English ones among them
+    foreign = read_examples(data_dir() / "harmful_request_r.val.jsonl")
+    tagged = {e.prompt for e in foreign if any(t.startswith("lang:") for t in e.tags)}
+    english = [p.prompt for p in load_corpus().request_prompts]
+    told = {p for p in [*(e.prompt for e in foreign), *english] if foreign_language(p) is not None}
+    assert len(tagged) >= 20 and len(english) >= 2000
     assert told == tagged
 
 
