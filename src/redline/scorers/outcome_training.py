@@ -339,10 +339,9 @@ def train_outcome(
     if not source.is_file():
         source = data_dir() / "harmful_request.head.json"
     copy = folder / f"{REQUEST_HEAD}.head.json"
-    if source.resolve() != copy.resolve():
-        shutil.copyfile(source, copy)
-        copy.chmod(0o644)
-        forget_head(copy)
+    shutil.copyfile(source, copy)
+    copy.chmod(0o644)
+    forget_head(copy)
     chosen_head, chosen_provenance = threshold_fields(
         choose_thresholds([examples[i] for i in held_idx], _softmax(zh, scale), folder=folder),
         _THRESHOLD_FROM.format(n=len(held_idx)),
