@@ -42,7 +42,8 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``, as are writer Q's
   (``harmful_request_q.val.jsonl``, first used on versions 2 and 3) and writer R's
   requests in other languages (its English ones, and writers S's and U's, are training
-  requests since version 3);
+  requests since version 3); ``harmful_request_v.val.jsonl`` (writer V, frozen
+  2026-12-07) is **not** in ``MORE_SETS``: it is kept for the next request head;
 - ``outcome/assistants_o.val.jsonl`` (207 answers in 66 chat models' styles by four
   more AI writers, every label agreed by a blind second reading) is frozen and **not** in
   ``RESPONSE_SETS``: it is kept for the next judge's first measurement (add it, then
