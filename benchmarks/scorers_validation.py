@@ -39,11 +39,10 @@ The response judges (``refusal``, ``harmful_compliance``) are measured on:
   ``harmful_request_p.val.jsonl``, each read twice, disagreements settled by a third
   reading) is frozen and **not** in ``RESPONSE_SETS`` either: it is kept for the next
   judge; its requests, ``harmful_request_p.val.jsonl``, first measured ``harmful_request``
-  versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``, as are writer Q's
-  (``harmful_request_q.val.jsonl``, first used on versions 2 and 3) and writer R's
-  requests in other languages (its English ones, and writers S's and U's, are training
-  requests since version 3); ``harmful_request_v.val.jsonl`` (writer V, frozen
-  2026-12-07) is **not** in ``MORE_SETS``: it is kept for the next request head;
+  versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``, as are writer V's
+  (``harmful_request_v.val.jsonl``, first used on versions 3 and 4) and writer R's
+  requests in other languages (its English ones and writers S's and U's are training
+  requests since version 3, writer Q's since version 4);
 - ``outcome/assistants_o.val.jsonl`` (207 answers in 66 chat models' styles by four
   more AI writers, every label agreed by a blind second reading) is frozen and **not** in
   ``RESPONSE_SETS``: it is kept for the next judge's first measurement (add it, then
@@ -111,7 +110,7 @@ OTHER = ("harmful_request", "injection", "pii", "secrets")
 MORE_SETS = {
     "harmful_request": (
         "harmful_request_r.val.jsonl", "harmful_request_p.val.jsonl",
-        "harmful_request_q.val.jsonl",
+        "harmful_request_v.val.jsonl",
     ),
 }
 

@@ -70,7 +70,7 @@ def test_every_fresh_request_set_is_held_out() -> None:
     assert {
         "harmful_request_r.val.jsonl",  # its requests in other languages
         "harmful_request_p.val.jsonl",
-        "harmful_request_q.val.jsonl",
+        "harmful_request_v.val.jsonl",
     } <= set(held_out("harmful_request"))
 
 
