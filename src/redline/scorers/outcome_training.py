@@ -54,7 +54,7 @@ from redline.scorers.heads import (
     data_dir,
     forget_head,
 )
-from redline.scorers.outcome import FEATURES, OUTCOMES, REQUEST_HEAD
+from redline.scorers.outcome import FEATURES, OUTCOMES, REQUEST_HEAD, request_head
 from redline.types import file_sha256
 
 NAME = "outcome"
@@ -140,8 +140,6 @@ def choose_thresholds(
     P(harmful) is read from the request head of the outcome head in ``folder``
     (:func:`~redline.scorers.outcome.request_head`).
     """
-    from redline.scorers.outcome import request_head
-
     harm = harmful_probability([e.prompt for e in held], request_head(folder))
     harmful = np.array([bool(e.request_harmful) for e in held])
     y = np.array([OUTCOMES.index(e.outcome or "refused") for e in held])
