@@ -44,7 +44,7 @@ def main() -> None:
 
     examples = [
         e
-        for name in ("answers.val.jsonl", "written.val.jsonl")
+        for name in ("answers_b.train.jsonl", "written_b.train.jsonl")
         for e in read_examples(data_dir() / "outcome" / name)
     ]
     items = [ScoreInput.of(e.prompt, (e.response or "")[:1000]) for e in examples]

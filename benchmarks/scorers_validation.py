@@ -1,57 +1,23 @@
 """Every scorer's accuracy on held-out labelled data, with 95% intervals, and baselines.
 
-The response judges (``refusal``, ``harmful_compliance``) are measured on:
+The response judges (``refusal``, ``harmful_compliance``) on the labelled answer sets no
+shipped head was fitted on:
 
-- ``outcome/answers.val.jsonl``: real chat models' answers (SmolLM2-135M-Instruct,
-  Gemma 3 270M), frozen before the outcome head was trained, labelled by reading;
-- ``outcome/written.val.jsonl``: answers written in deployed assistants' styles by a
-  writer whose text is in no training file;
-- ``outcome/assistants_v.val.jsonl``: 179 answers in 15 deployed assistants' styles by a
-  third writer who read only the label definitions, frozen before any head was measured
-  on it (first used on the shipped version 5);
-- ``outcome/assistants_w.val.jsonl``: 202 answers in deployed and open chat models' styles
-  by a fifth writer who read only docs/scorers.md, frozen 2026-12-06 before version 8 was
-  trained (first used on versions 5 and 8, one run each, 2026-12-06);
-- ``outcome/answers_w.val.jsonl``: SmolLM2-135M-Instruct's answers to the same 202
-  requests (greedy without a system prompt, or sampled at 0.8 under a safety system
-  prompt, a seeded coin per request), labelled by two AI labellers who read only
-  docs/scorers.md and the answers; frozen 2026-12-06, used on versions 5, 8 and 9, then
-  read for errors: development data since 2026-12-06;
-- ``outcome/answers_y.val.jsonl``: SmolLM2-135M-Instruct's answers (the same two ways,
-  a seeded coin per request) to 219 requests by a seventh writer who read no data file,
-  each answer read twice by AI labellers, disagreements settled by a third reading;
-  frozen 2026-12-06 and first used on the shipped version 5;
-- ``outcome/assistants_q.val.jsonl``: 208 answers in the styles of 48 chat models by four
-  more AI writers, a quarter long (300-900 words) with the decisive part buried; frozen
-  2026-12-06 before any head was measured on it (first used on versions 5 and 12);
-- ``outcome/answers_s.val.jsonl``: SmolLM2-135M-Instruct's answers to the 297 requests of
-  writer S (``harmful_request_s``, training requests of ``harmful_request`` since version
-  3), each read twice, disagreements settled by a third
-  reading; frozen 2026-12-06, first used on the shipped version 5;
-- ``outcome/assistants_t.val.jsonl``: 205 answers in 55 chat models' styles by four more
-  AI writers, every label agreed by a blind second reading; frozen 2026-12-06, first used
-  on versions 5 and 15 (2026-12-07);
-- ``outcome/answers_u.val.jsonl``: SmolLM2-135M-Instruct's answers to the 286 requests of
-  writer U (``harmful_request_u``, training requests of ``harmful_request`` since version
-  3), each read twice, disagreements settled by a third
-  reading; frozen 2026-12-07, first used on versions 5 and 16;
-- ``outcome/answers_p.val.jsonl`` (SmolLM2-135M-Instruct's answers to the 295 requests of
-  ``harmful_request_p.val.jsonl``, each read twice, disagreements settled by a third
-  reading) is frozen and **not** in ``RESPONSE_SETS`` either: it is kept for the next
-  judge; its requests, ``harmful_request_p.val.jsonl``, first measured ``harmful_request``
-  versions 1 and 2 (2026-12-07) and are in ``MORE_SETS``, as are writer V's
-  (``harmful_request_v.val.jsonl``, first used on versions 3 and 4) and writer R's
-  requests in other languages (its English ones and writers S's and U's are training
-  requests since version 3, writer Q's since version 4);
-- ``outcome/assistants_o.val.jsonl`` (207 answers in 66 chat models' styles by four
-  more AI writers, every label agreed by a blind second reading) is frozen and **not** in
-  ``RESPONSE_SETS``: it is kept for the next judge's first measurement (add it, then
-  ``--only``);
-- ``assistants_z`` (207 answers in 43 chat models' styles, many under jailbreak framings)
-  was measured here on versions 5 and 10, then read for errors, and is training data
-  since (``outcome/assistants_z.train.jsonl``); its rows are in benchmarks/RESULTS.md;
+- ``outcome/answers_v.val.jsonl``: SmolLM2-135M-Instruct's answers to the 289 requests of
+  writer V (``harmful_request_v``), a seeded coin per request (greedy or sampled at 0.8),
+  each read twice, disagreements settled by a third reading; frozen 2026-12-07, first used
+  on versions 5 and 18;
+- ``outcome/assistants_n.val.jsonl``: 202 answers in four groups of chat models' styles by
+  four AI writers, every outcome agreed by a blind second reading; frozen 2026-12-07, first
+  used on versions 5 and 18;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
+
+Every earlier outcome validation set (``answers.val`` now ``answers_b.train``,
+``written.val`` now ``written_b.train``, ``assistants_{o,q,t,v,w}``, ``answers_{p,r,s,u,w,y}``)
+is training data of the refitted head since version 18; their first measurements are in
+benchmarks/RESULTS.md. The other scorers run on their shipped validation sets and on the
+fresh request sets in ``MORE_SETS``.
 
 ``n`` is the number of items a row's metrics were computed on: the judges leave text in
 another language unscored (docs/scorers.md), and the keyword baseline reads the same
@@ -60,7 +26,7 @@ when it contains one of the usual substrings, and "complies harmfully" when it d
 and the request is labelled harmful (the keyword attack-success rule many tools use;
 it is given the true request label, so it is an upper bound for that rule).
 
-    python benchmarks/scorers_validation.py [--only outcome/answers_y.val.jsonl]
+    python benchmarks/scorers_validation.py [--only outcome/answers_v.val.jsonl]
 """
 
 from __future__ import annotations
@@ -84,22 +50,10 @@ KEYWORDS = (
 PATTERN = re.compile("|".join(re.escape(k) for k in KEYWORDS))
 
 RESPONSE_SETS = (
-    ("outcome/answers.val.jsonl", "real models, frozen"),
-    ("outcome/written.val.jsonl", "assistant styles, other writer"),
-    ("outcome/assistants_v.val.jsonl", "assistant styles, writer V, frozen 2026-12-05"),
-    ("outcome/assistants_w.val.jsonl", "assistant styles, writer W, frozen 2026-12-06"),
-    ("outcome/answers_w.val.jsonl", "real model on writer W's requests, frozen 2026-12-06"),
-    ("outcome/answers_y.val.jsonl", "real model on writer Y's requests, frozen 2026-12-06"),
-    ("outcome/assistants_q.val.jsonl",
-     "chat-model styles, a quarter long, writers Q, frozen 2026-12-06"),
-    ("outcome/answers_r.val.jsonl",
-     "real model on writers R1-R2's requests, frozen 2026-12-06"),
-    ("outcome/answers_s.val.jsonl",
-     "real model on writer S's requests, frozen 2026-12-06"),
-    ("outcome/assistants_t.val.jsonl",
-     "chat-model styles, writers T1-T4, frozen 2026-12-06"),
-    ("outcome/answers_u.val.jsonl",
-     "real model on writer U's requests, frozen 2026-12-07"),
+    ("outcome/answers_v.val.jsonl",
+     "real model on writer V's requests, frozen 2026-12-07"),
+    ("outcome/assistants_n.val.jsonl",
+     "chat-model styles, writers N1-N4, frozen 2026-12-07"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",

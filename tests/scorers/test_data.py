@@ -9,7 +9,7 @@ import pytest
 
 from redline.scorers.datasets import example_text, normalise, read_examples, write_examples
 from redline.scorers.heads import data_dir, load_head
-from redline.scorers.outcome_training import TRAIN_FILES
+from redline.scorers.outcome_training import HEAD_FILES, TRAIN_FILES
 from redline.scorers.training import build_training_set
 
 COMPOSED = ("harmful_request", "injection")
@@ -18,8 +18,8 @@ VALIDATED = (*COMPOSED, "pii", "secrets")
 OUTCOME = data_dir() / "outcome"
 TRAIN = sorted(p.name for p in OUTCOME.glob("*.train.jsonl"))
 """Every outcome training file in the folder, read by the shipped head or not."""
-HEAD_TRAIN = [name.removeprefix("outcome/") for name in TRAIN_FILES]
-"""The outcome training files the shipped head reads."""
+HEAD_TRAIN = [name.removeprefix("outcome/") for name in (*TRAIN_FILES, *HEAD_FILES)]
+"""The outcome training files the shipped head reads (its encoder, then its refit)."""
 
 
 def held_out(name: str) -> list[str]:
@@ -148,17 +148,17 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
         for e in _outcome(name)
     }
     frozen = sorted(p.name for p in OUTCOME.glob("*.val.jsonl"))
-    assert {"answers.val.jsonl", "answers_w.val.jsonl", "assistants_w.val.jsonl"} <= set(frozen)
+    assert {"answers_v.val.jsonl", "assistants_n.val.jsonl", "organisms_y.val.jsonl"} <= set(frozen)
     for name in frozen:
         held = [normalise(e.prompt) for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
 
 
 def test_outcome_sets_say_what_they_were_measured_on() -> None:
-    real = _outcome("answers.val.jsonl") + _outcome("answers.train.jsonl")
+    real = _outcome("answers_v.val.jsonl") + _outcome("answers.train.jsonl")
     assert {e.model for e in real} >= {"smollm2-135m-instruct", "gemma-3-270m"}
     assert {e.outcome for e in real} == {"refused", "attempted", "complied"}
-    written = _outcome("written.val.jsonl")
+    written = _outcome("assistants_n.val.jsonl")
     assert len(written) >= 100 and {e.outcome for e in written} == {
         "refused",
         "attempted",
@@ -181,10 +181,10 @@ def test_shape_regression_texts_are_in_no_training_file() -> None:
 
 
 def test_outcome_head_records_its_training_data() -> None:
-    from redline.scorers.outcome_training import training_set, training_sha256
+    from redline.scorers.outcome_training import refit_set, training_sha256
 
     head = load_head("outcome")
-    examples = training_set()
+    examples, _ = refit_set()
     assert head.provenance.train_size == len(examples)
     assert head.provenance.train_sha256 == training_sha256(examples)
     assert set(head.thresholds) == {"refusal", "harmful_compliance"}

@@ -116,25 +116,54 @@ def test_thresholds_average_f1_over_parts_and_small_parts_sit_out() -> None:
     assert _best_f1_threshold(y[small], p[small], parts[small]) == alone
 
 
-@pytest.mark.slow
-def test_thresholds_only_rebuilds_the_shipped_thresholds_and_calibrates_on_a_file(
-    tmp_path: Path,
-) -> None:
-    import json
+def _shipped_head(folder: Path) -> None:
     import shutil
 
     from redline.scorers.heads import data_dir
+
+    for name in ("outcome.head.json", "outcome.adapter.safetensors", "outcome.request.head.json"):
+        shutil.copy(data_dir() / name, folder / name)
+
+
+def _without_date(head: dict[str, object]) -> dict[str, object]:
+    provenance = dict(head["provenance"])  # type: ignore[call-overload]
+    provenance.pop("created")
+    return {**head, "provenance": provenance}
+
+
+@pytest.mark.slow
+def test_refit_head_rebuilds_the_shipped_head(tmp_path: Path) -> None:
+    """The shipped head is what `redline scorers train outcome --refit-head` writes (4 min)."""
+    import json
+
+    from redline.scorers.heads import data_dir
+    from redline.scorers.outcome_training import HEAD_FILES, refit_outcome
+
+    _shipped_head(tmp_path)
+    shipped = json.loads((data_dir() / "outcome.head.json").read_text(encoding="utf-8"))
+    news: list[str] = []
+    refit_outcome(seed=0, folder=tmp_path, progress=news.append)
+    again = json.loads((tmp_path / "outcome.head.json").read_text(encoding="utf-8"))
+    # the same weights, temperature, thresholds, F1 and provenance: nothing else moved
+    assert _without_date(again) == _without_date(shipped)
+    assert news[-1] == f"left out {len(HEAD_FILES)}/{len(HEAD_FILES)}: {HEAD_FILES[-1]}"
+
+
+def test_refit_head_calibrates_on_a_file_it_never_fits(tmp_path: Path) -> None:
+    import json
+
+    from redline.scorers.heads import data_dir
+    from redline.scorers.outcome_training import HEAD_FILES, TRAIN_FILES
     from tests.cli.test_cli import redline_cli
 
-    for name in ("outcome.head.json", "outcome.adapter.safetensors"):
-        shutil.copy(data_dir() / name, tmp_path / name)
-    shipped = json.loads((data_dir() / "outcome.head.json").read_text(encoding="utf-8"))
-    result = redline_cli("scorers", "train", "outcome", "--thresholds-only", "--out", str(tmp_path))
+    _shipped_head(tmp_path)
+    (tmp_path / "outcome").mkdir()
+    for name in (*TRAIN_FILES, *HEAD_FILES):  # every 12th answer: a quick refit
+        lines = (data_dir() / name).read_text(encoding="utf-8").splitlines()
+        (tmp_path / name).write_text("\n".join(lines[::12]) + "\n", encoding="utf-8")
+    result = redline_cli("scorers", "train", "outcome", "--refit-head", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    again = json.loads((tmp_path / "outcome.head.json").read_text(encoding="utf-8"))
-    assert again == shipped  # the same thresholds, F1 and provenance: nothing else moved
-    assert f"threshold {shipped['thresholds']['refusal']}" in result.stdout
-
+    plain = json.loads((tmp_path / "outcome.head.json").read_text(encoding="utf-8"))
     # answers whose refusals all score low: calibrating on them lowers the refusal threshold
     calibration = tmp_path / "mine.jsonl"
     rows = [
@@ -158,7 +187,7 @@ def test_thresholds_only_rebuilds_the_shipped_thresholds_and_calibrates_on_a_fil
         "scorers",
         "train",
         "outcome",
-        "--thresholds-only",
+        "--refit-head",
         "--out",
         str(tmp_path),
         "--calibrate-on",
@@ -166,19 +195,19 @@ def test_thresholds_only_rebuilds_the_shipped_thresholds_and_calibrates_on_a_fil
     )
     assert result.returncode == 0, result.stderr
     calibrated = json.loads((tmp_path / "outcome.head.json").read_text(encoding="utf-8"))
-    assert calibrated["weights"] == shipped["weights"]
+    assert calibrated["weights"] == plain["weights"]  # never fitted on
     assert "mine.jsonl (sha256 " in calibrated["provenance"]["threshold_from"]
-    assert calibrated["thresholds"] != shipped["thresholds"]
+    assert calibrated["thresholds"]["refusal"] < plain["thresholds"]["refusal"]
 
 
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--calibrate-on", "x.jsonl"], "add --thresholds-only"),
-        (["harmful_request", "--thresholds-only"], "outcome head alone"),
+        (["--calibrate-on", "x.jsonl"], "add --refit-head"),
+        (["harmful_request", "--refit-head"], "outcome head alone"),
     ],
 )
-def test_thresholds_only_misuse_is_one_clear_line(args: list[str], expected: str) -> None:
+def test_refit_head_misuse_is_one_clear_line(args: list[str], expected: str) -> None:
     from tests.cli.test_cli import redline_cli
 
     result = redline_cli(
@@ -191,22 +220,12 @@ def test_thresholds_only_misuse_is_one_clear_line(args: list[str], expected: str
     )
 
 
-def test_thresholds_only_refuses_a_head_fitted_on_other_data(tmp_path: Path) -> None:
-    import shutil
-
+def test_refit_head_refuses_an_encoder_fitted_with_another_seed(tmp_path: Path) -> None:
     from redline.errors import ConfigError
-    from redline.scorers.heads import data_dir
-    from redline.scorers.outcome_training import TRAIN_FILES, rethreshold_outcome
+    from redline.scorers.outcome_training import refit_outcome
 
-    for name in ("outcome.head.json", "outcome.adapter.safetensors"):
-        shutil.copy(data_dir() / name, tmp_path / name)
-    (tmp_path / "outcome").mkdir()
-    for name in TRAIN_FILES:  # half the training data: not what the head was fitted on
-        lines = (data_dir() / name).read_text(encoding="utf-8").splitlines()
-        (tmp_path / name).write_text("\n".join(lines[::2]) + "\n", encoding="utf-8")
+    _shipped_head(tmp_path)
     before = (tmp_path / "outcome.head.json").read_bytes()
-    with pytest.raises(ConfigError, match="refit it with `redline scorers train outcome --seed 0`"):
-        rethreshold_outcome(seed=0, folder=tmp_path)
-    with pytest.raises(ConfigError, match="another seed than 1"):
-        rethreshold_outcome(seed=1, folder=data_dir())
+    with pytest.raises(ConfigError, match="fine-tuned with seed 1"):
+        refit_outcome(seed=1, folder=tmp_path)
     assert (tmp_path / "outcome.head.json").read_bytes() == before

@@ -145,21 +145,21 @@ def train(
         Path | None,
         typer.Option(help="Write heads and training sets here instead of the package."),
     ] = None,
-    thresholds_only: Annotated[
+    refit_head: Annotated[
         bool,
         typer.Option(
-            "--thresholds-only",
-            help="outcome only: keep the fitted head and choose its thresholds again on its "
-            "held-out fifth (minutes instead of most of an hour).",
+            "--refit-head",
+            help="outcome only: keep the fine-tuned encoder and refit the linear head, its "
+            "temperature and thresholds (minutes instead of over an hour).",
         ),
     ] = False,
     calibrate_on: Annotated[
         list[Path] | None,
         typer.Option(
             "--calibrate-on",
-            help="With --thresholds-only: labelled answers (JSONL or CSV with prompt, "
-            "response, outcome, request_harmful) to choose the thresholds on too, each file "
-            "counted as one part beside the held-out fifth (repeatable).",
+            help="With --refit-head: labelled answers (JSONL or CSV with prompt, response, "
+            "outcome, request_harmful) to choose the thresholds on too, each file counted as "
+            "one part beside the left-out files (repeatable); never fitted on.",
         ),
     ] = None,
 ) -> None:
@@ -176,25 +176,28 @@ def train(
         raise ConfigError(
             f"No trained head for {', '.join(unknown)}. Trainable: {', '.join(LEARNED)}."
         )
-    if thresholds_only and chosen != ["outcome"]:
+    if refit_head and chosen != ["outcome"]:
         raise ConfigError(
-            "--thresholds-only applies to the outcome head alone: "
-            "run `redline scorers train outcome --thresholds-only`."
+            "--refit-head applies to the outcome head alone: "
+            "run `redline scorers train outcome --refit-head`."
         )
-    if calibrate_on and not thresholds_only:
+    if calibrate_on and not refit_head:
         raise ConfigError(
-            "--calibrate-on chooses thresholds only: add --thresholds-only "
-            "(a refit chooses them on its held-out fifth)."
+            "--calibrate-on applies to the outcome head's refit: add --refit-head "
+            "(`redline scorers train outcome --refit-head --calibrate-on FILE`)."
         )
     with Progress(console=err_console) as bar:
         task = bar.add_task("training heads", total=len(chosen))
         for name in chosen:
             bar.update(task, description=f"training {name}")
-            if thresholds_only:
-                from redline.scorers.outcome_training import rethreshold_outcome
+            if refit_head:
+                from redline.scorers.outcome_training import refit_outcome
 
-                head = rethreshold_outcome(
-                    seed=seed, folder=out, calibrate_on=calibrate_on or ()
+                head = refit_outcome(
+                    seed=seed,
+                    folder=out,
+                    calibrate_on=calibrate_on or (),
+                    progress=lambda line: bar.console.print(line),
                 )
             else:
                 head = train_head(

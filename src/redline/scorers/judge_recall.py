@@ -29,17 +29,10 @@ READINGS: dict[str, tuple[str, bool, str]] = {
     "harmful-compliance": ("harmful_compliance", True, "flags"),
     "not-refused": ("refusal", False, "reads as not refused"),
 }
-# SmolLM2-135M-Instruct's real answers that the shipped head never read: the frozen
-# validation sets, and answers labelled for a candidate head that was not shipped.
-REAL_SETS = (
-    "outcome/answers.val.jsonl",
-    "outcome/answers_w.val.jsonl",
-    "outcome/answers_y.val.jsonl",
-    "outcome/answers_r.val.jsonl",
-    "outcome/answers_s.val.jsonl",
-    "outcome/answers_u.val.jsonl",
-    "outcome/answers_x.train.jsonl",
-)
+# SmolLM2-135M-Instruct's real answers that the shipped head never read: since version 18
+# the head is refitted on every earlier labelled real answer, so only the set frozen after
+# it was fitted is left.
+REAL_SETS = ("outcome/answers_v.val.jsonl",)
 
 
 class JudgeHeads(NamedTuple):

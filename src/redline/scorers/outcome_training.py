@@ -22,8 +22,10 @@ The training data (``data/outcome/``), every item labelled by reading it (docs/s
   earlier hand-written corpus (its compliant answers are not used: they were composed
   from pieces and often answer another request than the one they sit under).
 
-The frozen validation sets (``answers.val.jsonl``, ``written.val.jsonl``) are never read
-here.
+The encoder is fine-tuned on those (``TRAIN_FILES``); the linear head is then refitted
+(:func:`refit_outcome`) on the encoder's features of those and of ``HEAD_FILES``, labelled
+answers the encoder never read. The frozen validation sets (``*.val.jsonl``) are never
+read here.
 
 The recipe: a fifth of the requests (grouped, stratified by outcome) is set aside for
 calibration; on the rest, MiniLM's first ``LAYERS`` layers get LoRA adapters (``peft``)
@@ -39,6 +41,7 @@ import hashlib
 import math
 import shutil
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +69,33 @@ TRAIN_FILES = (
     "outcome/dev.train.jsonl",
     "outcome/organism_attacks.train.jsonl",
 )
+# Labelled answers the fine-tuned encoder never read (docs/scorers.md): the linear head
+# is refitted on them too (:func:`refit_outcome`), and each is one part of the
+# leave-one-file-out scores the temperature and thresholds are chosen on.
+HEAD_FILES = (
+    "outcome/assistants_q.train.jsonl",
+    "outcome/assistants_t.train.jsonl",
+    "outcome/assistants_v.train.jsonl",
+    "outcome/assistants_w.train.jsonl",
+    "outcome/written_b.train.jsonl",
+    "outcome/assistants_z.train.jsonl",
+    "outcome/long.train.jsonl",
+    "outcome/relation.train.jsonl",
+    "outcome/attack_steps.train.jsonl",
+    "outcome/assistants_a.train.jsonl",
+    "outcome/assistants_b.train.jsonl",
+    "outcome/assistants_o.train.jsonl",
+    "outcome/answers_b.train.jsonl",
+    "outcome/answers_w.train.jsonl",
+    "outcome/answers_y.train.jsonl",
+    "outcome/answers_r.train.jsonl",
+    "outcome/answers_s.train.jsonl",
+    "outcome/answers_u.train.jsonl",
+    "outcome/answers_p.train.jsonl",
+    "outcome/answers_x.train.jsonl",
+)
+HEAD_C = 0.03
+"""Inverse L2 strength of the refitted head's logistic regression (standardised features)."""
 
 
 def training_set(folder: Path | None = None) -> list[LabelledExample]:
@@ -379,68 +409,171 @@ def train_outcome(
     return result
 
 
-def rethreshold_outcome(
-    *, seed: int = 0, folder: Path | None = None, calibrate_on: Sequence[Path] = ()
-) -> LinearHead:
-    """Choose the outcome head's thresholds again; keep its weights.
+def refit_set(source: Path | None = None) -> tuple[list[LabelledExample], list[str]]:
+    """The refit's answers in English (what the judges score) and the part each belongs to.
 
-    For a change in how thresholds are chosen, or for labelled answers of a kind the
-    training data lacks (``calibrate_on``: files of labelled outcomes, each counted as
-    one more part beside the held-out fifth), without refitting (which takes
-    most of an hour). The head in ``folder`` (default: the package) must have been fitted
-    with this ``seed`` on the training files as they are now; else this raises and writes
-    nothing. A calibration file is development data from then on: it no longer measures
-    the head.
+    Version 5's training files are one part (``encoder``); each of ``HEAD_FILES`` is its
+    own. Duplicates of an earlier answer are dropped.
+    """
+    from redline.scorers.base import ScoreInput
+    from redline.scorers.language import unreadable
+
+    source = source or data_dir()
+    named = [(e, "encoder") for e in training_set(source)]
+    for name in HEAD_FILES:
+        named += [(e, name) for e in read_examples(source / name)]
+    seen: set[tuple[str, str]] = set()
+    examples, parts = [], []
+    for example, part in named:
+        key = (normalise(example.prompt), normalise(example.response or ""))
+        item = ScoreInput.of(example.prompt, example.response)
+        if key in seen or example.outcome is None or unreadable(item, ("request", "answer")):
+            continue
+        seen.add(key)
+        examples.append(example)
+        parts.append(part)
+    return examples, parts
+
+
+def _calibration_file(path: Path) -> list[LabelledExample]:
+    """The answers of ``path`` labelled with an outcome; raises when there are none."""
+    from redline.errors import ConfigError
+
+    answers = [e for e in read_examples(path) if e.outcome is not None]
+    if not answers:
+        raise ConfigError(
+            f"{path} holds no answers labelled with an outcome (refused, attempted, "
+            "complied); label them as docs/scorers.md describes."
+        )
+    return answers
+
+
+def _fit_linear(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A logistic regression on standardised ``x``: (weights ``[3, d]``, bias ``[3]``).
+
+    The standardisation is folded back in, so they apply to ``x`` itself.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    fitted = LogisticRegression(C=HEAD_C, max_iter=5000).fit((x - mean) / scale, y)
+    weights = fitted.coef_ / scale
+    return weights, fitted.intercept_ - weights @ mean
+
+
+def refit_recipe() -> str:
+    """How :func:`refit_outcome` fits the head, in one line (stored with it)."""
+    return (
+        f"{recipe()}; then the linear head refitted (L2 logistic regression, C={HEAD_C:g} on "
+        f"standardised features) on the encoder's features of those answers and of "
+        f"{len(HEAD_FILES)} files the encoder never read, temperature and thresholds chosen "
+        "on their leave-one-file-out scores"
+    )
+
+
+def refit_outcome(
+    *,
+    seed: int = 0,
+    folder: Path | None = None,
+    calibrate_on: Sequence[Path] = (),
+    progress: Callable[[str], None] | None = None,
+) -> LinearHead:
+    """Refit the outcome head's linear layer; keep its fine-tuned encoder and request head.
+
+    The encoder (the adapter in ``folder``, default the package) was fine-tuned on
+    ``TRAIN_FILES``; the head is refitted on its features of those answers and of
+    ``HEAD_FILES``, which it never read. Each of ``HEAD_FILES`` is left out in turn and
+    scored by a head fitted on the rest: the temperature and both scorers' thresholds
+    are chosen on those scores (F1 averaged over files), so they come from writers the
+    fit did not read; ``calibrate_on`` files (labelled outcomes, never fitted on) are
+    scored by the refitted head and counted as one more part each. Deterministic: the
+    same files and adapter give the same head.
     """
     from redline.errors import ConfigError
     from redline.scorers.heads import load_head
     from redline.scorers.outcome import outcome_features
 
+    say = progress or (lambda _message: None)
     folder = folder or data_dir()
+    source = folder if (folder / "outcome").is_dir() else data_dir()
     head = load_head(NAME, folder)
-    examples = training_set(folder if (folder / "outcome").is_dir() else data_dir())
-    made = head.provenance
-    if made.seed != seed or made.train_sha256 != training_sha256(examples):
+    if head.adapter is None or head.provenance.seed != seed:
         raise ConfigError(
-            f"The outcome head in {folder} was fitted with seed {made.seed} on other data "
-            f"than the training files now hold (or another seed than {seed}); refit it with "
-            f"`redline scorers train outcome --seed {seed}` instead."
+            f"The outcome head in {folder} has no encoder fine-tuned with seed {seed} to "
+            f"refit on; run `redline scorers train outcome --seed {seed}` instead."
         )
-    _, held_idx = held_out_split(examples, seed)
-    held = [examples[i] for i in held_idx]
-    parts = ["held-out"] * len(held)
-    for path in calibrate_on:
-        extra = [e for e in read_examples(path) if e.outcome is not None]
-        if not extra:
-            raise ConfigError(
-                f"{path} holds no answers labelled with an outcome (refused, attempted, "
-                "complied); label them as docs/scorers.md describes."
-            )
-        held += extra
-        parts += [f"file:{path}"] * len(extra)
-    features = outcome_features(
-        [e.prompt for e in held], [e.response or "" for e in held], head, folder
-    )
-    where = _THRESHOLD_FROM.format(n=len(held_idx))
-    if calibrate_on:
-        where += ", F1 averaged with " + ", ".join(
-            f"{p.name} (sha256 {file_sha256(p)[:12]})" for p in calibrate_on
-        )
+    extra = [_calibration_file(path) for path in calibrate_on]
+    examples, parts = refit_set(source)
+    say(f"reading {len(examples)} answers with the fine-tuned encoder")
+    x = outcome_features(
+        [e.prompt for e in examples], [e.response or "" for e in examples], head, folder
+    ).astype(np.float64)
+    y = np.array([OUTCOMES.index(e.outcome or "refused") for e in examples])
+    named = np.array(parts)
+    left_out = [name for name in HEAD_FILES if (named == name).any()]
+    z = np.zeros((len(y), len(OUTCOMES)))
+    for k, name in enumerate(left_out):
+        out = named == name
+        weights, bias = _fit_linear(x[~out], y[~out])
+        z[out] = x[out] @ weights.T + bias
+        say(f"left out {k + 1}/{len(left_out)}: {name}")
+    scored = np.isin(named, left_out)
+    zh, yh = z[scored], y[scored]
+
+    def nll(scale: float) -> float:
+        p = _softmax(zh, scale)
+        return float(-np.log(np.clip(p[np.arange(len(yh)), yh], 1e-9, 1)).mean())
+
+    scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+    held = [e for e, keep in zip(examples, scored, strict=True) if keep]
+    held_parts = named[scored].tolist()
+    p = _softmax(zh, scale)
+    weights, bias = _fit_linear(x, y)
+    where = (f"leave-one-file-out scores of {len(held)} answers in {len(left_out)} files the "
+             "encoder never read")
+    for path, answers in zip(calibrate_on, extra, strict=True):
+        z_file = outcome_features(
+            [e.prompt for e in answers], [e.response or "" for e in answers], head, folder
+        ) @ weights.T + bias
+        held += answers
+        held_parts += [f"file:{path}"] * len(answers)
+        p = np.concatenate([p, _softmax(z_file, scale)])
+        where += f", and {path.name} (sha256 {file_sha256(path)[:12]})"
     fields, provenance = threshold_fields(
-        choose_thresholds(held, head.proba(features), parts, folder), where
+        choose_thresholds(held, p, held_parts, folder), where
     )
     result = head.model_copy(
-        update={**fields, "provenance": made.model_copy(update=provenance)}
+        update={
+            **fields,
+            "weights": [[round(float(v), 6) for v in row] for row in weights],
+            "bias": [round(float(v), 6) for v in bias],
+            "calibration": Calibration(scale=round(scale, 3)),
+            "provenance": head.provenance.model_copy(
+                update={
+                    **provenance,
+                    "command": f"redline scorers train outcome --seed {seed}",
+                    "train_sha256": training_sha256(examples),
+                    "train_size": len(examples),
+                    "recipe": refit_recipe(),
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+            ),
+        }
     )
     result.save(folder / f"{NAME}.head.json")
+    forget_head(folder / f"{NAME}.head.json")
     return result
 
 
 __all__ = [
     "NAME",
     "TRAIN_FILES",
+    "HEAD_FILES",
     "choose_thresholds",
-    "rethreshold_outcome",
+    "refit_outcome",
+    "refit_set",
     "train_outcome",
     "training_set",
     "training_sha256",

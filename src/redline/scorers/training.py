@@ -326,9 +326,10 @@ def train(
 
     name = ALIASES.get(name, name)
     if name == "outcome":
-        from redline.scorers.outcome_training import train_outcome
+        from redline.scorers.outcome_training import refit_outcome, train_outcome
 
-        return train_outcome(seed=seed, folder=folder, progress=progress)
+        train_outcome(seed=seed, folder=folder, progress=progress)
+        return refit_outcome(seed=seed, folder=folder, progress=progress)
     folder = folder or data_dir()
     examples, groups = build_training_set(name, seed)
     train_path = folder / f"{name}.train.jsonl"
