@@ -224,6 +224,16 @@ def _softmax(z: np.ndarray, scale: float) -> np.ndarray:
     return out
 
 
+def _temperature(z: np.ndarray, y: np.ndarray) -> float:
+    """The logit scale in 0.2..3.0 (steps of 0.05) with the least negative log-likelihood."""
+
+    def nll(scale: float) -> float:
+        p = _softmax(z, scale)
+        return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-9, 1)).mean())
+
+    return float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+
+
 def train_outcome(
     *,
     seed: int = 0,
@@ -353,13 +363,8 @@ def train_outcome(
     with torch.inference_mode():
         for chunk in batches(held_idx, shuffle=False):
             z[chunk] = logits(chunk).numpy()
-    zh, yh = z[held_idx], y[held_idx]
-
-    def nll(scale: float) -> float:
-        p = _softmax(zh, scale)
-        return float(-np.log(np.clip(p[np.arange(len(yh)), yh], 1e-9, 1)).mean())
-
-    scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+    zh = z[held_idx]
+    scale = _temperature(zh, y[held_idx])
     # The request head the thresholds are chosen with goes beside the outcome head, so
     # harmful_compliance keeps reading it after harmful_request is retrained.
     folder.mkdir(parents=True, exist_ok=True)
@@ -520,13 +525,8 @@ def refit_outcome(
         z[out] = x[out] @ weights.T + bias
         say(f"left out {k + 1}/{len(left_out)}: {name}")
     scored = np.isin(named, left_out)
-    zh, yh = z[scored], y[scored]
-
-    def nll(scale: float) -> float:
-        p = _softmax(zh, scale)
-        return float(-np.log(np.clip(p[np.arange(len(yh)), yh], 1e-9, 1)).mean())
-
-    scale = float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+    zh = z[scored]
+    scale = _temperature(zh, y[scored])
     held = [e for e, keep in zip(examples, scored, strict=True) if keep]
     held_parts = named[scored].tolist()
     p = _softmax(zh, scale)
