@@ -142,15 +142,12 @@ def _outcome(name: str) -> list:  # type: ignore[type-arg]
 
 def test_outcome_validation_requests_never_appear_in_training() -> None:
     """The real answers are split by request: no validation request is in any training file."""
-    train = {
-        normalise(e.prompt)
-        for name in TRAIN
-        for e in _outcome(name)
-    }
+    # A prompt in a script normalise() drops (Arabic, Chinese, ...) is compared as written.
+    train = {normalise(e.prompt) or e.prompt for name in TRAIN for e in _outcome(name)}
     frozen = sorted(p.name for p in OUTCOME.glob("*.val.jsonl"))
     assert {"answers_v.val.jsonl", "assistants_n.val.jsonl", "organisms_y.val.jsonl"} <= set(frozen)
     for name in frozen:
-        held = [normalise(e.prompt) for e in _outcome(name)]
+        held = [normalise(e.prompt) or e.prompt for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
 
 
