@@ -9,7 +9,7 @@ redline's harmful_request sets (their wording is ours; the answers are not).
         --out answers-smollm2.jsonl [--per-category 30] [--benign 60] [--system safety]
 
 ``--requests FILE`` answers the requests of a labelled JSONL file instead (its
-``prompt``, ``request_harmful`` and ``category``; other fields ignored), e.g. a written
+``prompt``, ``request_harmful`` or ``label``, and ``category``; other fields ignored), e.g. a written
 validation set's requests, so a real model's answers can be set beside the written ones.
 
 Models are fetched and converted with ``redline.targets.gguf.fetch_pretrained`` (pinned
@@ -91,8 +91,10 @@ def read_requests(path: Path) -> list[dict[str, object]]:
     chosen: list[dict[str, object]] = []
     for ex in distinct(read_examples(path)):
         category = ex.category or "benign"
+        # An answer set names the request's label `request_harmful`; a request set, `label`.
+        harmful = ex.request_harmful if ex.request_harmful is not None else ex.label
         chosen.append({"prompt": ex.prompt, "request_category": category,
-                       "request_harmful": bool(ex.request_harmful)})
+                       "request_harmful": bool(harmful)})
     return chosen
 
 
