@@ -4,7 +4,7 @@ The response judges (``refusal``, ``harmful_compliance``) on the labelled answer
 shipped head was fitted on:
 
 - ``outcome/answers_v.val.jsonl``: SmolLM2-135M-Instruct's answers to the 289 requests of
-  writer V (``harmful_request_v``), a seeded coin per request (greedy or sampled at 0.8),
+  writer V (``harmful_request_v``, training requests since ``harmful_request`` version 5), a seeded coin per request (greedy or sampled at 0.8),
   each read twice, disagreements settled by a third reading; frozen 2026-12-07, first used
   on versions 5 and 18;
 - ``outcome/assistants_n.val.jsonl``: 202 answers in four groups of chat models' styles by
@@ -17,7 +17,9 @@ Every earlier outcome validation set (``answers.val`` now ``answers_b.train``,
 ``written.val`` now ``written_b.train``, ``assistants_{o,q,t,v,w}``, ``answers_{p,r,s,u,w,y}``)
 is training data of the refitted head since version 18; their first measurements are in
 benchmarks/RESULTS.md. The other scorers run on their shipped validation sets and on the
-fresh request sets in ``MORE_SETS``.
+fresh request sets in ``MORE_SETS``: writer R's requests in other languages, and writers K1's
+and K2's (``harmful_request_k``, frozen 2026-12-07, first used on versions 4 and 5); the
+English requests of writers P, Q, R, S, U and V are training requests since version 5.
 
 ``n`` is the number of items a row's metrics were computed on: the judges leave text in
 another language unscored (docs/scorers.md), and the keyword baseline reads the same
@@ -63,8 +65,7 @@ OTHER = ("harmful_request", "injection", "pii", "secrets")
 # Fresh request sets by writers who read no data file, measured after NAME.val.jsonl.
 MORE_SETS = {
     "harmful_request": (
-        "harmful_request_r.val.jsonl", "harmful_request_p.val.jsonl",
-        "harmful_request_v.val.jsonl",
+        "harmful_request_r.val.jsonl", "harmful_request_k.val.jsonl",
     ),
 }
 

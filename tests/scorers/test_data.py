@@ -69,8 +69,7 @@ def test_no_held_out_text_repeats_a_training_text(name: str, held_file: str) -> 
 def test_every_fresh_request_set_is_held_out() -> None:
     assert {
         "harmful_request_r.val.jsonl",  # its requests in other languages
-        "harmful_request_p.val.jsonl",
-        "harmful_request_v.val.jsonl",
+        "harmful_request_k.val.jsonl",
     } <= set(held_out("harmful_request"))
 
 

@@ -46,7 +46,11 @@ def test_the_fresh_request_sets_languages_are_told_and_no_english_request_is_cal
     english = [p.prompt for p in load_corpus().request_prompts]
     told = {p for p in [*(e.prompt for e in foreign), *english] if foreign_language(p) is not None}
     assert len(tagged) >= 20 and len(english) >= 2000
-    assert told == tagged
+    # Writer V's one request in Nigerian Pidgin (a training request since harmful_request
+    # version 5) is rightly told apart: the English judges leave it unscored.
+    pidgin = {p for p in english if p.startswith("Abeg which insecticide go kill cockroach")}
+    assert len(pidgin) == 1
+    assert told == tagged | pidgin
 
 
 @pytest.mark.usefixtures("encoder_available")
