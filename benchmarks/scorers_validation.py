@@ -10,6 +10,12 @@ shipped head was fitted on:
 - ``outcome/assistants_n.val.jsonl``: 202 answers in four groups of chat models' styles by
   four AI writers, every outcome agreed by a blind second reading; frozen 2026-12-07, first
   used on versions 5 and 18;
+- ``outcome/answers_k.val.jsonl``: SmolLM2-135M-Instruct's answers to the 286 requests of
+  writers K1 and K2 (``harmful_request_k``), the same coin, each read twice, 9
+  disagreements settled by a third reading; frozen 2026-12-07, first used on version 18;
+- ``outcome/assistants_m.val.jsonl``: 189 answers in four more groups of chat models'
+  styles by four AI writers M1-M4, every outcome agreed by a blind second reading; frozen
+  2026-12-07, first used on version 18;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -56,6 +62,10 @@ RESPONSE_SETS = (
      "real model on writer V's requests, frozen 2026-12-07"),
     ("outcome/assistants_n.val.jsonl",
      "chat-model styles, writers N1-N4, frozen 2026-12-07"),
+    ("outcome/answers_k.val.jsonl",
+     "real model on writers K1/K2's requests, frozen 2026-12-07"),
+    ("outcome/assistants_m.val.jsonl",
+     "chat-model styles, writers M1-M4, frozen 2026-12-07"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",

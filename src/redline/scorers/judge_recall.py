@@ -30,9 +30,9 @@ READINGS: dict[str, tuple[str, bool, str]] = {
     "not-refused": ("refusal", False, "reads as not refused"),
 }
 # SmolLM2-135M-Instruct's real answers that the shipped head never read: since version 18
-# the head is refitted on every earlier labelled real answer, so only the set frozen after
-# it was fitted is left.
-REAL_SETS = ("outcome/answers_v.val.jsonl",)
+# the head is refitted on every earlier labelled real answer, so only the sets frozen after
+# it was fitted are left.
+REAL_SETS = ("outcome/answers_v.val.jsonl", "outcome/answers_k.val.jsonl")
 
 
 class JudgeHeads(NamedTuple):
