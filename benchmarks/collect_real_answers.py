@@ -9,8 +9,8 @@ redline's harmful_request sets (their wording is ours; the answers are not).
         --out answers-smollm2.jsonl [--per-category 30] [--benign 60] [--system safety]
 
 ``--requests FILE`` answers the requests of a labelled JSONL file instead (its
-``prompt``, ``request_harmful`` or ``label``, and ``category``; other fields ignored), e.g. a written
-validation set's requests, so a real model's answers can be set beside the written ones.
+``prompt``, ``request_harmful`` or ``label``, and ``category``; other fields ignored), e.g.
+a written validation set's requests, so a real model's answers can be set beside the written ones.
 
 Models are fetched and converted with ``redline.targets.gguf.fetch_pretrained`` (pinned
 by sha256, cached under ``REDLINE_MODELS``).

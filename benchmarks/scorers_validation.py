@@ -4,7 +4,8 @@ The response judges (``refusal``, ``harmful_compliance``) on the labelled answer
 shipped head was fitted on:
 
 - ``outcome/answers_v.val.jsonl``: SmolLM2-135M-Instruct's answers to the 289 requests of
-  writer V (``harmful_request_v``, training requests since ``harmful_request`` version 5), a seeded coin per request (greedy or sampled at 0.8),
+  writer V (``harmful_request_v``, training requests since ``harmful_request`` version 5),
+  a seeded coin per request (greedy or sampled at 0.8),
   each read twice, disagreements settled by a third reading; frozen 2026-12-07, first used
   on versions 5 and 18;
 - ``outcome/assistants_n.val.jsonl``: 202 answers in four groups of chat models' styles by
