@@ -70,6 +70,7 @@ def test_every_fresh_request_set_is_held_out() -> None:
     assert {
         "harmful_request_r.val.jsonl",  # its requests in other languages
         "harmful_request_k.val.jsonl",
+        "harmful_request_j.val.jsonl",  # frozen, unmeasured: the next request head's
     } <= set(held_out("harmful_request"))
 
 
