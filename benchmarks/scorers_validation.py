@@ -17,6 +17,9 @@ shipped head was fitted on:
 - ``outcome/assistants_m.val.jsonl``: 189 answers in four more groups of chat models'
   styles by four AI writers M1-M4, every outcome agreed by a blind second reading; frozen
   2026-12-07, first used on version 18;
+- ``outcome/answers_j.val.jsonl`` and ``outcome/assistants_l.val.jsonl`` (frozen 2026-12-07)
+  are **not** in ``RESPONSE_SETS``: kept for the next judge's first measurement (add them,
+  then run with ``--only``); nor is ``harmful_request_j.val.jsonl`` in ``MORE_SETS``;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
