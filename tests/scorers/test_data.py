@@ -70,7 +70,7 @@ def test_every_fresh_request_set_is_held_out() -> None:
     assert {
         "harmful_request_r.val.jsonl",  # its requests in other languages
         "harmful_request_k.val.jsonl",
-        "harmful_request_j.val.jsonl",  # frozen, unmeasured: the next request head's
+        "harmful_request_j.val.jsonl",  # frozen, unmeasured: for the next request head
     } <= set(held_out("harmful_request"))
 
 
@@ -145,7 +145,9 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
     # A prompt in a script normalise() drops (Arabic, Chinese, ...) is compared as written.
     train = {normalise(e.prompt) or e.prompt for name in TRAIN for e in _outcome(name)}
     frozen = sorted(p.name for p in OUTCOME.glob("*.val.jsonl"))
-    assert {"answers_v.val.jsonl", "assistants_n.val.jsonl", "organisms_y.val.jsonl"} <= set(frozen)
+    assert {"answers_v.val.jsonl", "assistants_n.val.jsonl", "organisms_y.val.jsonl",
+            "answers_k.val.jsonl", "assistants_m.val.jsonl",
+            "answers_j.val.jsonl", "assistants_l.val.jsonl"} <= set(frozen)
     for name in frozen:
         held = [normalise(e.prompt) or e.prompt for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
