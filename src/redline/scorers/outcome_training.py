@@ -427,17 +427,14 @@ def refit_set(source: Path | None = None) -> tuple[list[LabelledExample], list[s
     named = [(e, "encoder") for e in training_set(source)]
     for name in HEAD_FILES:
         named += [(e, name) for e in read_examples(source / name)]
-    seen: set[tuple[str, str]] = set()
-    examples, parts = [], []
-    for example, part in named:
-        key = (normalise(example.prompt), normalise(example.response or ""))
-        item = ScoreInput.of(example.prompt, example.response)
-        if key in seen or example.outcome is None or unreadable(item, ("request", "answer")):
-            continue
-        seen.add(key)
-        examples.append(example)
-        parts.append(part)
-    return examples, parts
+    part_of = {
+        id(e): part
+        for e, part in named
+        if e.outcome is not None
+        and not unreadable(ScoreInput.of(e.prompt, e.response), ("request", "answer"))
+    }
+    examples = dedupe([e for e, _ in named if id(e) in part_of])
+    return examples, [part_of[id(e)] for e in examples]
 
 
 def _calibration_file(path: Path) -> list[LabelledExample]:
