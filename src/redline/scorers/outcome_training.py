@@ -506,12 +506,15 @@ def refit_outcome(
             f"The outcome head in {folder} has no encoder fine-tuned with seed {seed} to "
             f"refit on; run `redline scorers train outcome --seed {seed}` instead."
         )
+    def features(answers: Sequence[LabelledExample]) -> np.ndarray:
+        return outcome_features(
+            [e.prompt for e in answers], [e.response or "" for e in answers], head, folder
+        ).astype(np.float64)
+
     extra = [_calibration_file(path) for path in calibrate_on]
     examples, parts = refit_set(source)
     say(f"reading {len(examples)} answers with the fine-tuned encoder")
-    x = outcome_features(
-        [e.prompt for e in examples], [e.response or "" for e in examples], head, folder
-    ).astype(np.float64)
+    x = features(examples)
     y = np.array([OUTCOMES.index(e.outcome or "refused") for e in examples])
     named = np.array(parts)
     left_out = [name for name in HEAD_FILES if (named == name).any()]
@@ -531,9 +534,7 @@ def refit_outcome(
     where = (f"leave-one-file-out scores of {len(held)} answers in {len(left_out)} files the "
              "encoder never read")
     for path, answers in zip(calibrate_on, extra, strict=True):
-        z_file = outcome_features(
-            [e.prompt for e in answers], [e.response or "" for e in answers], head, folder
-        ) @ weights.T + bias
+        z_file = features(answers) @ weights.T + bias
         held += answers
         held_parts += [f"file:{path}"] * len(answers)
         p = np.concatenate([p, _softmax(z_file, scale)])
