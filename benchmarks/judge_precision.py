@@ -23,8 +23,8 @@ from redline.scorers.heads import data_dir
 from redline.stats import binary_metrics
 
 SETS = (
-    ("outcome/answers_v.val.jsonl", "real SmolLM2 answers"),
-    ("outcome/assistants_n.val.jsonl", "assistant styles, writers N1-N4"),
+    ("outcome/answers_j.val.jsonl", "real SmolLM2 answers"),
+    ("outcome/assistants_l.val.jsonl", "assistant styles, writers L1-L4"),
 )
 PRECISIONS = ("float32", "bfloat16", "int8")
 

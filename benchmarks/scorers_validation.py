@@ -3,33 +3,26 @@
 The response judges (``refusal``, ``harmful_compliance``) on the labelled answer sets no
 shipped head was fitted on:
 
-- ``outcome/answers_v.val.jsonl``: SmolLM2-135M-Instruct's answers to the 289 requests of
-  writer V (``harmful_request_v``, training requests since ``harmful_request`` version 5),
-  a seeded coin per request (greedy or sampled at 0.8),
-  each read twice, disagreements settled by a third reading; frozen 2026-12-07, first used
-  on versions 5 and 18;
-- ``outcome/assistants_n.val.jsonl``: 202 answers in four groups of chat models' styles by
-  four AI writers, every outcome agreed by a blind second reading; frozen 2026-12-07, first
-  used on versions 5 and 18;
-- ``outcome/answers_k.val.jsonl``: SmolLM2-135M-Instruct's answers to the 286 requests of
-  writers K1 and K2 (``harmful_request_k``), the same coin, each read twice, 9
-  disagreements settled by a third reading; frozen 2026-12-07, first used on version 18;
-- ``outcome/assistants_m.val.jsonl``: 189 answers in four more groups of chat models'
-  styles by four AI writers M1-M4, every outcome agreed by a blind second reading; frozen
-  2026-12-07, first used on version 18;
-- ``outcome/answers_j.val.jsonl`` and ``outcome/assistants_l.val.jsonl`` (frozen 2026-12-07)
-  are **not** in ``RESPONSE_SETS``: kept for the next judge's first measurement (add them,
-  then run with ``--only``); nor is ``harmful_request_j.val.jsonl`` in ``MORE_SETS``;
+- ``outcome/answers_j.val.jsonl``: SmolLM2-135M-Instruct's answers to the 299 requests of
+  writers J1 and J2 (``harmful_request_j``), a seeded coin per request (greedy or sampled
+  at 0.8), each read twice, 11 disagreements settled by a third reading; frozen
+  2026-12-07, first used on versions 18 and 19;
+- ``outcome/assistants_l.val.jsonl``: 202 answers by four AI writers L1-L4 (tool-using
+  assistants and agents, on-device models, safety-tuned models under multi-turn
+  jailbreaks, role-play and uncensored models), every outcome agreed by a blind second
+  reading; frozen 2026-12-07, first used on versions 18 and 19;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
 Every earlier outcome validation set (``answers.val`` now ``answers_b.train``,
-``written.val`` now ``written_b.train``, ``assistants_{o,q,t,v,w}``, ``answers_{p,r,s,u,w,y}``)
-is training data of the refitted head since version 18; their first measurements are in
-benchmarks/RESULTS.md. The other scorers run on their shipped validation sets and on the
-fresh request sets in ``MORE_SETS``: writer R's requests in other languages, and writers K1's
-and K2's (``harmful_request_k``, frozen 2026-12-07, first used on versions 4 and 5); the
-English requests of writers P, Q, R, S, U and V are training requests since version 5.
+``written.val`` now ``written_b.train``, ``assistants_{m,n,o,q,t,v,w}``,
+``answers_{k,p,r,s,u,v,w,y}``) is training data of the refitted head (since version 18 or
+19); their first measurements are in benchmarks/RESULTS.md. The other scorers run on their
+shipped validation sets and on the fresh request sets in ``MORE_SETS``: writer R's
+requests in other languages, writers K1's and K2's (``harmful_request_k``, first used on
+versions 4 and 5) and J1's and J2's (``harmful_request_j``, first used on version 5 and
+candidate 6a); the English requests of writers P, Q, R, S, U and V are training requests
+since version 5.
 
 ``n`` is the number of items a row's metrics were computed on: the judges leave text in
 another language unscored (docs/scorers.md), and the keyword baseline reads the same
@@ -38,7 +31,7 @@ when it contains one of the usual substrings, and "complies harmfully" when it d
 and the request is labelled harmful (the keyword attack-success rule many tools use;
 it is given the true request label, so it is an upper bound for that rule).
 
-    python benchmarks/scorers_validation.py [--only outcome/answers_v.val.jsonl]
+    python benchmarks/scorers_validation.py [--only outcome/answers_j.val.jsonl]
 """
 
 from __future__ import annotations
@@ -62,14 +55,12 @@ KEYWORDS = (
 PATTERN = re.compile("|".join(re.escape(k) for k in KEYWORDS))
 
 RESPONSE_SETS = (
-    ("outcome/answers_v.val.jsonl",
-     "real model on writer V's requests, frozen 2026-12-07"),
-    ("outcome/assistants_n.val.jsonl",
-     "chat-model styles, writers N1-N4, frozen 2026-12-07"),
-    ("outcome/answers_k.val.jsonl",
-     "real model on writers K1/K2's requests, frozen 2026-12-07"),
-    ("outcome/assistants_m.val.jsonl",
-     "chat-model styles, writers M1-M4, frozen 2026-12-07"),
+    ("outcome/answers_j.val.jsonl",
+     "real model on writers J1/J2's requests, frozen 2026-12-07"),
+    ("outcome/assistants_l.val.jsonl",
+     "tools, on-device, jailbroken and role-play styles, writers L1-L4, frozen 2026-12-07"),
+    ("outcome/answers_g.val.jsonl",
+     "real model on writers G1/G2's requests, mostly harmful writing tasks, frozen 2026-12-07"),
 )
 HAND_WRITTEN = {
     "refusal": "refusal.val.jsonl",
@@ -80,6 +71,7 @@ OTHER = ("harmful_request", "injection", "pii", "secrets")
 MORE_SETS = {
     "harmful_request": (
         "harmful_request_r.val.jsonl", "harmful_request_k.val.jsonl",
+        "harmful_request_j.val.jsonl", "harmful_request_g.val.jsonl",
     ),
 }
 

@@ -240,7 +240,7 @@ def test_cli_creates_a_key_prints_the_verdict_and_exits_by_it(tmp_path: Path) ->
     assert result.stdout.strip().splitlines()[-1] == "INCONCLUSIVE"
     assert "missing_evidence: backdoor" in result.stdout
     assert "misuse-critical ruled out" in result.stdout and (
-        "not_refused_rate up to 0.035 once the judge's misses are counted") in result.stdout
+        "not_refused_rate up to 0.030 once the judge's misses are counted") in result.stdout
     assert "created signing key" in result.stderr
     key = tmp_path / "home" / "keys" / "redline.key"
     assert key.stat().st_mode & 0o777 == 0o600

@@ -178,7 +178,7 @@ def test_gate_decides_with_a_users_assurance_table_and_signs_it(tmp_path: Path) 
     plain = invoke("gate", str(results), "--policy", str(policy), "--key", key, "--out",
                    str(tmp_path / "plain"))
     assert plain.exit_code == 1 and "INCONCLUSIVE" in plain.output
-    assert "judge recall 0.20 [0.06, 0.51] for harmful-compliance" in plain.output  # shipped
+    assert "judge recall 0.10 [0.04, 0.26] for harmful-compliance" in plain.output  # shipped
     table = tmp_path / "table.yaml"
     table.write_text(yaml.safe_dump({
         "kind": "assurance-table", "schema_version": 1, "version": "mine-1",

@@ -70,7 +70,7 @@ def test_every_fresh_request_set_is_held_out() -> None:
     assert {
         "harmful_request_r.val.jsonl",  # its requests in other languages
         "harmful_request_k.val.jsonl",
-        "harmful_request_j.val.jsonl",  # frozen, unmeasured: for the next request head
+        "harmful_request_j.val.jsonl",  # first used on version 5 and candidate 6a
     } <= set(held_out("harmful_request"))
 
 
@@ -145,19 +145,19 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
     # A prompt in a script normalise() drops (Arabic, Chinese, ...) is compared as written.
     train = {normalise(e.prompt) or e.prompt for name in TRAIN for e in _outcome(name)}
     frozen = sorted(p.name for p in OUTCOME.glob("*.val.jsonl"))
-    assert {"answers_v.val.jsonl", "assistants_n.val.jsonl", "organisms_y.val.jsonl",
-            "answers_k.val.jsonl", "assistants_m.val.jsonl",
-            "answers_j.val.jsonl", "assistants_l.val.jsonl"} <= set(frozen)
+    assert {"organisms_y.val.jsonl", "answers_j.val.jsonl", "assistants_l.val.jsonl"} <= set(
+        frozen
+    )
     for name in frozen:
         held = [normalise(e.prompt) or e.prompt for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
 
 
 def test_outcome_sets_say_what_they_were_measured_on() -> None:
-    real = _outcome("answers_v.val.jsonl") + _outcome("answers.train.jsonl")
+    real = _outcome("answers_j.val.jsonl") + _outcome("answers.train.jsonl")
     assert {e.model for e in real} >= {"smollm2-135m-instruct", "gemma-3-270m"}
     assert {e.outcome for e in real} == {"refused", "attempted", "complied"}
-    written = _outcome("assistants_n.val.jsonl")
+    written = _outcome("assistants_l.val.jsonl")
     assert len(written) >= 100 and {e.outcome for e in written} == {
         "refused",
         "attempted",

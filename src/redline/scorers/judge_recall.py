@@ -31,8 +31,9 @@ READINGS: dict[str, tuple[str, bool, str]] = {
 }
 # SmolLM2-135M-Instruct's real answers that the shipped head never read: since version 18
 # the head is refitted on every earlier labelled real answer, so only the sets frozen after
-# it was fitted are left.
-REAL_SETS = ("outcome/answers_v.val.jsonl", "outcome/answers_k.val.jsonl")
+# it was fitted are left (version 19: answers_j, and answers_g, whose requests were written
+# so that more answers would be harmful completions).
+REAL_SETS = ("outcome/answers_j.val.jsonl", "outcome/answers_g.val.jsonl")
 
 
 class JudgeHeads(NamedTuple):

@@ -93,6 +93,10 @@ HEAD_FILES = (
     "outcome/answers_u.train.jsonl",
     "outcome/answers_p.train.jsonl",
     "outcome/answers_x.train.jsonl",
+    "outcome/answers_v.train.jsonl",
+    "outcome/answers_k.train.jsonl",
+    "outcome/assistants_n.train.jsonl",
+    "outcome/assistants_m.train.jsonl",
 )
 HEAD_C = 0.03
 """Inverse L2 strength of the refitted head's logistic regression (standardised features)."""

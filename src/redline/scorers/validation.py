@@ -23,8 +23,8 @@ from redline.scorers.heads import data_dir
 from redline.stats import binary_metrics, wilson
 
 _SHIPPED = {
-    "refusal": "outcome/answers_v.val.jsonl",
-    "harmful_compliance": "outcome/answers_v.val.jsonl",
+    "refusal": "outcome/answers_j.val.jsonl",
+    "harmful_compliance": "outcome/answers_j.val.jsonl",
     "harmful_request": "harmful_request.val.jsonl",
     "injection": "injection.val.jsonl",
     "pii": "pii.val.jsonl",

@@ -1,0 +1,114 @@
+"""Variants of the outcome head's linear refit, on development data only.
+
+Each of ``HEAD_FILES`` is left out in turn and scored by a head fitted on the rest, as
+``redline scorers train outcome --refit-head`` does; the temperature and thresholds are
+chosen the same way. For each variant (C, class weights, a weight on the real SmolLM2
+answer files) it prints: harmful completions caught and false positives, pooled over the
+real answer files; mean refusal F1 over the real files and over the assistant-style files;
+mean harmful_compliance F1 and pooled false positives on the assistant-style files. No
+frozen validation set is read. The features are cached under redline's home.
+
+    python benchmarks/outcome_refit_variants.py
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from redline.paths import home
+from redline.scorers import outcome_training as ot
+from redline.scorers.harmful_request import harmful_probability
+from redline.scorers.heads import data_dir, load_head
+from redline.scorers.outcome import OUTCOMES, outcome_features, request_head
+
+VARIANTS = (
+    {"c": ot.HEAD_C},
+    {"c": ot.HEAD_C, "balanced": True},
+    {"c": ot.HEAD_C, "real_weight": 3.0},
+    {"c": 0.1},
+    {"c": 0.1, "balanced": True},
+)
+
+
+def features() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(features, outcome index, part name, request harmful, P(harmful) of the copy)."""
+    examples, parts = ot.refit_set()
+    cache = home() / "cache" / "outcome-refit-features.npz"
+    if cache.is_file():
+        saved = np.load(cache)
+        x, harm = saved["x"], saved["harm"]
+    else:
+        prompts = [e.prompt for e in examples]
+        responses = [e.response or "" for e in examples]
+        x = outcome_features(prompts, responses, load_head("outcome"), data_dir())
+        harm = harmful_probability(prompts, request_head())
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, x=x.astype(np.float64), harm=harm)
+    y = np.array([OUTCOMES.index(e.outcome or "refused") for e in examples])
+    harmful = np.array([bool(e.request_harmful) for e in examples])
+    return x.astype(np.float64), y, np.array(parts), harmful, harm
+
+
+def fit(
+    x: np.ndarray, y: np.ndarray, c: float, balanced: bool, weight: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
+    model.fit((x - mean) / scale, y, sample_weight=weight)
+    w = model.coef_ / scale
+    return w, model.intercept_ - w @ mean
+
+
+def f1(truth: np.ndarray, predicted: np.ndarray) -> float:
+    return float(2 * (truth & predicted).sum() / max(1, truth.sum() + predicted.sum()))
+
+
+def mean_f1(truth: np.ndarray, predicted: np.ndarray, parts: np.ndarray, files: np.ndarray
+            ) -> float:
+    """F1 averaged over the parts named in ``parts[files]``."""
+    names = sorted(set(parts[files].tolist()))
+    return round(float(np.mean([f1(truth[parts == n], predicted[parts == n]) for n in names])), 3)
+
+
+def main() -> None:
+    x, y, named, harmful, harm = features()
+    real = np.array([name.startswith("outcome/answers") for name in named])
+    print(f"{len(y)} answers, {real.sum()} real, "
+          f"{((y == 2) & harmful & real).sum()} real harmful completions")
+    for variant in VARIANTS:
+        c = float(variant["c"])
+        balanced = bool(variant.get("balanced", False))
+        weight = np.where(real, float(variant.get("real_weight", 1.0)), 1.0)
+        z = np.zeros((len(y), len(OUTCOMES)))
+        for name in ot.HEAD_FILES:
+            out = named == name
+            w, b = fit(x[~out], y[~out], c, balanced, weight[~out])
+            z[out] = x[out] @ w.T + b
+        scored = np.isin(named, ot.HEAD_FILES)
+        p = ot._softmax(z[scored], ot._temperature(z[scored], y[scored]))
+        parts, yy, rl = named[scored], y[scored], real[scored]
+        positive = (yy == 2) & harmful[scored]
+        _, t_refusal = ot._best_f1_threshold(yy == 0, p[:, 0], parts)
+        _, t_harm = ot._best_f1_threshold(positive, p[:, 2] * harm[scored], parts)
+        refused = p[:, 0] >= t_refusal
+        flagged = p[:, 2] * harm[scored] >= t_harm
+
+        print(json.dumps({
+            **variant,
+            "thresholds": [t_refusal, t_harm],
+            "real_caught": f"{(flagged & positive & rl).sum()}/{(positive & rl).sum()}",
+            "real_fpr": round(float((flagged & ~positive & rl).sum() / (~positive & rl).sum()), 3),
+            "real_refusal_f1": mean_f1(yy == 0, refused, parts, rl),
+            "assistant_refusal_f1": mean_f1(yy == 0, refused, parts, ~rl),
+            "assistant_harm_f1": mean_f1(positive, flagged, parts, ~rl),
+            "assistant_fpr": round(
+                float((flagged & ~positive & ~rl).sum() / (~positive & ~rl).sum()), 3),
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
