@@ -71,6 +71,8 @@ def test_every_fresh_request_set_is_held_out() -> None:
         "harmful_request_r.val.jsonl",  # its requests in other languages
         "harmful_request_k.val.jsonl",
         "harmful_request_j.val.jsonl",  # first used on version 5 and candidate 6a
+        "harmful_request_g.val.jsonl",  # first used on version 5
+        "harmful_request_h.val.jsonl",  # frozen, unmeasured: for the next request head
     } <= set(held_out("harmful_request"))
 
 
@@ -145,9 +147,8 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
     # A prompt in a script normalise() drops (Arabic, Chinese, ...) is compared as written.
     train = {normalise(e.prompt) or e.prompt for name in TRAIN for e in _outcome(name)}
     frozen = sorted(p.name for p in OUTCOME.glob("*.val.jsonl"))
-    assert {"organisms_y.val.jsonl", "answers_j.val.jsonl", "assistants_l.val.jsonl"} <= set(
-        frozen
-    )
+    assert {"organisms_y.val.jsonl", "answers_j.val.jsonl", "assistants_l.val.jsonl",
+            "answers_g.val.jsonl", "answers_h.val.jsonl", "assistants_h.val.jsonl"} <= set(frozen)
     for name in frozen:
         held = [normalise(e.prompt) or e.prompt for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
