@@ -11,6 +11,14 @@ shipped head was fitted on:
   assistants and agents, on-device models, safety-tuned models under multi-turn
   jailbreaks, role-play and uncensored models), every outcome agreed by a blind second
   reading; frozen 2026-12-07, first used on versions 18 and 19;
+- ``outcome/answers_g.val.jsonl``: SmolLM2-135M-Instruct's answers to the 396 requests of
+  writers G1 and G2 (``harmful_request_g``), mostly harmful writing tasks, the same coin,
+  each read twice, 20 settled by a third reading; frozen 2026-12-07, first used on versions
+  18 and 19;
+- ``outcome/answers_h.val.jsonl`` and ``outcome/assistants_h.val.jsonl`` (frozen
+  2026-12-07) are **not** in ``RESPONSE_SETS``: kept for the next judge's first measurement
+  (add them, then run with ``--only``); nor is ``harmful_request_h.val.jsonl`` in
+  ``MORE_SETS``;
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
@@ -20,9 +28,9 @@ Every earlier outcome validation set (``answers.val`` now ``answers_b.train``,
 19); their first measurements are in benchmarks/RESULTS.md. The other scorers run on their
 shipped validation sets and on the fresh request sets in ``MORE_SETS``: writer R's
 requests in other languages, writers K1's and K2's (``harmful_request_k``, first used on
-versions 4 and 5) and J1's and J2's (``harmful_request_j``, first used on version 5 and
-candidate 6a); the English requests of writers P, Q, R, S, U and V are training requests
-since version 5.
+versions 4 and 5), J1's and J2's (``harmful_request_j``, first used on version 5 and
+candidate 6a) and G1's and G2's (``harmful_request_g``, first used on version 5); the
+English requests of writers P, Q, R, S, U and V are training requests since version 5.
 
 ``n`` is the number of items a row's metrics were computed on: the judges leave text in
 another language unscored (docs/scorers.md), and the keyword baseline reads the same
