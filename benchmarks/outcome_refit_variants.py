@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from redline.paths import home
 from redline.scorers import outcome_training as ot
@@ -52,26 +51,12 @@ def features() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return x.astype(np.float64), y, np.array(parts), harmful, harm
 
 
-def fit(
-    x: np.ndarray, y: np.ndarray, c: float, balanced: bool, weight: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
-    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
-    model.fit((x - mean) / scale, y, sample_weight=weight)
-    w = model.coef_ / scale
-    return w, model.intercept_ - w @ mean
-
-
-def f1(truth: np.ndarray, predicted: np.ndarray) -> float:
-    return float(2 * (truth & predicted).sum() / max(1, truth.sum() + predicted.sum()))
-
-
 def mean_f1(truth: np.ndarray, predicted: np.ndarray, parts: np.ndarray, files: np.ndarray
             ) -> float:
     """F1 averaged over the parts named in ``parts[files]``."""
     names = sorted(set(parts[files].tolist()))
-    return round(float(np.mean([f1(truth[parts == n], predicted[parts == n]) for n in names])), 3)
+    return round(float(np.mean([ot._f1(truth[parts == n], predicted[parts == n])
+                                for n in names])), 3)
 
 
 def main() -> None:
@@ -86,7 +71,7 @@ def main() -> None:
         z = np.zeros((len(y), len(OUTCOMES)))
         for name in ot.HEAD_FILES:
             out = named == name
-            w, b = fit(x[~out], y[~out], c, balanced, weight[~out])
+            w, b = ot._fit_linear(x[~out], y[~out], c, balanced, weight[~out])
             z[out] = x[out] @ w.T + b
         scored = np.isin(named, ot.HEAD_FILES)
         p = ot._softmax(z[scored], ot._temperature(z[scored], y[scored]))

@@ -454,17 +454,26 @@ def _calibration_file(path: Path) -> list[LabelledExample]:
     return answers
 
 
-def _fit_linear(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fit_linear(
+    x: np.ndarray,
+    y: np.ndarray,
+    c: float = HEAD_C,
+    balanced: bool = False,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """A logistic regression on standardised ``x``: (weights ``[3, d]``, bias ``[3]``).
 
-    The standardisation is folded back in, so they apply to ``x`` itself.
+    The standardisation is folded back in, so they apply to ``x`` itself. ``c``,
+    ``balanced`` and ``sample_weight`` are for trying other fits
+    (benchmarks/outcome_refit_variants.py); the refit uses the defaults.
     """
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-6] = 1.0
-    fitted = LogisticRegression(C=HEAD_C, max_iter=5000).fit((x - mean) / scale, y)
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
+    fitted = model.fit((x - mean) / scale, y, sample_weight=sample_weight)
     weights = fitted.coef_ / scale
     return weights, fitted.intercept_ - weights @ mean
 
