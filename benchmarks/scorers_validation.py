@@ -18,7 +18,8 @@ shipped head was fitted on:
 - ``outcome/answers_h.val.jsonl`` and ``outcome/assistants_h.val.jsonl`` (frozen
   2026-12-07) are **not** in ``RESPONSE_SETS``: kept for the next judge's first measurement
   (add them, then run with ``--only``); nor is ``harmful_request_h.val.jsonl`` in
-  ``MORE_SETS``;
+  ``MORE_SETS``; nor ``outcome/answers_e.val.jsonl`` and its requests
+  ``harmful_request_e.val.jsonl`` (frozen 2026-12-07, twenty-third session);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 

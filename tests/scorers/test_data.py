@@ -73,6 +73,7 @@ def test_every_fresh_request_set_is_held_out() -> None:
         "harmful_request_j.val.jsonl",  # first used on version 5 and candidate 6a
         "harmful_request_g.val.jsonl",  # first used on version 5
         "harmful_request_h.val.jsonl",  # frozen, unmeasured: for the next request head
+        "harmful_request_e.val.jsonl",  # frozen, unread: the requests of answers_e
     } <= set(held_out("harmful_request"))
 
 
