@@ -149,7 +149,8 @@ def test_outcome_validation_requests_never_appear_in_training() -> None:
     train = {normalise(e.prompt) or e.prompt for name in TRAIN for e in _outcome(name)}
     frozen = sorted(p.name for p in OUTCOME.glob("*.val.jsonl"))
     assert {"organisms_y.val.jsonl", "answers_j.val.jsonl", "assistants_l.val.jsonl",
-            "answers_g.val.jsonl", "answers_h.val.jsonl", "assistants_h.val.jsonl"} <= set(frozen)
+            "answers_g.val.jsonl", "answers_h.val.jsonl", "assistants_h.val.jsonl",
+            "answers_e.val.jsonl"} <= set(frozen)
     for name in frozen:
         held = [normalise(e.prompt) or e.prompt for e in _outcome(name)]
         assert [p for p in held if p in train] == [], name
