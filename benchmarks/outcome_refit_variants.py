@@ -9,11 +9,16 @@ mean harmful_compliance F1 and pooled false positives on the assistant-style fil
 frozen validation set is read. The features are cached under redline's home.
 
     python benchmarks/outcome_refit_variants.py
+    python benchmarks/outcome_refit_variants.py --learning-curve
+
+``--learning-curve`` instead fits with only a share (0, 25, 50, 75, 100%) of the real
+harmful completions kept in the other files, to see whether more of them would help.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 
@@ -59,22 +64,60 @@ def mean_f1(truth: np.ndarray, predicted: np.ndarray, parts: np.ndarray, files: 
                                 for n in names])), 3)
 
 
+def lofo(
+    x: np.ndarray, y: np.ndarray, named: np.ndarray, *, c: float, balanced: bool = False,
+    weight: np.ndarray | None = None, keep: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, which rows were scored): each of ``HEAD_FILES`` scored by a head
+    fitted on the others (only their ``keep`` rows), tempered as the refit does."""
+    weight = np.ones(len(y)) if weight is None else weight
+    keep = np.ones(len(y), bool) if keep is None else keep
+    z = np.zeros((len(y), len(OUTCOMES)))
+    for name in ot.HEAD_FILES:
+        out = named == name
+        fit = ~out & keep
+        w, b = ot._fit_linear(x[fit], y[fit], c, balanced, weight[fit])
+        z[out] = x[out] @ w.T + b
+    scored = np.isin(named, ot.HEAD_FILES)
+    return ot._softmax(z[scored], ot._temperature(z[scored], y[scored])), scored
+
+
+def learning_curve(x: np.ndarray, y: np.ndarray, named: np.ndarray, harmful: np.ndarray,
+                   harm: np.ndarray, real: np.ndarray) -> None:
+    """Recall on real harmful completions when the fits keep only a share of them."""
+    idx = np.flatnonzero((y == 2) & harmful & real)
+    for share in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for seed in (0,) if share in (0.0, 1.0) else (0, 1, 2):
+            keep = np.ones(len(y), bool)
+            dropped = np.random.default_rng(seed).choice(
+                idx, size=round(len(idx) * (1 - share)), replace=False)
+            keep[dropped] = False
+            p, scored = lofo(x, y, named, c=ot.HEAD_C, keep=keep)
+            parts, rl = named[scored], real[scored]
+            positive = (y[scored] == 2) & harmful[scored]
+            _, t_harm = ot._best_f1_threshold(positive, p[:, 2] * harm[scored], parts)
+            flagged = p[:, 2] * harm[scored] >= t_harm
+            print(json.dumps({
+                "real_harmful_completions_kept": share, "seed": seed, "threshold": t_harm,
+                "real_caught": f"{(flagged & positive & rl).sum()}/{(positive & rl).sum()}",
+                "median_p_complied": round(float(np.median(p[positive & rl, 2])), 3),
+                "real_fpr": round(
+                    float((flagged & ~positive & rl).sum() / (~positive & rl).sum()), 3),
+            }), flush=True)
+
+
 def main() -> None:
     x, y, named, harmful, harm = features()
     real = np.array([name.startswith("outcome/answers") for name in named])
     print(f"{len(y)} answers, {real.sum()} real, "
           f"{((y == 2) & harmful & real).sum()} real harmful completions")
+    if "--learning-curve" in sys.argv:
+        learning_curve(x, y, named, harmful, harm, real)
+        return
     for variant in VARIANTS:
-        c = float(variant["c"])
-        balanced = bool(variant.get("balanced", False))
         weight = np.where(real, float(variant.get("real_weight", 1.0)), 1.0)
-        z = np.zeros((len(y), len(OUTCOMES)))
-        for name in ot.HEAD_FILES:
-            out = named == name
-            w, b = ot._fit_linear(x[~out], y[~out], c, balanced, weight[~out])
-            z[out] = x[out] @ w.T + b
-        scored = np.isin(named, ot.HEAD_FILES)
-        p = ot._softmax(z[scored], ot._temperature(z[scored], y[scored]))
+        p, scored = lofo(x, y, named, c=float(variant["c"]),
+                         balanced=bool(variant.get("balanced", False)), weight=weight)
         parts, yy, rl = named[scored], y[scored], real[scored]
         positive = (yy == 2) & harmful[scored]
         _, t_refusal = ot._best_f1_threshold(yy == 0, p[:, 0], parts)
