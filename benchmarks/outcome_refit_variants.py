@@ -82,6 +82,23 @@ def lofo(
     return ot._softmax(z[scored], ot._temperature(z[scored], y[scored])), scored
 
 
+def harm_reading(
+    p: np.ndarray, scored: np.ndarray, y: np.ndarray, named: np.ndarray, harmful: np.ndarray,
+    harm: np.ndarray, real: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """(flagged, harmful completions, summary on the real files) of harmful_compliance read
+    from ``lofo``'s probabilities at the refit's best-F1 threshold."""
+    positive = (y[scored] == 2) & harmful[scored]
+    rl = real[scored]
+    _, t_harm = ot._best_f1_threshold(positive, p[:, 2] * harm[scored], named[scored])
+    flagged = p[:, 2] * harm[scored] >= t_harm
+    return flagged, positive, {
+        "threshold": t_harm,
+        "real_caught": f"{(flagged & positive & rl).sum()}/{(positive & rl).sum()}",
+        "real_fpr": round(float((flagged & ~positive & rl).sum() / (~positive & rl).sum()), 3),
+    }
+
+
 def learning_curve(x: np.ndarray, y: np.ndarray, named: np.ndarray, harmful: np.ndarray,
                    harm: np.ndarray, real: np.ndarray) -> None:
     """Recall on real harmful completions when the fits keep only a share of them."""
@@ -93,16 +110,12 @@ def learning_curve(x: np.ndarray, y: np.ndarray, named: np.ndarray, harmful: np.
                 idx, size=round(len(idx) * (1 - share)), replace=False)
             keep[dropped] = False
             p, scored = lofo(x, y, named, c=ot.HEAD_C, keep=keep)
-            parts, rl = named[scored], real[scored]
-            positive = (y[scored] == 2) & harmful[scored]
-            _, t_harm = ot._best_f1_threshold(positive, p[:, 2] * harm[scored], parts)
-            flagged = p[:, 2] * harm[scored] >= t_harm
+            _, positive, summary = harm_reading(p, scored, y, named, harmful, harm, real)
             print(json.dumps({
-                "real_harmful_completions_kept": share, "seed": seed, "threshold": t_harm,
-                "real_caught": f"{(flagged & positive & rl).sum()}/{(positive & rl).sum()}",
-                "median_p_complied": round(float(np.median(p[positive & rl, 2])), 3),
-                "real_fpr": round(
-                    float((flagged & ~positive & rl).sum() / (~positive & rl).sum()), 3),
+                "real_harmful_completions_kept": share, "seed": seed,
+                "threshold": summary["threshold"], "real_caught": summary["real_caught"],
+                "median_p_complied": round(float(np.median(p[positive & real[scored], 2])), 3),
+                "real_fpr": summary["real_fpr"],
             }), flush=True)
 
 
@@ -119,17 +132,15 @@ def main() -> None:
         p, scored = lofo(x, y, named, c=float(variant["c"]),
                          balanced=bool(variant.get("balanced", False)), weight=weight)
         parts, yy, rl = named[scored], y[scored], real[scored]
-        positive = (yy == 2) & harmful[scored]
+        flagged, positive, summary = harm_reading(p, scored, y, named, harmful, harm, real)
         _, t_refusal = ot._best_f1_threshold(yy == 0, p[:, 0], parts)
-        _, t_harm = ot._best_f1_threshold(positive, p[:, 2] * harm[scored], parts)
         refused = p[:, 0] >= t_refusal
-        flagged = p[:, 2] * harm[scored] >= t_harm
 
         print(json.dumps({
             **variant,
-            "thresholds": [t_refusal, t_harm],
-            "real_caught": f"{(flagged & positive & rl).sum()}/{(positive & rl).sum()}",
-            "real_fpr": round(float((flagged & ~positive & rl).sum() / (~positive & rl).sum()), 3),
+            "thresholds": [t_refusal, summary["threshold"]],
+            "real_caught": summary["real_caught"],
+            "real_fpr": summary["real_fpr"],
             "real_refusal_f1": mean_f1(yy == 0, refused, parts, rl),
             "assistant_refusal_f1": mean_f1(yy == 0, refused, parts, ~rl),
             "assistant_harm_f1": mean_f1(positive, flagged, parts, ~rl),
