@@ -17,8 +17,7 @@ shipped head was fitted on:
   18 and 19;
 - ``outcome/answers_h.val.jsonl`` and ``outcome/assistants_h.val.jsonl`` (frozen
   2026-12-07) are **not** in ``RESPONSE_SETS``: kept for the next judge's first measurement
-  (add them, then run with ``--only``); nor is ``harmful_request_h.val.jsonl`` in
-  ``MORE_SETS``; nor ``outcome/answers_e.val.jsonl`` and its requests
+  (add them, then run with ``--only``); nor ``outcome/answers_e.val.jsonl`` and its requests
   ``harmful_request_e.val.jsonl`` (frozen 2026-12-07, twenty-third session);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
@@ -28,10 +27,11 @@ Every earlier outcome validation set (``answers.val`` now ``answers_b.train``,
 ``answers_{k,p,r,s,u,v,w,y}``) is training data of the refitted head (since version 18 or
 19); their first measurements are in benchmarks/RESULTS.md. The other scorers run on their
 shipped validation sets and on the fresh request sets in ``MORE_SETS``: writer R's
-requests in other languages, writers K1's and K2's (``harmful_request_k``, first used on
-versions 4 and 5), J1's and J2's (``harmful_request_j``, first used on version 5 and
-candidate 6a) and G1's and G2's (``harmful_request_g``, first used on version 5); the
-English requests of writers P, Q, R, S, U and V are training requests since version 5.
+requests in other languages, H1's and H2's (``harmful_request_h``, first used on versions 5
+and 6), J1's and J2's (``harmful_request_j``, first used on version 5 and candidate 6a) and
+G1's and G2's (``harmful_request_g``, first used on version 5); the English requests of
+writers P, Q, R, S, U and V are training requests since version 5, K1's and K2's
+(``harmful_request_k``) since version 6.
 
 ``n`` is the number of items a row's metrics were computed on: the judges leave text in
 another language unscored (docs/scorers.md), and the keyword baseline reads the same
@@ -79,7 +79,7 @@ OTHER = ("harmful_request", "injection", "pii", "secrets")
 # Fresh request sets by writers who read no data file, measured after NAME.val.jsonl.
 MORE_SETS = {
     "harmful_request": (
-        "harmful_request_r.val.jsonl", "harmful_request_k.val.jsonl",
+        "harmful_request_r.val.jsonl", "harmful_request_h.val.jsonl",
         "harmful_request_j.val.jsonl", "harmful_request_g.val.jsonl",
     ),
 }

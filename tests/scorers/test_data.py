@@ -69,10 +69,9 @@ def test_no_held_out_text_repeats_a_training_text(name: str, held_file: str) -> 
 def test_every_fresh_request_set_is_held_out() -> None:
     assert {
         "harmful_request_r.val.jsonl",  # its requests in other languages
-        "harmful_request_k.val.jsonl",
         "harmful_request_j.val.jsonl",  # first used on version 5 and candidate 6a
         "harmful_request_g.val.jsonl",  # first used on version 5
-        "harmful_request_h.val.jsonl",  # frozen, unmeasured: for the next request head
+        "harmful_request_h.val.jsonl",  # first used on versions 5 and 6
         "harmful_request_e.val.jsonl",  # frozen, unread: the requests of answers_e
     } <= set(held_out("harmful_request"))
 
