@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,10 +126,42 @@ def _shipped_head(folder: Path) -> None:
         shutil.copy(data_dir() / name, folder / name)
 
 
-def _without_date(head: dict[str, object]) -> dict[str, object]:
-    provenance = dict(head["provenance"])  # type: ignore[call-overload]
+def _without_date(head: dict[str, Any]) -> dict[str, Any]:
+    provenance = dict(head["provenance"])
     provenance.pop("created")
     return {**head, "provenance": provenance}
+
+
+# What a refit may differ by on another machine or library build: the features differ in
+# float rounding, so L-BFGS stops at a slightly different point and a threshold can move
+# one 0.01 step on a flat F1 curve. Measured (2026-12-07, twenty-fourth session, a fresh
+# machine and environment; same data digest, recipe and CPU family as the fit): weights
+# moved by at most 0.021 (largest 9.4), the refusal threshold 0.40 -> 0.39, its
+# leave-one-file-out F1 0.7626 -> 0.7623.
+CROSS_MACHINE = {"weights": 0.05, "bias": 0.05, "threshold": 0.011, "cv_f1": 0.002}
+
+
+def _same_fit(again: dict[str, Any], shipped: dict[str, Any]) -> None:
+    """The same head up to ``CROSS_MACHINE``; everything else (data, recipe) exactly equal."""
+    import numpy as np
+
+    a, b = _without_date(again), _without_date(shipped)
+    for key in ("weights", "bias"):
+        assert np.allclose(a.pop(key), b.pop(key), rtol=0, atol=CROSS_MACHINE[key])
+    cut = CROSS_MACHINE["threshold"]
+    assert abs(a.pop("threshold") - b.pop("threshold")) <= cut
+    mine: dict[str, float] = a.pop("thresholds")
+    theirs: dict[str, float] = b.pop("thresholds")
+    assert mine.keys() == theirs.keys()
+    assert all(abs(mine[k] - theirs[k]) <= cut for k in theirs)
+    pa, pb = dict(a.pop("provenance")), dict(b.pop("provenance"))
+    assert abs(pa.pop("cv_f1") - pb.pop("cv_f1")) <= CROSS_MACHINE["cv_f1"]
+    fa: dict[str, float] = pa.pop("cv_f1_by_scorer")
+    fb: dict[str, float] = pb.pop("cv_f1_by_scorer")
+    assert fa.keys() == fb.keys()
+    assert all(abs(fa[k] - fb[k]) <= CROSS_MACHINE["cv_f1"] for k in fb)
+    assert pa == pb  # the same command, seed, data digest, sizes, encoder and recipe
+    assert a == b  # format, features, classes, calibration, adapter: nothing else moved
 
 
 @pytest.mark.slow
@@ -144,8 +177,8 @@ def test_refit_head_rebuilds_the_shipped_head(tmp_path: Path) -> None:
     news: list[str] = []
     refit_outcome(seed=0, folder=tmp_path, progress=news.append)
     again = json.loads((tmp_path / "outcome.head.json").read_text(encoding="utf-8"))
-    # the same weights, temperature, thresholds, F1 and provenance: nothing else moved
-    assert _without_date(again) == _without_date(shipped)
+    # the same weights, temperature, thresholds, F1 and provenance, up to another CPU's rounding
+    _same_fit(again, shipped)
     assert news[-1] == f"left out {len(HEAD_FILES)}/{len(HEAD_FILES)}: {HEAD_FILES[-1]}"
 
 
