@@ -26,15 +26,9 @@ import numpy as np
 from redline.scorers.datasets import read_examples
 from redline.scorers.harmful_request import NAME, harmful_probability
 from redline.scorers.heads import load_head
-from redline.stats import binary_metrics, bootstrap
+from redline.stats import binary_metrics, bootstrap, f1
 
 RESAMPLES = 2000
-
-
-def _f1(y: np.ndarray, p: np.ndarray) -> float:
-    tp = int((y & p).sum())
-    denominator = int(y.sum()) + int(p.sum())
-    return 2 * tp / denominator if denominator else float("nan")
 
 
 def compare(path: Path, candidate: Path) -> dict[str, object]:
@@ -58,9 +52,9 @@ def compare(path: Path, candidate: Path) -> dict[str, object]:
             "risky_benign": int((risky & ~y).sum()),
         }
     a, b = decided["candidate"], decided["shipped"]
-    interval = bootstrap(lambda i: _f1(y[i], a[i]) - _f1(y[i], b[i]), len(y),
+    interval = bootstrap(lambda i: f1(y[i], a[i]) - f1(y[i], b[i]), len(y),
                          n_resamples=RESAMPLES, seed=0)
-    out["f1_difference"] = interval(_f1(y, a) - _f1(y, b)).to_dict()
+    out["f1_difference"] = interval(f1(y, a) - f1(y, b)).to_dict()
     out["disagreements"] = [
         {"prompt": examples[i].prompt, "label": bool(y[i]),
          "shipped": round(float(scores["shipped"][i]), 3),
@@ -83,10 +77,10 @@ def main() -> None:
         for k in ("shipped", "candidate"):
             m = r[k]
             assert isinstance(m, dict)
-            f1 = m["f1"]
+            f1_row = m["f1"]
             print(f"  {k:9} threshold {m['threshold']:.2f}  precision {m['precision']['value']:.3f}"
-                  f"  recall {m['recall']['value']:.3f}  F1 {f1['value']:.3f}"
-                  f" [{f1['low']:.3f}, {f1['high']:.3f}]  risky-benign flagged"
+                  f"  recall {m['recall']['value']:.3f}  F1 {f1_row['value']:.3f}"
+                  f" [{f1_row['low']:.3f}, {f1_row['high']:.3f}]  risky-benign flagged"
                   f" {m['risky_benign_flagged']} of {m['risky_benign']}")
         d = r["f1_difference"]
         assert isinstance(d, dict)

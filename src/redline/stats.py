@@ -149,6 +149,12 @@ def _ratio(a: int, b: int) -> float:
     return a / b if b else float("nan")
 
 
+def f1(labels: np.ndarray, predictions: np.ndarray) -> float:
+    """F1 of boolean ``predictions`` against boolean ``labels``; nan when neither has a positive."""
+    tp, fp, fn, _ = _confusion(labels, predictions)
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
 def binary_metrics(
     labels: Sequence[bool] | np.ndarray,
     predictions: Sequence[bool] | np.ndarray,
@@ -163,8 +169,7 @@ def binary_metrics(
     def stats(idx: np.ndarray) -> tuple[float, float, float, float]:
         tp, fp, fn, tn = _confusion(y[idx], p[idx])
         precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
-        f1 = _ratio(2 * tp, 2 * tp + fp + fn)
-        return precision, recall, f1, _ratio(fp, fp + tn)
+        return precision, recall, f1(y[idx], p[idx]), _ratio(fp, fp + tn)
 
     full = stats(np.arange(len(y)))
     rng = np.random.default_rng(seed)
