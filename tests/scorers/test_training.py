@@ -141,6 +141,11 @@ def _without_date(head: dict[str, Any]) -> dict[str, Any]:
 CROSS_MACHINE = {"weights": 0.05, "bias": 0.05, "threshold": 0.011, "cv_f1": 0.002}
 
 
+def _close_per_scorer(mine: dict[str, float], theirs: dict[str, float], tolerance: float) -> None:
+    assert mine.keys() == theirs.keys()
+    assert all(abs(mine[k] - theirs[k]) <= tolerance for k in theirs)
+
+
 def _same_fit(again: dict[str, Any], shipped: dict[str, Any]) -> None:
     """The same head up to ``CROSS_MACHINE``; everything else (data, recipe) exactly equal."""
     import numpy as np
@@ -150,16 +155,10 @@ def _same_fit(again: dict[str, Any], shipped: dict[str, Any]) -> None:
         assert np.allclose(a.pop(key), b.pop(key), rtol=0, atol=CROSS_MACHINE[key])
     cut = CROSS_MACHINE["threshold"]
     assert abs(a.pop("threshold") - b.pop("threshold")) <= cut
-    mine: dict[str, float] = a.pop("thresholds")
-    theirs: dict[str, float] = b.pop("thresholds")
-    assert mine.keys() == theirs.keys()
-    assert all(abs(mine[k] - theirs[k]) <= cut for k in theirs)
+    _close_per_scorer(a.pop("thresholds"), b.pop("thresholds"), cut)
     pa, pb = dict(a.pop("provenance")), dict(b.pop("provenance"))
     assert abs(pa.pop("cv_f1") - pb.pop("cv_f1")) <= CROSS_MACHINE["cv_f1"]
-    fa: dict[str, float] = pa.pop("cv_f1_by_scorer")
-    fb: dict[str, float] = pb.pop("cv_f1_by_scorer")
-    assert fa.keys() == fb.keys()
-    assert all(abs(fa[k] - fb[k]) <= CROSS_MACHINE["cv_f1"] for k in fb)
+    _close_per_scorer(pa.pop("cv_f1_by_scorer"), pb.pop("cv_f1_by_scorer"), CROSS_MACHINE["cv_f1"])
     assert pa == pb  # the same command, seed, data digest, sizes, encoder and recipe
     assert a == b  # format, features, classes, calibration, adapter: nothing else moved
 
