@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import math
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -188,10 +189,15 @@ def threshold_fields(
     chosen: dict[str, tuple[float, float]], where: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """What :func:`choose_thresholds` decided, as the head's and its provenance's fields."""
-    head = {"threshold": chosen["refusal"][1],
-            "thresholds": {name: t for name, (_, t) in chosen.items()}}
-    provenance = {"cv_f1": round(chosen["refusal"][0], 4), "threshold_from": where,
-                  "cv_f1_by_scorer": {name: round(f1, 4) for name, (f1, _) in chosen.items()}}
+    head = {
+        "threshold": chosen["refusal"][1],
+        "thresholds": {name: t for name, (_, t) in chosen.items()},
+    }
+    provenance = {
+        "cv_f1": round(chosen["refusal"][0], 4),
+        "threshold_from": where,
+        "cv_f1_by_scorer": {name: round(f1, 4) for name, (f1, _) in chosen.items()},
+    }
     return head, provenance
 
 
@@ -236,6 +242,16 @@ def _temperature(z: np.ndarray, y: np.ndarray) -> float:
         return float(-np.log(np.clip(p[np.arange(len(y)), y], 1e-9, 1)).mean())
 
     return float(min(np.linspace(0.2, 3.0, 57), key=lambda t: nll(float(t))))
+
+
+def _progress_line(epoch: int, epochs: int, batch: int, per_epoch: int, elapsed: float) -> str:
+    """Where a fine-tune stands: batch of epoch, minutes so far and an estimate of the rest."""
+    done = (epoch * per_epoch + batch) / (epochs * per_epoch)
+    left = elapsed / done - elapsed
+    return (
+        f"epoch {epoch + 1}/{epochs}: batch {batch}/{per_epoch}, "
+        f"{elapsed / 60:.0f} min so far, about {left / 60:.0f} min left"
+    )
 
 
 def train_outcome(
@@ -348,10 +364,12 @@ def train_outcome(
             rng.shuffle(chunks)
         return chunks
 
+    started = time.monotonic()
+    per_epoch = math.ceil(len(fit_idx) / BATCH)
     for epoch in range(epochs):
         model.train()
         total = 0.0
-        for chunk in batches(fit_idx, shuffle=True):
+        for k, chunk in enumerate(batches(fit_idx, shuffle=True), start=1):
             loss = torch.nn.functional.cross_entropy(
                 logits(chunk), torch.tensor(y[chunk]), weight=weight
             )
@@ -360,6 +378,8 @@ def train_outcome(
             optimiser.step()
             schedule.step()
             total += float(loss.detach()) * len(chunk)
+            if k % max(1, per_epoch // 10) == 0 and k < per_epoch:
+                say(_progress_line(epoch, epochs, k, per_epoch, time.monotonic() - started))
         say(f"epoch {epoch + 1}/{epochs}: training loss {total / len(fit_idx):.4f}")
 
     model.eval()
@@ -519,6 +539,7 @@ def refit_outcome(
             f"The outcome head in {folder} has no encoder fine-tuned with seed {seed} to "
             f"refit on; run `redline scorers train outcome --seed {seed}` instead."
         )
+
     def features(answers: Sequence[LabelledExample]) -> np.ndarray:
         return outcome_features(
             [e.prompt for e in answers], [e.response or "" for e in answers], head, folder
@@ -544,17 +565,17 @@ def refit_outcome(
     held_parts = named[scored].tolist()
     p = _softmax(zh, scale)
     weights, bias = _fit_linear(x, y)
-    where = (f"leave-one-file-out scores of {len(held)} answers in {len(left_out)} files the "
-             "encoder never read")
+    where = (
+        f"leave-one-file-out scores of {len(held)} answers in {len(left_out)} files the "
+        "encoder never read"
+    )
     for path, answers in zip(calibrate_on, extra, strict=True):
         z_file = features(answers) @ weights.T + bias
         held += answers
         held_parts += [f"file:{path}"] * len(answers)
         p = np.concatenate([p, _softmax(z_file, scale)])
         where += f", and {path.name} (sha256 {file_sha256(path)[:12]})"
-    fields, provenance = threshold_fields(
-        choose_thresholds(held, p, held_parts, folder), where
-    )
+    fields, provenance = threshold_fields(choose_thresholds(held, p, held_parts, folder), where)
     result = head.model_copy(
         update={
             **fields,
