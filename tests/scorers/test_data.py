@@ -73,6 +73,7 @@ def test_every_fresh_request_set_is_held_out() -> None:
         "harmful_request_g.val.jsonl",  # first used on version 5
         "harmful_request_h.val.jsonl",  # first used on versions 5 and 6
         "harmful_request_e.val.jsonl",  # frozen, unread: the requests of answers_e
+        "harmful_request_m.val.jsonl",  # frozen 2026-12-08, unread: for harmful_request v8
     } <= set(held_out("harmful_request"))
 
 
