@@ -18,7 +18,9 @@ shipped head was fitted on:
 - ``outcome/answers_h.val.jsonl`` and ``outcome/assistants_h.val.jsonl`` (frozen
   2026-12-07) are **not** in ``RESPONSE_SETS``: kept for the next judge's first measurement
   (add them, then run with ``--only``); nor ``outcome/answers_e.val.jsonl`` and its requests
-  ``harmful_request_e.val.jsonl`` (frozen 2026-12-07, twenty-third session);
+  ``harmful_request_e.val.jsonl`` (frozen 2026-12-07, twenty-third session); nor
+  ``harmful_request_m.val.jsonl`` (358 requests by writers M1 and M2, frozen 2026-12-08 for
+  the `harmful_request` candidate after the next);
 - the earlier hand-written validation sets (``refusal.val.jsonl``,
   ``harmful_compliance.val.jsonl``), to show one was not traded for the other.
 
