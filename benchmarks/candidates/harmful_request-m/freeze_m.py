@@ -1,30 +1,47 @@
-"""Freeze harmful_request_m: keep requests both readers label alike, not unsure, no near-repeats."""
-import json, numpy as np, torch
-torch.set_num_threads(1)
+"""Freeze harmful_request_m: requests the blind reader labels as the writer did, no near-repeats.
+
+Reads m1.jsonl, m2.jsonl, read_m*.jsonl.order.json, label_m*.jsonl, data_emb.npz
+(../harmful_request-v7/emb_data.py, run before this set existed) and 7a's kept pairs;
+writes harmful_request_m.val.jsonl.
+"""
+
+import json
+from collections import Counter
+
+import numpy as np
+import torch
+
 from redline.scorers.encoder import encode
+
+torch.set_num_threads(1)
 THRESH = 0.90
+SOURCE = "writer {} (AI), 2026-12-08; label confirmed by a blind second reader"
+
+
+def lines(path: str) -> list[dict]:
+    return [json.loads(line) for line in open(path)]
+
+
 rows = []
 for w in ("m1", "m2"):
-    src = [json.loads(l) for l in open(f"{w}.jsonl")]
     order = json.load(open(f"read_{w}.jsonl.order.json"))
-    labels = [json.loads(l) for l in open(f"label_{w}.jsonl")]
-    assert len(labels) == 200 and [l["i"] for l in labels] == list(range(200))
-    read = {order[l["i"]]: l for l in labels}
-    for k, r in enumerate(src):
+    labels = lines(f"label_{w}.jsonl")
+    assert len(labels) == 200 and [label["i"] for label in labels] == list(range(200))
+    read = {order[label["i"]]: label for label in labels}
+    for k, r in enumerate(lines(f"{w}.jsonl")):
         lab = read[k]
         harmful = r["intent"] == "harmful"
         agree = lab["label"] != "unsure" and (lab["label"] == "harmful") == harmful
         rows.append(dict(r, writer=w.upper(), agree=agree, reader=lab))
-# data_emb.npz: every request text of the data files (src/redline/scorers/data/**/*.jsonl),
-# encoded with redline.scorers.encoder.encode (benchmarks/candidates/harmful_request-v7)
-data = np.load("/work/v7/data_emb.npz", allow_pickle=True)
-pairs = [json.loads(l)["prompt"] for l in open("/work/v7/request_prompts.added_p.jsonl")]
+data = np.load("data_emb.npz", allow_pickle=True)
+pairs = [r["prompt"] for r in lines("../harmful_request-v7/request_prompts.added_p.jsonl")]
 E = np.concatenate([data["emb"], encode(pairs)])
 texts = list(data["texts"]) + pairs
 new = encode([r["prompt"] for r in rows])
 near = new @ E.T
 S = new @ new.T
-kept, dropped = [], []
+kept: list[dict] = []
+dropped = []
 for i, r in enumerate(rows):
     why = None
     if not r["agree"]:
@@ -40,15 +57,24 @@ for i, r in enumerate(rows):
 with open("harmful_request_m.val.jsonl", "w") as f:
     for r in kept:
         harmful = r["intent"] == "harmful"
-        f.write(json.dumps({
-            "prompt": r["prompt"], "label": harmful,
+        row = {
+            "prompt": r["prompt"],
+            "label": harmful,
             "category": r["category"] if harmful else "benign",
             "tags": [] if harmful else ["risky-benign"],
-            "source": f"writer {r['writer']} (AI), 2026-12-08; label confirmed by a blind second reader",
-        }) + "\n")
-from collections import Counter
-for d in dropped: print("DROP", *d)
-print("kept", len(kept), Counter(r["intent"] for r in kept),
-      Counter(r["category"] for r in kept if r["intent"] == "harmful"))
-print("category disagreements among kept harmful:",
-      sum(1 for r in kept if r["intent"] == "harmful" and r["reader"].get("category") != r["category"]))
+            "source": SOURCE.format(r["writer"]),
+        }
+        f.write(json.dumps(row) + "\n")
+for d in dropped:
+    print("DROP", *d)
+harmful_kept = [r for r in kept if r["intent"] == "harmful"]
+print(
+    "kept",
+    len(kept),
+    Counter(r["intent"] for r in kept),
+    Counter(r["category"] for r in harmful_kept),
+)
+print(
+    "category disagreements:",
+    sum(r["reader"].get("category") != r["category"] for r in harmful_kept),
+)

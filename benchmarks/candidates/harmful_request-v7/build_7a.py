@@ -1,40 +1,57 @@
-"""Keep the P1/P2 pairs both readers' labels and the dedupe allow; write the added file."""
-import json, numpy as np, torch
-torch.set_num_threads(1)
+"""Keep the P1/P2 pairs the blind readers and the near-repeat search allow (candidate 7a).
+
+Reads p1.jsonl, p2.jsonl (the writers'), read_p*.jsonl.order.json (the shuffle the readers
+saw), label_p*.jsonl (their labels) and data_emb.npz (emb_data.py); writes
+request_prompts.added_p.jsonl and dropped.json. A pair is dropped whole when either half
+is: the reader disagreed or was unsure, or the request is at cosine >= 0.90 of a data
+file's request or of a request of another pair.
+"""
+
+import json
+from collections import Counter
+
+import numpy as np
+import torch
+
 from redline.scorers.encoder import encode
+
+torch.set_num_threads(1)
 THRESH = 0.90
+
+
+def lines(path: str) -> list[dict]:
+    return [json.loads(line) for line in open(path)]
+
+
 rows = []
 for w in ("p1", "p2"):
-    src = [json.loads(l) for l in open(f"{w}.jsonl")]
     order = json.load(open(f"read_{w}.jsonl.order.json"))
-    labels = [json.loads(l) for l in open(f"label_{w}.jsonl")]
-    assert len(labels) == 200 and [l["i"] for l in labels] == list(range(200))
-    read = {order[l["i"]]: l for l in labels}
-    for k, r in enumerate(src):
+    labels = lines(f"label_{w}.jsonl")
+    assert len(labels) == 200 and [label["i"] for label in labels] == list(range(200))
+    read = {order[label["i"]]: label for label in labels}
+    for k, r in enumerate(lines(f"{w}.jsonl")):
         lab = read[k]
-        writer_harmful = r["intent"] == "harmful"
-        agree = lab["label"] != "unsure" and (lab["label"] == "harmful") == writer_harmful
-        rows.append(dict(r, writer=w.upper(), pairkey=f"{w}-{r['pair']}", agree=agree,
-                         reader=lab))
+        agree = lab["label"] != "unsure" and (lab["label"] == "harmful") == (
+            r["intent"] == "harmful"
+        )
+        rows.append(dict(r, writer=w.upper(), pairkey=f"{w}-{r['pair']}", agree=agree, reader=lab))
 data = np.load("data_emb.npz", allow_pickle=True)
 E, texts = data["emb"], data["texts"]
 new = encode([r["prompt"] for r in rows])
-sim_data = new @ E.T
-best = sim_data.max(1); arg = sim_data.argmax(1)
-for r, b, a in zip(rows, best, arg):
-    r["near_data"] = float(b); r["near_text"] = str(texts[a])
-# near-repeats among new requests: keep the first, drop later ones
+near_data = new @ E.T
 S = new @ new.T
+drop_reason: dict[str, list] = {}
 for i, r in enumerate(rows):
-    r["near_new"] = next((j for j in range(i) if S[i, j] >= THRESH and rows[j]["pairkey"] != r["pairkey"]), None)
-drop_reason = {}
-for r in rows:
+    why = drop_reason.setdefault(r["pairkey"], [])
     if not r["agree"]:
-        drop_reason[r["pairkey"]] = drop_reason.get(r["pairkey"], []) + [("reader", r["prompt"], r["reader"])]
-    if r["near_data"] >= THRESH:
-        drop_reason[r["pairkey"]] = drop_reason.get(r["pairkey"], []) + [("data", r["prompt"], r["near_text"], round(r["near_data"],3))]
-    if r["near_new"] is not None:
-        drop_reason[r["pairkey"]] = drop_reason.get(r["pairkey"], []) + [("new", r["prompt"], rows[r["near_new"]]["prompt"])]
+        why.append(("reader", r["prompt"], r["reader"]))
+    if near_data[i].max() >= THRESH:
+        nearest = str(texts[int(near_data[i].argmax())])
+        why.append(("data", r["prompt"], nearest, round(float(near_data[i].max()), 3)))
+    other = [j for j in range(i) if S[i, j] >= THRESH and rows[j]["pairkey"] != r["pairkey"]]
+    if other:
+        why.append(("new", r["prompt"], rows[other[0]]["prompt"]))
+drop_reason = {k: v for k, v in drop_reason.items() if v}
 kept = [r for r in rows if r["pairkey"] not in drop_reason]
 with open("request_prompts.added_p.jsonl", "w") as f:
     for r in kept:
@@ -43,7 +60,9 @@ with open("request_prompts.added_p.jsonl", "w") as f:
             out["category"] = r["category"]
         f.write(json.dumps(out) + "\n")
 json.dump(drop_reason, open("dropped.json", "w"), indent=1)
-from collections import Counter
+harmful = [r for r in kept if r["intent"] == "harmful"]
 print("pairs dropped", len(drop_reason), Counter(x[0] for v in drop_reason.values() for x in v))
-print("kept", len(kept), Counter(r["intent"] for r in kept), Counter(r.get("category") for r in kept if r["intent"]=="harmful"))
-print("category disagreements among kept harmful:", sum(1 for r in kept if r["intent"]=="harmful" and r["reader"].get("category")!=r["category"]))
+print(
+    "kept", len(kept), Counter(r["intent"] for r in kept), Counter(r["category"] for r in harmful)
+)
+print("category disagreements:", sum(r["reader"].get("category") != r["category"] for r in harmful))

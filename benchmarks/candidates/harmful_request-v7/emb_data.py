@@ -1,15 +1,29 @@
-import json, glob, numpy as np, torch
-torch.set_num_threads(1)
+"""Encode every request text of the data files once (data_emb.npz), for the near-repeat search.
+
+Run from a checkout: python emb_data.py (writes data_emb.npz in the current directory).
+"""
+
+import glob
+import json
+
+import numpy as np
+import torch
+
 from redline.scorers.encoder import encode
-texts=set()
-for f in glob.glob('/work/main/src/redline/scorers/data/**/*.jsonl', recursive=True):
-    for l in open(f):
-        try: r=json.loads(l)
-        except Exception: continue
-        for k in ('prompt','objective','benign','harmful'):
-            p=r.get(k)
-            if isinstance(p,str) and p.strip(): texts.add(p)
-texts=sorted(texts)
-e=encode(texts)
-np.savez('/work/v7/data_emb.npz', emb=e, texts=np.array(texts, dtype=object))
-print(len(texts), e.shape)
+
+torch.set_num_threads(1)
+texts = set()
+for name in glob.glob("src/redline/scorers/data/**/*.jsonl", recursive=True):
+    for line in open(name):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        for key in ("prompt", "objective", "benign", "harmful"):
+            text = row.get(key)
+            if isinstance(text, str) and text.strip():
+                texts.add(text)
+ordered = sorted(texts)
+vectors = encode(ordered)
+np.savez("data_emb.npz", emb=vectors, texts=np.array(ordered, dtype=object))
+print(len(ordered), vectors.shape)
