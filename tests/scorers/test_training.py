@@ -225,3 +225,17 @@ def test_refit_head_refuses_an_encoder_fitted_with_another_seed(tmp_path: Path) 
     with pytest.raises(ConfigError, match="fine-tuned with seed 1"):
         refit_outcome(seed=1, folder=tmp_path)
     assert (tmp_path / "outcome.head.json").read_bytes() == before
+
+
+def test_refit_head_without_unread_files_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fine-tune of every labelled answer (candidate 20a's recipe) has nothing to refit on:
+    the refit says so at once instead of failing inside the threshold choice after the fit."""
+    from redline.errors import ConfigError
+    from redline.scorers import outcome_training
+
+    _shipped_head(tmp_path)
+    monkeypatch.setattr(outcome_training, "HEAD_FILES", ())
+    with pytest.raises(ConfigError, match="no file it never read"):
+        outcome_training.refit_outcome(seed=0, folder=tmp_path)

@@ -534,6 +534,11 @@ def refit_outcome(
     folder = folder or data_dir()
     source = folder if (folder / "outcome").is_dir() else data_dir()
     head = load_head(NAME, folder)
+    if not HEAD_FILES:
+        raise ConfigError(
+            "Every labelled answer is in the encoder's fine-tune (HEAD_FILES is empty): there "
+            "is no file it never read to refit the head on; its fine-tuned head is final."
+        )
     if head.adapter is None or head.provenance.seed != seed:
         raise ConfigError(
             f"The outcome head in {folder} has no encoder fine-tuned with seed {seed} to "

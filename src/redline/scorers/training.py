@@ -326,9 +326,11 @@ def train(
 
     name = ALIASES.get(name, name)
     if name == "outcome":
-        from redline.scorers.outcome_training import refit_outcome, train_outcome
+        from redline.scorers.outcome_training import HEAD_FILES, refit_outcome, train_outcome
 
-        train_outcome(seed=seed, folder=folder, progress=progress)
+        fine_tuned = train_outcome(seed=seed, folder=folder, progress=progress)
+        if not HEAD_FILES:  # every labelled answer was in the fine-tune: nothing to refit on
+            return fine_tuned
         return refit_outcome(seed=seed, folder=folder, progress=progress)
     folder = folder or data_dir()
     examples, groups = build_training_set(name, seed)
