@@ -6,33 +6,26 @@ writes harmful_request_m.val.jsonl.
 """
 
 import json
+import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from redline.scorers.encoder import encode
 
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from blind_reading import lines, read_writer  # noqa: E402
+
 torch.set_num_threads(1)
 THRESH = 0.90
 SOURCE = "writer {} (AI), 2026-12-08; label confirmed by a blind second reader"
 
 
-def lines(path: str) -> list[dict]:
-    return [json.loads(line) for line in open(path)]
-
-
 rows = []
 for w in ("m1", "m2"):
-    order = json.load(open(f"read_{w}.jsonl.order.json"))
-    labels = lines(f"label_{w}.jsonl")
-    assert len(labels) == 200 and [label["i"] for label in labels] == list(range(200))
-    read = {order[label["i"]]: label for label in labels}
-    for k, r in enumerate(lines(f"{w}.jsonl")):
-        lab = read[k]
-        harmful = r["intent"] == "harmful"
-        agree = lab["label"] != "unsure" and (lab["label"] == "harmful") == harmful
-        rows.append(dict(r, writer=w.upper(), agree=agree, reader=lab))
+    rows += read_writer(w)
 data = np.load("data_emb.npz", allow_pickle=True)
 pairs = [r["prompt"] for r in lines("../harmful_request-v7/request_prompts.added_p.jsonl")]
 E = np.concatenate([data["emb"], encode(pairs)])

@@ -8,33 +8,25 @@ file's request or of a request of another pair.
 """
 
 import json
+import sys
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from redline.scorers.encoder import encode
 
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from blind_reading import read_writer  # noqa: E402
+
 torch.set_num_threads(1)
 THRESH = 0.90
 
 
-def lines(path: str) -> list[dict]:
-    return [json.loads(line) for line in open(path)]
-
-
 rows = []
 for w in ("p1", "p2"):
-    order = json.load(open(f"read_{w}.jsonl.order.json"))
-    labels = lines(f"label_{w}.jsonl")
-    assert len(labels) == 200 and [label["i"] for label in labels] == list(range(200))
-    read = {order[label["i"]]: label for label in labels}
-    for k, r in enumerate(lines(f"{w}.jsonl")):
-        lab = read[k]
-        agree = lab["label"] != "unsure" and (lab["label"] == "harmful") == (
-            r["intent"] == "harmful"
-        )
-        rows.append(dict(r, writer=w.upper(), pairkey=f"{w}-{r['pair']}", agree=agree, reader=lab))
+    rows += [dict(r, pairkey=f"{w}-{r['pair']}") for r in read_writer(w)]
 data = np.load("data_emb.npz", allow_pickle=True)
 E, texts = data["emb"], data["texts"]
 new = encode([r["prompt"] for r in rows])
