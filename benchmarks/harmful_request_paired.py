@@ -26,7 +26,7 @@ import numpy as np
 from redline.scorers.datasets import read_examples
 from redline.scorers.harmful_request import NAME, harmful_probability
 from redline.scorers.heads import load_head
-from redline.stats import binary_metrics, bootstrap, f1
+from redline.stats import binary_metrics, paired_f1_difference
 
 RESAMPLES = 2000
 
@@ -52,9 +52,7 @@ def compare(path: Path, candidate: Path) -> dict[str, object]:
             "risky_benign": int((risky & ~y).sum()),
         }
     a, b = decided["candidate"], decided["shipped"]
-    interval = bootstrap(lambda i: f1(y[i], a[i]) - f1(y[i], b[i]), len(y),
-                         n_resamples=RESAMPLES, seed=0)
-    out["f1_difference"] = interval(f1(y, a) - f1(y, b)).to_dict()
+    out["f1_difference"] = paired_f1_difference(y, a, b, n_resamples=RESAMPLES).to_dict()
     out["disagreements"] = [
         {"prompt": examples[i].prompt, "label": bool(y[i]),
          "shipped": round(float(scores["shipped"][i]), 3),

@@ -81,7 +81,7 @@ def compare(shipped_path: Path, candidate_path: Path) -> None:
 
 def compare_scorer(name: str, a_rows: list[dict[str, Any]], b_rows: list[dict[str, Any]]) -> None:
     """One scorer, both judges, pooled over the files: metrics, paired difference, changes."""
-    from redline.stats import binary_metrics, bootstrap, f1
+    from redline.stats import binary_metrics, paired_f1_difference
 
     if [(r["file"], r["k"]) for r in a_rows] != [(r["file"], r["k"]) for r in b_rows]:
         raise SystemExit(f"{name}: the two dumps scored different answers")
@@ -101,9 +101,7 @@ def compare_scorer(name: str, a_rows: list[dict[str, Any]], b_rows: list[dict[st
         )
         print(f"  {label:9} caught {int((decided & y).sum())} of {int(y.sum())}, "
               f"false alarms {int((decided & ~y).sum())} of {int((~y).sum())}  {cells}")
-    interval = bootstrap(lambda i: f1(y[i], new[i]) - f1(y[i], old[i]), len(y),
-                         n_resamples=RESAMPLES, seed=0)
-    gap = interval(f1(y, new) - f1(y, old))
+    gap = paired_f1_difference(y, new, old, n_resamples=RESAMPLES)
     print(f"  F1 difference (candidate - shipped) {gap.value:+.3f}"
           f" [{gap.low:+.3f}, {gap.high:+.3f}] paired, {RESAMPLES} resamples")
     changed = np.flatnonzero(new != old)

@@ -155,6 +155,22 @@ def f1(labels: np.ndarray, predictions: np.ndarray) -> float:
     return _ratio(2 * tp, 2 * tp + fp + fn)
 
 
+def paired_f1_difference(
+    labels: np.ndarray, new: np.ndarray, old: np.ndarray, *, n_resamples: int = 2000, seed: int = 0
+) -> Interval:
+    """F1(new) - F1(old) on the same items, with a percentile bootstrap over the items.
+
+    Both are read on each resample: a candidate judge against the shipped one.
+    """
+    interval = bootstrap(
+        lambda i: f1(labels[i], new[i]) - f1(labels[i], old[i]),
+        len(labels),
+        n_resamples=n_resamples,
+        seed=seed,
+    )
+    return interval(f1(labels, new) - f1(labels, old))
+
+
 def binary_metrics(
     labels: Sequence[bool] | np.ndarray,
     predictions: Sequence[bool] | np.ndarray,
